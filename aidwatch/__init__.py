@@ -1,0 +1,1 @@
+"""aidwatch: social-assistance data warehouse and early warnings for Alxa League."""

@@ -1,0 +1,1 @@
+"""Subcommands of the `aidwatch` CLI, one module each (see `aidwatch.cli`)."""

@@ -1,0 +1,174 @@
+"""Feed contracts: typed access to `feeds.yaml`, the single source of truth.
+
+Why a module and not ad-hoc dicts: the readers, the normaliser, the Great
+Expectations suites, the dbt sources and the simulator must all agree on a feed's
+columns, types, enums and key. They import this module; nothing else restates them.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from typing import Literal
+
+import pyarrow as pa
+import yaml
+
+ColumnType = Literal[
+    "text", "id_number", "date", "month", "money", "region_code", "bool", "enum",
+    "integer", "decimal", "timestamp", "credit_code",
+]
+
+#: Metadata columns that ingestion adds to every raw Parquet batch.
+RAW_METADATA_COLUMNS: dict[str, pa.DataType] = {
+    "_batch_id": pa.string(),
+    "_extract_date": pa.date32(),
+    "_source_file": pa.string(),
+    "_source_row": pa.int64(),
+    "_extra": pa.string(),  # JSON object of unknown extra columns, null when none
+}
+
+#: How each contract type is stored in the raw Parquet zone (and hence in DuckDB).
+ARROW_TYPES: dict[str, pa.DataType] = {
+    "text": pa.string(),
+    "id_number": pa.string(),
+    "credit_code": pa.string(),
+    "region_code": pa.string(),
+    "enum": pa.string(),
+    "date": pa.date32(),
+    "month": pa.date32(),
+    "money": pa.decimal128(14, 2),
+    "integer": pa.int64(),
+    "decimal": pa.float64(),
+    "bool": pa.bool_(),
+    "timestamp": pa.timestamp("us"),
+}
+
+#: The same types as DuckDB SQL type names (for dbt contracts and casts).
+SQL_TYPES: dict[str, str] = {
+    "text": "varchar", "id_number": "varchar", "credit_code": "varchar",
+    "region_code": "varchar", "enum": "varchar", "date": "date", "month": "date",
+    "money": "decimal(14,2)", "integer": "bigint", "decimal": "double",
+    "bool": "boolean", "timestamp": "timestamp",
+}
+
+
+def normalise_header(text: str) -> str:
+    """Fold a header for matching: NFKC (full-width to half-width), trimmed, lower-case."""
+    return unicodedata.normalize("NFKC", str(text)).strip().lower()
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a feed as the contract defines it."""
+
+    name: str
+    zh: str
+    type: ColumnType
+    required: bool = False
+    values: dict[str, str] = field(default_factory=dict)  # Chinese label -> code (enums)
+    aliases: tuple[str, ...] = ()
+    allow_negative: bool = False
+    digits: int = 12  # region codes: shortest accepted form (6 banner, 9 township)
+    keep_digits: int = 12  # region codes: canonical length (12, or 6 for ca_standards)
+    future_ok: bool = False  # dates that may lie after the extract date
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        """Canonical enum codes, in contract order."""
+        return tuple(dict.fromkeys(self.values.values()))
+
+    @property
+    def headers(self) -> tuple[str, ...]:
+        """Every header text that maps to this column (canonical, Chinese, aliases)."""
+        return (self.name, self.zh, *self.aliases)
+
+    @property
+    def arrow_type(self) -> pa.DataType:
+        return ARROW_TYPES[self.type]
+
+    @property
+    def sql_type(self) -> str:
+        return SQL_TYPES[self.type]
+
+
+@dataclass(frozen=True)
+class Feed:
+    """A departmental feed: its columns, key and delivery pattern."""
+
+    feed_id: str
+    name_zh: str
+    department: str
+    kind: Literal["snapshot", "event"]
+    cadence_days: int
+    key: tuple[str, ...]
+    columns: tuple[Column, ...]
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns)
+
+    @property
+    def required_columns(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns if c.required)
+
+    def column(self, name: str) -> Column:
+        for c in self.columns:
+            if c.name == name:
+                return c
+        raise KeyError(f"{self.feed_id} has no column {name!r}")
+
+    def header_map(self) -> dict[str, str]:
+        """Folded header text -> canonical column name, for matching delivered headers."""
+        return {normalise_header(h): c.name for c in self.columns for h in c.headers}
+
+    def arrow_schema(self) -> pa.Schema:
+        """The raw Parquet schema of a batch of this feed: contract columns, then metadata."""
+        fields = [pa.field(c.name, c.arrow_type) for c in self.columns]
+        fields += [pa.field(n, t) for n, t in RAW_METADATA_COLUMNS.items()]
+        return pa.schema(fields)
+
+
+def _column(raw: dict) -> Column:
+    values = {str(k): str(v) for k, v in (raw.get("values") or {}).items()}
+    return Column(
+        name=raw["name"],
+        zh=raw["zh"],
+        type=raw["type"],
+        required=bool(raw.get("required", False)),
+        values=values,
+        aliases=tuple(raw.get("aliases", ())),
+        allow_negative=bool(raw.get("allow_negative", False)),
+        digits=int(raw.get("digits", 12)),
+        keep_digits=int(raw.get("keep_digits", 12)),
+        future_ok=bool(raw.get("future_ok", False)),
+    )
+
+
+@cache
+def load_feeds() -> dict[str, Feed]:
+    """All feed contracts by feed_id, in catalogue order."""
+    text = resources.files("ingestion").joinpath("feeds.yaml").read_text(encoding="utf-8")
+    raw = yaml.safe_load(text)
+    feeds = {}
+    for feed_id, spec in raw.items():
+        feeds[feed_id] = Feed(
+            feed_id=feed_id,
+            name_zh=spec["name_zh"],
+            department=spec["department"],
+            kind=spec["kind"],
+            cadence_days=int(spec["cadence_days"]),
+            key=tuple(spec["key"]),
+            columns=tuple(_column(c) for c in spec["columns"]),
+        )
+    return feeds
+
+
+def get_feed(feed_id: str) -> Feed:
+    """One feed contract; a clear error for an unknown feed id."""
+    feeds = load_feeds()
+    if feed_id not in feeds:
+        raise KeyError(f"unknown feed {feed_id!r}; known feeds: {', '.join(feeds)}")
+    return feeds[feed_id]

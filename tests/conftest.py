@@ -1,0 +1,6 @@
+"""Shared fixtures, one plugin module per part (each owned by that part)."""
+
+pytest_plugins = [
+    "tests.fixtures.simulated",
+    "tests.fixtures.warehouse",
+]
