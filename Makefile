@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 HOME_DIR ?= data
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup demo test lint unit e2e bench airflow docs clean
+.PHONY: setup demo test lint bench airflow docs clean
 
 setup: $(STAMP)
 
@@ -40,3 +40,7 @@ docs: setup
 
 clean:
 	rm -rf $(VENV) $(HOME_DIR) dbt_project/target dbt_project/logs
+
+## Local Airflow (standalone, SQLite) with the DAGs and the demo inbox
+airflow: setup
+	bash scripts/airflow-standalone.sh $(HOME_DIR)
