@@ -10,7 +10,7 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass, field
 from functools import cache
-from importlib import resources
+from pathlib import Path
 from typing import Literal
 
 import pyarrow as pa
@@ -105,6 +105,9 @@ class Feed:
     cadence_days: int
     key: tuple[str, ...]
     columns: tuple[Column, ...]
+    #: Cross-column rules checked per row at the ingestion gate (feeds.yaml `row_checks`):
+    #: each a dict with `check` (sum_equals | agrees_with_id) and its columns.
+    row_checks: tuple[dict, ...] = field(default=(), hash=False)
 
     @property
     def column_names(self) -> tuple[str, ...]:
@@ -150,7 +153,9 @@ def _column(raw: dict) -> Column:
 @cache
 def load_feeds() -> dict[str, Feed]:
     """All feed contracts by feed_id, in catalogue order."""
-    text = resources.files("ingestion").joinpath("feeds.yaml").read_text(encoding="utf-8")
+    # Next to this module, not importlib.resources: under the editable install a console
+    # script sees `ingestion` as a namespace package, which resources cannot read.
+    text = (Path(__file__).resolve().parent / "feeds.yaml").read_text(encoding="utf-8")
     raw = yaml.safe_load(text)
     feeds = {}
     for feed_id, spec in raw.items():
@@ -162,6 +167,7 @@ def load_feeds() -> dict[str, Feed]:
             cadence_days=int(spec["cadence_days"]),
             key=tuple(spec["key"]),
             columns=tuple(_column(c) for c in spec["columns"]),
+            row_checks=tuple(dict(check) for check in spec.get("row_checks") or ()),
         )
     return feeds
 

@@ -1,0 +1,40 @@
+# aidwatch image for the deployed Airflow stack (docker-compose.yml): Airflow 3.3, dbt, DuckDB,
+# Great Expectations and the project itself, installed exactly as `make setup` installs them:
+# a venv and `pip install -e` of this project's pyproject.toml (the one list of pinned
+# dependencies), with the `deploy` extra for the PostgreSQL metadata database drivers.
+# No secret is baked in: the pseudonym key, database password and JWT secret come from the
+# environment at run time (see docs/airflow.md).
+FROM python:3.11-slim-bookworm
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    DBT_SEND_ANONYMOUS_USAGE_STATS=False \
+    DO_NOT_TRACK=1
+
+RUN groupadd --gid 50000 aidwatch \
+    && useradd --uid 50000 --gid aidwatch --home-dir /home/aidwatch --create-home aidwatch
+
+WORKDIR /opt/aidwatch
+# The project (what .dockerignore leaves: sources, dbt project, DAGs, pyproject).
+COPY --chown=aidwatch:aidwatch . /opt/aidwatch
+
+# The same steps as `make setup`: venv, pip upgrade, editable install of pyproject.toml.
+RUN python3.11 -m venv /opt/aidwatch/.venv \
+    && /opt/aidwatch/.venv/bin/pip install --quiet --no-cache-dir --upgrade pip \
+    && /opt/aidwatch/.venv/bin/pip install --quiet --no-cache-dir -e ".[deploy]"
+
+ENV PATH=/opt/aidwatch/.venv/bin:$PATH \
+    AIRFLOW_HOME=/opt/airflow \
+    AIRFLOW__CORE__DAGS_FOLDER=/opt/aidwatch/dags \
+    AIRFLOW__CORE__LOAD_EXAMPLES=False \
+    AIDWATCH_HOME=/data \
+    AIDWATCH_INBOX=/data/inbox
+
+# Mount points owned by the runtime user, so new named volumes start with the right owner.
+RUN mkdir -p /opt/airflow/logs /opt/airflow/auth /data/inbox /data/raw /data/exports \
+    && chown -R aidwatch:aidwatch /opt/airflow /data
+
+USER aidwatch
+ENTRYPOINT ["airflow"]
+CMD ["version"]

@@ -1,0 +1,103 @@
+"""`aidwatch ingest`: check every new file in the inbox against its contract and land it as Parquet.
+
+Why a thin command: the work lives in `ingestion.pipeline` (the Airflow DAG calls the same
+functions); this module only parses arguments, shows progress and prints the summary.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections import defaultdict
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from aidwatch.home import Home
+
+HELP = """\
+Ingest the deliveries in INBOX/<feed_id>/ (csv in UTF-8, UTF-8 with BOM or GB18030; xlsx;
+json; jsonl). Every file not yet in the ledger (by sha256) is decoded, its headers matched
+to the feed contract, its values normalised and the batch validated by the feed's Great
+Expectations suite. Good rows land in HOME/raw/<feed_id>/, bad rows in
+HOME/quarantine/<feed_id>/ with every reason, and each file gets a ledger entry in
+HOME/ledger/ and a gate report in HOME/reports/gate/.
+
+Exit status: 0 when every file was loaded (possibly with quarantined rows) or skipped as a
+duplicate; 1 when any file was rejected (undecodable, no recognisable header, a required
+column missing, or empty); the reason is in its ledger entry and the summary.
+"""
+
+SUMMARY_FIELDS = ("files", "rows_read", "rows_loaded", "rows_quarantined", "rejected", "duplicate")
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "ingest",
+        help="check and land the inbox's new files (exit 1 if any file is rejected)",
+        description=HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--inbox", type=Path, default=None,
+                        help="folder with one sub-folder per feed (default: HOME/inbox)")
+    parser.add_argument("--home", default=None, help="aidwatch HOME (default: $AIDWATCH_HOME, else ./data)")
+    parser.add_argument("--workers", type=int, default=2, help="feeds ingested in parallel (default 2)")
+    parser.set_defaults(func=run)
+
+
+def summarise(entries: list[dict]) -> dict[str, dict[str, int]]:
+    """Per feed: files, rows read / loaded / quarantined, rejected and duplicate files."""
+    totals: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(SUMMARY_FIELDS, 0))
+    for entry in entries:
+        row = totals[entry["feed_id"]]
+        row["files"] += 1
+        row["rows_read"] += entry["rows_read"]
+        row["rows_loaded"] += entry["rows_loaded"]
+        row["rows_quarantined"] += entry["rows_quarantined"]
+        row["rejected"] += entry["status"] == "rejected"
+        row["duplicate"] += entry["status"] == "duplicate"
+    return dict(sorted(totals.items()))
+
+
+def summary_table(entries: list[dict]) -> Table:
+    table = Table(title="Ingestion summary")
+    table.add_column("feed")
+    for name in SUMMARY_FIELDS:
+        table.add_column(name.replace("rows_", "rows "), justify="right")
+    totals = summarise(entries)
+    for feed_id, row in totals.items():
+        style = "red" if row["rejected"] else None
+        table.add_row(feed_id, *(f"{row[n]:,}" for n in SUMMARY_FIELDS), style=style)
+    if totals:
+        table.add_row("total", *(f"{sum(r[n] for r in totals.values()):,}" for n in SUMMARY_FIELDS),
+                      style="bold")
+    return table
+
+
+def run(args: argparse.Namespace) -> int:
+    from ingestion.pipeline import ingest_inbox, pending_feeds
+
+    home = Home.resolve(args.home)
+    inbox = (args.inbox or home.inbox).resolve()
+    console = Console(stderr=True)
+    if not inbox.is_dir():
+        console.print(f"[red]inbox {inbox} does not exist[/red]")
+        return 1
+    feeds = pending_feeds(inbox, home)
+    entries: list[dict] = []
+    with Progress(TextColumn("[progress.description]{task.description}"), BarColumn(),
+                  MofNCompleteColumn(), TimeElapsedColumn(), console=console, transient=True) as progress:
+        task = progress.add_task("ingesting feeds", total=len(feeds))
+
+        def on_feed(feed_id: str, done: list[dict]) -> None:
+            progress.update(task, advance=1, description=f"ingested {feed_id} ({len(done)} files)")
+
+        entries = ingest_inbox(inbox, home, workers=args.workers, on_feed=on_feed)
+    Console().print(summary_table(entries))
+    rejected = [e for e in entries if e["status"] == "rejected"]
+    for entry in rejected:
+        console.print(f"[red]rejected[/red] {entry['file']}: {'; '.join(entry['reasons'])}")
+    if not entries:
+        console.print(f"nothing new in {inbox}")
+    return 1 if rejected else 0

@@ -1,0 +1,79 @@
+-- IND-08: zero-employment households (§11, target zero): hukou households with a
+-- member of working age registered unemployed and no member of working age
+-- employed or flexibly employed. Employment status is read from the
+-- hrss_employment delivery in force each month; hukou membership is the current
+-- one (int_hukou_members), which changes far more slowly.
+with months as (
+    select * from {{ ref('int_month_spine') }} where in_range
+),
+
+employment_extracts as (
+    select distinct _extract_date as extract_date
+    from {{ source('raw', 'hrss_employment') }}
+    where _extract_date <= {{ as_of() }}
+),
+
+month_extracts as (
+    select
+        months.month,
+        months.snapshot_date,
+        (select max(e.extract_date) from employment_extracts as e where e.extract_date <= months.snapshot_date)
+            as extract_date
+    from months
+),
+
+employment as (
+    select distinct
+        month_extracts.month,
+        month_extracts.snapshot_date,
+        raw.id_number,
+        raw.employment_status
+    from month_extracts
+    inner join {{ source('raw', 'hrss_employment') }} as raw
+        on raw._extract_date = month_extracts.extract_date
+),
+
+working_age as (
+    select
+        employment.month,
+        members.hukou_no,
+        members.banner_code,
+        members.township_code,
+        employment.employment_status
+    from employment
+    inner join {{ ref('int_hukou_members') }} as members on members.id_number = employment.id_number
+    where {{ age_on('members.birth_date', 'employment.snapshot_date') }}
+        between {{ rule_param('working_age_min') }} and {{ rule_param('working_age_max') }}
+),
+
+households as (
+    select
+        month,
+        hukou_no,
+        min(banner_code) as banner_code,
+        min(township_code) as township_code
+    from working_age
+    group by month, hukou_no
+    having bool_or(employment_status = 'unemployed')
+       and not bool_or(employment_status in ('employed', 'flexible'))
+),
+
+facts as (
+    {{ rollup_regions('households', [], 'count(*) as zero_employment_households') }}
+),
+
+grid as (
+    {{ indicator_grid() }}
+)
+
+select
+    grid.month,
+    grid.region_level,
+    grid.region_code,
+    grid.region_name,
+    cast(coalesce(facts.zero_employment_households, 0) as bigint) as zero_employment_households
+from grid
+left join facts
+    on facts.month = grid.month
+    and facts.region_level = grid.region_level
+    and facts.region_code = grid.region_code

@@ -1,0 +1,63 @@
+{#- The warnings the rules raise for this as_of, before lifecycle: the union of
+    every rule model, each row keyed by `warning_key`, a stable hash of rule_id and
+    subject_key, so the same problem keeps its key from one run to the next.
+
+    To add a rule: append its model name to `rule_models` below (keep one name per
+    line). Every rule model returns exactly the columns of design.md: rule_id,
+    subject_type, subject_key, id_number, household_id, region_code, severity,
+    evidence (JSON text). -#}
+{%- set rule_models = [
+    'wrn_rev_01',
+    'wrn_rev_02',
+    'wrn_rev_03',
+    'wrn_rev_04',
+    'wrn_rev_05',
+    'wrn_rev_06',
+    'wrn_rev_07',
+    'wrn_rev_08',
+    'wrn_rev_09',
+    'wrn_rev_10',
+    'wrn_elg_01',
+    'wrn_elg_02',
+    'wrn_elg_03',
+    'wrn_elg_04',
+    'wrn_elg_05',
+    'wrn_elg_06',
+    'wrn_elg_07',
+    'wrn_elg_08',
+    'wrn_elg_09',
+    'wrn_elg_10',
+    'wrn_elg_11',
+    'wrn_elg_12',
+] -%}
+
+{{ config(schema='intermediate', materialized='table') }}
+
+with rule_rows as (
+    {% for rule_model in rule_models %}
+    select
+        cast(rule_id as varchar) as rule_id,
+        cast(subject_type as varchar) as subject_type,
+        cast(subject_key as varchar) as subject_key,
+        cast(id_number as varchar) as id_number,
+        cast(household_id as varchar) as household_id,
+        cast(region_code as varchar) as region_code,
+        cast(severity as varchar) as severity,
+        cast(evidence as varchar) as evidence
+    from {{ ref(rule_model) }}
+    {% if not loop.last %}union all{% endif %}
+    {% endfor %}
+)
+
+select
+    md5(rule_id || '|' || subject_key) as warning_key,
+    {{ as_of() }} as as_of,
+    rule_id,
+    subject_type,
+    subject_key,
+    id_number,
+    household_id,
+    region_code,
+    severity,
+    evidence
+from rule_rows

@@ -1,0 +1,241 @@
+"""Reading the published warehouse for exports, read-only.
+
+Why read-only and only the published file: the build writes `warehouse.next.duckdb`
+and renames it over `warehouse.duckdb`; an export that opens the published file
+read-only never blocks a build and always sees one whole, tested warehouse.
+
+The marts are built by other parts concurrently; where a column name is not fixed
+by docs/design.md (priority rank, region names, indicator columns) the reader looks
+the columns up instead of assuming them.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import duckdb
+
+from aidwatch.home import Home
+
+log = logging.getLogger(__name__)
+
+LEAGUE_CODE = "152900"
+LEAGUE_NAME = "阿拉善盟"
+
+
+class WarehouseMissing(FileNotFoundError):
+    """The published warehouse does not exist yet (run `aidwatch build` first)."""
+
+
+@dataclass(frozen=True)
+class Area:
+    """An area that receives its own warning list: the league, a banner or a township."""
+
+    level: str  # league | banner | township
+    code: str  # 6 digits (league, banner) or 9 (township)
+    name: str
+    banner_code: str | None = None
+
+    @property
+    def label(self) -> str:
+        return f"{self.code}_{self.name}"
+
+
+def open_published(home: Home) -> duckdb.DuckDBPyConnection:
+    """The published warehouse, opened read-only."""
+    path = home.warehouse
+    if not path.exists():
+        raise WarehouseMissing(f"{path}: no published warehouse; run `aidwatch build` first")
+    return duckdb.connect(str(path), read_only=True)
+
+
+def table_columns(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> list[str]:
+    rows = con.execute(
+        "select column_name from information_schema.columns "
+        "where table_schema = ? and table_name = ? order by ordinal_position",
+        [schema, table],
+    ).fetchall()
+    return [row[0] for row in rows]
+
+
+def tables_like(con: duckdb.DuckDBPyConnection, schema: str, prefix: str) -> list[str]:
+    rows = con.execute(
+        "select table_name from information_schema.tables where table_schema = ? "
+        "and starts_with(table_name, ?) order by table_name",
+        [schema, prefix],
+    ).fetchall()
+    return [row[0] for row in rows]
+
+
+def first_present(columns: list[str], candidates: tuple[str, ...]) -> str | None:
+    for candidate in candidates:
+        if candidate in columns:
+            return candidate
+    return None
+
+
+def fetch_dicts(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None) -> list[dict]:
+    cursor = con.execute(sql, params or [])
+    names = [column[0] for column in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def published_as_of(con: duckdb.DuckDBPyConnection) -> date | None:
+    """The as_of the published warnings were computed for."""
+    row = con.execute("select max(as_of) from marts.warnings").fetchone()
+    return row[0] if row else None
+
+
+def region_names(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[str, str]]:
+    """Region code (as stored, and shortened to its level's length) -> (level, name)."""
+    columns = table_columns(con, "marts", "dim_region")
+    code = first_present(columns, ("region_code", "code"))
+    name = first_present(columns, ("region_name", "name_zh", "name"))
+    level = first_present(columns, ("region_level", "level"))
+    if not (code and name):
+        log.warning("marts.dim_region has no code/name columns (%s); areas named by code", columns)
+        return {}
+    level_sql = level if level else "null"
+    result: dict[str, tuple[str, str]] = {}
+    for row_code, row_name, row_level in con.execute(
+        f"select {code}, {name}, {level_sql} from marts.dim_region"
+    ).fetchall():
+        if row_code is None:
+            continue
+        code_text = str(row_code)
+        lvl = str(row_level) if row_level else level_of_code(code_text)
+        result[code_text] = (lvl, str(row_name))
+        short = code_text[: CODE_LENGTH.get(lvl, len(code_text))]
+        result.setdefault(short, (lvl, str(row_name)))
+    return result
+
+
+CODE_LENGTH = {"league": 6, "banner": 6, "zone": 6, "township": 9, "village": 12}
+
+
+def level_of_code(code: str) -> str:
+    """A region's level from its code alone (12-digit codes right-padded with zeros)."""
+    stripped = code.rstrip("0")
+    if code.startswith(LEAGUE_CODE[:4]) and len(stripped) <= 4:
+        return "league"
+    if len(stripped) <= 6:
+        return "banner"
+    if len(stripped) <= 9:
+        return "township"
+    return "village"
+
+
+def load_areas(con: duckdb.DuckDBPyConnection, warnings: list[dict]) -> list[Area]:
+    """League, then every banner, then every township: from dim_region and the warnings."""
+    names = region_names(con)
+    banners: dict[str, str] = {}
+    townships: dict[str, tuple[str, str]] = {}
+    for code, (level, name) in names.items():
+        if level in ("banner", "zone") and len(code) == 6:
+            banners[code] = name
+        elif level == "township" and len(code) == 9:
+            townships[code] = (name, code[:6])
+    for row in warnings:
+        banner, township = row.get("banner_code"), row.get("township_code")
+        if banner and banner not in banners:
+            banners[banner] = names.get(banner, ("banner", banner))[1]
+        if township and township not in townships:
+            townships[township] = (names.get(township, ("township", township))[1], township[:6])
+    league_name = names.get(LEAGUE_CODE, ("league", LEAGUE_NAME))[1]
+    areas = [Area("league", LEAGUE_CODE, league_name)]
+    areas += [Area("banner", code, banners[code], code) for code in sorted(banners)]
+    areas += [Area("township", code, name, banner) for code, (name, banner) in sorted(townships.items())]
+    return areas
+
+
+def priority_join(con: duckdb.DuckDBPyConnection) -> tuple[str, str]:
+    """(select expression, join clause) for the household priority rank, if that mart exists."""
+    columns = table_columns(con, "marts", "household_priority")
+    rank = first_present(columns, ("priority_rank", "household_priority_rank", "rank", "priority"))
+    if not columns or not rank or "household_id" not in columns:
+        log.warning("marts.household_priority missing or without a rank; lists ordered by severity")
+        return "cast(null as integer) as priority_rank", ""
+    return (
+        f"hp.{rank} as priority_rank",
+        f"left join (select household_id, min({rank}) as {rank} from marts.household_priority "
+        f"group by household_id) hp on hp.household_id = w.household_id",
+    )
+
+
+def load_warnings(con: duckdb.DuckDBPyConnection) -> list[dict]:
+    """Every row of marts.warnings with the person's name, ordered for officials.
+
+    Order: household priority rank (households without one last), then severity
+    (high first), then days open (longest first); ties by rule and warning key so
+    the order is the same on every run.
+    """
+    person_columns = table_columns(con, "marts", "dim_person")
+    if "name" in person_columns:
+        name_select = "p.name as person_name"
+        name_join = (
+            "left join (select id_number, min(name) as name from marts.dim_person group by id_number) p "
+            "on p.id_number = w.id_number"
+        )
+    else:
+        name_select, name_join = "cast(null as varchar) as person_name", ""
+    rank_select, rank_join = priority_join(con)
+    sql = f"""
+        select w.*, {name_select}, {rank_select}
+        from marts.warnings w
+        {name_join}
+        {rank_join}
+        order by
+            priority_rank asc nulls last,
+            case w.severity when 'high' then 0 when 'medium' then 1 when 'low' then 2 else 3 end,
+            w.days_open desc nulls last,
+            w.rule_id, w.warning_key
+    """
+    return fetch_dicts(con, sql)
+
+
+def load_rule_names(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """rule_id -> Chinese name, from this run's warnings and earlier runs (a rule may be gone now)."""
+    sources = ["select rule_id, rule_name_zh from marts.warnings"]
+    if {"rule_id", "rule_name_zh"} <= set(table_columns(con, "marts", "warning_history")):
+        sources.append("select rule_id, rule_name_zh from marts.warning_history")
+    rows = con.execute(
+        f"select rule_id, max(rule_name_zh) from ({' union all '.join(sources)}) group by rule_id"
+    ).fetchall()
+    return {rule: name or "" for rule, name in rows}
+
+
+def load_history_counts(con: duckdb.DuckDBPyConnection) -> list[dict]:
+    """Per run (as_of) of warning_history: warnings new, still open and resolved in that run."""
+    columns = table_columns(con, "marts", "warning_history")
+    if not {"as_of", "status"} <= set(columns):
+        return []
+    return fetch_dicts(
+        con,
+        """
+        select as_of,
+               count(*) filter (where status = 'new') as new_count,
+               count(*) filter (where status = 'open') as open_count,
+               count(*) filter (where status = 'resolved') as resolved_count
+        from marts.warning_history group by as_of order by as_of
+        """,
+    )
+
+
+def load_history_rows(con: duckdb.DuckDBPyConnection, as_of: date) -> list[dict]:
+    """The warnings of the latest run before `as_of` in warning_history (for the change)."""
+    columns = table_columns(con, "marts", "warning_history")
+    needed = {"as_of", "status", "rule_id", "severity", "banner_code", "township_code"}
+    if not needed <= set(columns):
+        return []
+    return fetch_dicts(
+        con,
+        """
+        select rule_id, severity, banner_code, township_code, status, as_of
+        from marts.warning_history
+        where as_of = (select max(as_of) from marts.warning_history where as_of < ?)
+        """,
+        [as_of],
+    )

@@ -1,0 +1,264 @@
+"""The data-quality gate: every batch is validated by its feed's Great Expectations suite.
+
+The split between Python and GX, and why:
+- The normaliser (ingestion.normalise) reads each cell as its contract type, vectorised.
+  It knows *why* a cell failed (check digit, impossible date, ...), so it writes that
+  text into a `<column>__error` helper column of the gate frame, next to the normalised
+  values. It quarantines nothing by itself.
+- GX validates the gate frame with the committed suite (expectations/<feed_id>.json,
+  generated from the contract): required not-null, readable types (error column null),
+  enum membership, no negative money unless allowed, no dates after the extract date
+  (a suite parameter set per batch), key unique within the batch, and the feed's
+  cross-column row checks. The COMPLETE result format gives each failed expectation's
+  row indexes; the row reasons, and hence which rows go to quarantine, are assembled
+  from that result only. The same result is written as the batch's gate report.
+- GX starts slowly (seconds to import); each process builds one ephemeral context and
+  one suite object per feed and reuses them for every batch.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import json
+import os
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ingestion.contracts import Feed
+from ingestion.normalise import Normalised, id_birth_date, id_gender, money_cents
+from ingestion.suites import (
+    LATEST_DATE,
+    LATEST_TIME,
+    LOWEST_AMOUNT,
+    READ_ERRORS,
+    ROW_PROBLEM,
+    dated_columns,
+    error_column,
+    id_birth_date_column,
+    id_gender_column,
+    load_suite,
+    non_negative_money,
+    sum_difference_column,
+)
+
+#: How many failing values a stored report keeps per expectation (the full lists are huge).
+REPORT_SAMPLE = 20
+
+
+class GateError(RuntimeError):
+    """GX could not evaluate an expectation on a batch (a broken suite, not bad data)."""
+
+
+@dataclass
+class GateOutcome:
+    """What the gate decided for a batch."""
+
+    success: bool
+    row_reasons: pd.Series  # per gate-frame row: '; '-joined reasons, null when the row passed
+    report: dict  # the validation result, trimmed for storage
+
+
+@cache
+def _batch_definition() -> Any:
+    """One ephemeral GX context per process, with a pandas data frame asset (no disk, no network)."""
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+    from great_expectations.execution_engine import pandas_execution_engine
+
+    # GX fingerprints every in-memory batch by hashing all its cells (a batch marker we never
+    # use; about a second per 250k rows). Our batch id is the file's sha256 already.
+    pandas_execution_engine.HASH_THRESHOLD = 0
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
+    source = context.data_sources.add_pandas("ingestion_gate")
+    asset = source.add_dataframe_asset("batch")
+    return asset.add_batch_definition_whole_dataframe("whole_batch")
+
+
+@cache
+def _suite(feed_id: str) -> Any:
+    from great_expectations.core.expectation_suite import ExpectationSuite
+
+    raw = load_suite(feed_id)
+    return ExpectationSuite(name=raw["name"], expectations=raw["expectations"], meta=raw.get("meta"))
+
+
+def warm_up() -> None:
+    """Import GX and build the context now (e.g. before a timed loop or in a worker's start)."""
+    _batch_definition()
+
+
+def _joined(parts: list[pd.Series], index: pd.Index) -> pd.Series:
+    """Per row, the non-null texts of `parts` joined with '; ' (null when none)."""
+    acc = pd.Series(None, index=index, dtype="str")
+    for part in parts:
+        acc = acc.where(part.isna(), acc.where(acc.isna(), acc + "; ").fillna("") + part)
+    return acc
+
+
+def _flagged(values: pd.DataFrame, bad: pd.DataFrame, text: str) -> pd.Series:
+    return _joined([pd.Series(f"{c}: {text}", index=values.index, dtype="str").where(bad[c])
+                    for c in values.columns], values.index)
+
+
+def gate_frame(feed: Feed, columns: dict[str, Normalised], row_problems: pd.Series,
+               extract_date: dt.date) -> pd.DataFrame:
+    """The frame GX validates: normalised values, error texts, and derived check columns."""
+    index = pd.RangeIndex(len(row_problems))
+    data: dict[str, pd.Series] = {ROW_PROBLEM: row_problems.set_axis(index)}
+    errors = []
+    for column in feed.columns:
+        normalised = columns[column.name]
+        values = normalised.values.set_axis(index)
+        if column.type == "money":
+            values = pd.to_numeric(values, errors="coerce").astype("float64")
+        data[column.name] = values
+        data[error_column(column.name)] = normalised.errors.set_axis(index)
+        errors.append(column.name + ": " + data[error_column(column.name)])
+    data[READ_ERRORS] = _joined(errors, index)
+    limits = _parameters(extract_date)
+    ranges = (
+        (LOWEST_AMOUNT, non_negative_money(feed), "min", lambda v: v < 0, "negative amount not allowed"),
+        (LATEST_DATE, dated_columns(feed, ("date", "month")), "max",
+         lambda v: v > limits["extract_date"], "date after the extract date"),
+        (LATEST_TIME, dated_columns(feed, ("timestamp",)), "max",
+         lambda v: v > limits["extract_end"], "time after the extract date"),
+    )
+    for name, names, extreme, is_bad, text in ranges:
+        if names:
+            values = pd.DataFrame({c: data[c] for c in names}, index=index)
+            data[name] = getattr(values, extreme)(axis=1)
+            data[f"{name}__detail"] = _flagged(values, values.apply(is_bad).fillna(False), text)
+    for check in feed.row_checks:
+        if check["check"] == "sum_equals":
+            total = money_cents(columns[check["column"]].values).set_axis(index)
+            parts = sum(money_cents(columns[p].values).set_axis(index).fillna(0) for p in check["parts"])
+            # float64: GX compares numpy numbers vectorised, nullable Int64 one by one.
+            data[sum_difference_column(check)] = (total - parts).astype("float64")
+        elif check["check"] == "agrees_with_id":
+            ids = columns[check["id_column"]].values.set_axis(index)
+            data[id_gender_column(check)] = id_gender(ids)
+            data[id_birth_date_column(check)] = id_birth_date(ids)
+    return pd.DataFrame(data, index=index)
+
+
+def _parameters(extract_date: dt.date) -> dict[str, pd.Timestamp]:
+    day = pd.Timestamp(extract_date)
+    return {"extract_date": day, "extract_end": day + pd.Timedelta(days=1) - pd.Timedelta(microseconds=1)}
+
+
+def _trim(value: Any) -> Any:
+    """Make a result JSON-able and small: long lists cut to a sample."""
+    if isinstance(value, dict):
+        return {k: _trim(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_trim(v) for v in value[:REPORT_SAMPLE]]
+    if isinstance(value, pd.Timestamp | dt.date):
+        return value.isoformat()
+    if value is None or isinstance(value, str | int | bool):
+        return value
+    if isinstance(value, float):
+        return None if value != value else value
+    return str(value)
+
+
+def validate(feed: Feed, frame: pd.DataFrame, extract_date: dt.date, batch_id: str) -> GateOutcome:
+    """Run the feed's suite on the gate frame; row reasons come from the GX result."""
+    batch = _batch_definition().get_batch(batch_parameters={"dataframe": frame})
+    result = batch.validate(
+        _suite(feed.feed_id),
+        result_format={"result_format": "COMPLETE", "include_unexpected_rows": False},
+        expectation_parameters=_parameters(extract_date),
+    )
+    found: list[pd.DataFrame] = []
+    expectations_report = []
+    for order, item in enumerate(result.results):
+        config = item.expectation_config
+        meta = config.meta or {}
+        exception = item.exception_info or {}
+        if exception.get("raised_exception"):
+            raise GateError(f"{feed.feed_id}: {config.type} on {meta.get('column')}: "
+                            f"{exception.get('exception_message')}")
+        outcome = item.result or {}
+        failing = np.array([], dtype=np.int64)
+        if not item.success:
+            if config.type == "expect_table_columns_to_match_set":
+                raise GateError(f"{feed.feed_id}: gate frame lacks contract columns: {outcome}")
+            failing = np.asarray(outcome.get("unexpected_index_list") or [], dtype=np.int64)
+        expectations_report.append({
+            "expectation": config.type,
+            "kwargs": _trim({k: v for k, v in config.kwargs.items() if k != "batch_id"}),
+            "column": meta.get("column"),
+            "reason": meta.get("reason"),
+            "success": bool(item.success),
+            "unexpected_count": outcome.get("unexpected_count", len(failing)),
+            "unexpected_percent": _trim(outcome.get("unexpected_percent")),
+            "sample_rows": _trim(failing.tolist()),
+            "sample_values": _trim(outcome.get("partial_unexpected_list") or []),
+        })
+        if meta.get("skip_when"):
+            failing = failing[frame[meta["skip_when"]].isna().to_numpy()[failing]]
+        if not len(failing):
+            continue
+        if meta.get("reason_from"):
+            texts = frame[meta["reason_from"]].to_numpy(dtype=object)[failing]
+        else:
+            texts = np.full(len(failing), meta["reason"], dtype=object)
+        prefix = f"{meta['column']}: " if meta["column"] else ""
+        found.append(pd.DataFrame({"row": failing, "order": order,
+                                   "text": prefix + pd.Series(texts, dtype="str")}))
+    reasons: list[str | None] = [None] * len(frame)
+    if found:
+        # Most failing rows have one reason; a plain loop over the flat arrays beats a groupby.
+        table = pd.concat(found, ignore_index=True).sort_values(["row", "order"], kind="stable")
+        for row, text in zip(table["row"].tolist(), table["text"].tolist(), strict=True):
+            reasons[row] = text if reasons[row] is None else f"{reasons[row]}; {text}"
+    row_reasons = pd.Series(reasons, dtype="str")
+    report = {
+        "batch_id": batch_id,
+        "feed_id": feed.feed_id,
+        "suite": _suite(feed.feed_id).name,
+        "extract_date": extract_date.isoformat(),
+        "success": bool(result.success),
+        "statistics": _trim(dict(result.statistics)),
+        "rows": len(frame),
+        "rows_failing": int(row_reasons.notna().sum()),
+        "expectations": expectations_report,
+        "note": "sample_rows are 0-based positions in the batch; see the quarantine Parquet for every row",
+    }
+    return GateOutcome(success=bool(result.success), row_reasons=row_reasons, report=report)
+
+
+def report_html(report: dict) -> str:
+    """A readable page of a gate report for the data team (no JavaScript, no network)."""
+    esc = html.escape
+    rows = []
+    for e in report["expectations"]:
+        status = "通过 pass" if e["success"] else "未通过 FAIL"
+        rows.append(
+            f"<tr class={'ok' if e['success'] else 'bad'}><td>{esc(str(e['column']))}</td>"
+            f"<td>{esc(e['expectation'])}</td><td>{esc(str(e['reason']))}</td><td>{status}</td>"
+            f"<td>{e['unexpected_count']}</td>"
+            f"<td>{esc(json.dumps(e['sample_values'], ensure_ascii=False)[:300])}</td></tr>"
+        )
+    verdict = "通过 passed" if report["success"] else "未通过 failed"
+    return f"""<!doctype html>
+<html lang="zh"><head><meta charset="utf-8"><title>Gate {esc(report['batch_id'])}</title>
+<style>body{{font-family:sans-serif;margin:2em}}table{{border-collapse:collapse}}
+td,th{{border:1px solid #ccc;padding:4px 8px;font-size:13px}}tr.bad td{{background:#fde2e2}}</style>
+</head><body>
+<h1>数据质量校验 Data-quality gate: {esc(report['batch_id'])}</h1>
+<p>Feed <b>{esc(report['feed_id'])}</b>, suite <code>{esc(report['suite'])}</code>,
+extract date {esc(report['extract_date'])}: <b>{verdict}</b>.
+Rows {report['rows']}, rows failing {report['rows_failing']}.</p>
+<table><tr><th>column</th><th>expectation</th><th>reason</th><th>result</th><th>failing</th>
+<th>sample values</th></tr>
+{''.join(rows)}
+</table></body></html>
+"""

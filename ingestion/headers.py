@@ -1,0 +1,54 @@
+"""Header matching: delivered header texts -> contract columns.
+
+Why a separate step: departments label columns in Chinese, in English, with full-width
+brackets or stray spaces. `contracts.normalise_header` folds them; this module decides
+which delivered column feeds which contract column, which ones are unknown extras
+(kept, never dropped), and whether the file is usable at all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ingestion.contracts import Feed, normalise_header
+from ingestion.readers import FileRejected
+
+
+@dataclass(frozen=True)
+class HeaderMapping:
+    """Which delivered position holds which contract column, and what is left over."""
+
+    positions: dict[str, int]  # canonical column -> position in the delivered header
+    extras: dict[str, int]  # delivered header text -> position, for unknown columns
+    display: list[str]  # per position: canonical name, or the delivered text when unmapped
+
+
+def map_headers(feed: Feed, headers: list[str]) -> HeaderMapping:
+    """Match headers canonically or by alias; reject when no header or a required column is missing."""
+    known = feed.header_map()
+    positions: dict[str, int] = {}
+    extras: dict[str, int] = {}
+    display: list[str] = []
+    for position, header in enumerate(headers):
+        text = "" if header is None else str(header)
+        canonical = known.get(normalise_header(text))
+        if canonical is not None and canonical not in positions:
+            positions[canonical] = position
+            display.append(canonical)
+            continue
+        name = text.strip() or f"_column_{position + 1}"
+        if canonical is not None:
+            name = f"{name} (duplicate of {canonical})"
+        while name in extras or name in feed.column_names:
+            name = f"{name}_"
+        extras[name] = position
+        display.append(name)
+    if not positions:
+        raise FileRejected(
+            f"no recognisable header: none of {len(headers)} header cells matches a {feed.feed_id} column"
+        )
+    missing = [c for c in feed.required_columns if c not in positions]
+    if missing:
+        labels = ", ".join(f"{c} ({feed.column(c).zh})" for c in missing)
+        raise FileRejected(f"required column missing: {labels}")
+    return HeaderMapping(positions=positions, extras=extras, display=display)

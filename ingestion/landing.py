@@ -1,0 +1,125 @@
+"""Landing: raw and quarantine Parquet, gate reports and the ledger, written crash-safe.
+
+Why this order and these names: every file is written under a hidden temporary name in
+its final folder and renamed when complete (a rename within a folder is atomic), and the
+ledger entry is written last. So a batch is *visible* exactly when its ledger entry
+exists: readers (dbt) join the raw zone to the ledger on `_batch_id`. A crash between
+the Parquet rename and the ledger leaves an orphan Parquet; `clean_feed` removes
+orphans and leftover temporary files before a feed is ingested again, and the rerun
+loads the file afresh (its sha256 is not in the ledger).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from aidwatch.home import Home
+from ingestion.contracts import Feed
+
+TEMP_PREFIX = ".tmp-"
+TEMP_SUFFIX = ".partial"
+SCHEMA_FILE = "_schema.parquet"
+
+
+def _temp_path(final: Path) -> Path:
+    """Hidden, and with a suffix no reader globs for (`*.parquet`, `*.json`)."""
+    return final.with_name(f"{TEMP_PREFIX}{os.getpid()}-{final.name}{TEMP_SUFFIX}")
+
+
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_atomic_bytes(final: Path, data: bytes) -> None:
+    final.parent.mkdir(parents=True, exist_ok=True)
+    temp = _temp_path(final)
+    with temp.open("wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temp, final)
+
+
+def write_atomic_parquet(final: Path, table: pa.Table) -> None:
+    final.parent.mkdir(parents=True, exist_ok=True)
+    temp = _temp_path(final)
+    pq.write_table(table, temp, compression="zstd")
+    with temp.open("rb") as handle:
+        os.fsync(handle.fileno())
+    os.replace(temp, final)
+
+
+def ensure_feed_folder(home: Home, feed: Feed) -> Path:
+    """The feed's raw folder, with its zero-row `_schema.parquet` (so an empty feed still reads)."""
+    folder = home.raw_feed(feed.feed_id)
+    schema_file = folder / SCHEMA_FILE
+    if not schema_file.exists():
+        write_atomic_parquet(schema_file, feed.arrow_schema().empty_table())
+    return folder
+
+
+def ledger_path(home: Home, batch_id: str) -> Path:
+    return home.ledger / f"{batch_id}.json"
+
+
+def write_ledger(home: Home, entry: dict) -> None:
+    """The ledger entry makes the batch visible: always written last."""
+    text = json.dumps(entry, ensure_ascii=False, indent=2) + "\n"
+    write_atomic_bytes(ledger_path(home, entry["batch_id"]), text.encode("utf-8"))
+    _fsync_dir(home.ledger)
+
+
+def read_ledger(home: Home, feed_id: str | None = None) -> list[dict]:
+    """Ledger entries (all, or of one feed), sorted by batch id."""
+    if not home.ledger.is_dir():
+        return []
+    pattern = f"{feed_id}__*.json" if feed_id else "*.json"
+    entries = []
+    for path in sorted(home.ledger.glob(pattern)):
+        entry = json.loads(path.read_text(encoding="utf-8"))
+        if feed_id is None or entry.get("feed_id") == feed_id:
+            entries.append(entry)
+    return entries
+
+
+def clean_feed(home: Home, feed_id: str) -> list[Path]:
+    """Remove temporary files and batches without a ledger entry (left by a crash)."""
+    known = {p.stem for p in home.ledger.glob(f"{feed_id}__*.json")} if home.ledger.is_dir() else set()
+    doomed: list[Path] = []
+    for folder in (home.raw_feed(feed_id), home.quarantine / feed_id):
+        if folder.is_dir():
+            doomed += [p for p in folder.iterdir() if p.name.startswith(TEMP_PREFIX)]
+            doomed += [p for p in folder.glob(f"{feed_id}__*.parquet") if p.stem not in known]
+    if home.gate_reports.is_dir():
+        doomed += list(home.gate_reports.glob(f"{TEMP_PREFIX}*-{feed_id}__*"))
+        doomed += [p for p in home.gate_reports.glob(f"{feed_id}__*") if p.name.split(".")[0] not in known]
+    if home.ledger.is_dir():
+        doomed += list(home.ledger.glob(f"{TEMP_PREFIX}*-{feed_id}__*"))
+    for path in doomed:
+        path.unlink(missing_ok=True)
+    return doomed
+
+
+@contextmanager
+def feed_lock(home: Home, feed_id: str) -> Iterator[None]:
+    """One writer per feed: a second process ingesting the same feed waits for the first."""
+    lock_dir = home.root / "locks"
+    lock_dir.mkdir(parents=True, exist_ok=True)
+    with (lock_dir / f"ingest-{feed_id}.lock").open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)

@@ -1,0 +1,203 @@
+"""Ingestion entry points (the CLI and the Airflow DAG call these; signatures per docs/design.md).
+
+- `pending_feeds(inbox, home)`: feeds with files whose sha256 is not yet in the ledger.
+- `ingest_feed(feed_id, inbox, home)`: every new file of one feed; returns this call's ledger entries.
+- `ingest_inbox(inbox, home, workers=2)`: every feed, feeds in parallel processes.
+
+Why feeds are the unit of parallelism: a feed's files share one raw/quarantine folder and
+its ledger entries share a prefix, so one process per feed never races another (a file
+lock per feed makes that hold even if two schedulers overlap). Within a feed, files are
+ingested in name order so that "which copy is the duplicate" is deterministic.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import multiprocessing
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from pathlib import Path
+
+from aidwatch.home import Home
+from ingestion.batch import build_batch, reason_summary, today_utc
+from ingestion.contracts import get_feed, load_feeds
+from ingestion.delivery import Delivery, describe, feed_files
+from ingestion.gate import GateError, report_html
+from ingestion.landing import (
+    clean_feed,
+    ensure_feed_folder,
+    feed_lock,
+    read_ledger,
+    write_atomic_bytes,
+    write_atomic_parquet,
+    write_ledger,
+)
+from ingestion.readers import FileRejected, file_format
+
+log = logging.getLogger(__name__)
+
+FileCallback = Callable[[dict], None]
+
+
+def _entry(delivery: Delivery, batch_id: str, started: str) -> dict:
+    try:
+        fmt: str | None = file_format(delivery.path)
+    except FileRejected:
+        fmt = None
+    return {
+        "batch_id": batch_id,
+        "feed_id": delivery.feed_id,
+        "file": delivery.relative,
+        "sha256": delivery.sha256,
+        "size_bytes": delivery.size_bytes,
+        "extract_date": delivery.extract_date.isoformat(),
+        "encoding": None,
+        "format": fmt,
+        "rows_read": 0,
+        "rows_loaded": 0,
+        "rows_quarantined": 0,
+        "status": None,
+        "reasons": [],
+        "extra_columns": [],
+        "started_at": started,
+        "finished_at": None,
+    }
+
+
+def _now() -> str:
+    return today_utc().isoformat(timespec="milliseconds")
+
+
+def ingest_file(delivery: Delivery, home: Home) -> dict:
+    """Ingest one new file and write its ledger entry (last); returns the entry."""
+    feed = get_feed(delivery.feed_id)
+    entry = _entry(delivery, delivery.batch_id, _now())
+    try:
+        result = build_batch(feed, delivery)
+    except FileRejected as exc:
+        entry.update(status="rejected", reasons=[str(exc)], finished_at=_now())
+        log.warning("%s: rejected %s: %s", feed.feed_id, delivery.relative, exc)
+        write_ledger(home, entry)
+        return entry
+    except GateError as exc:
+        entry.update(status="rejected", reasons=[f"gate could not validate the file: {exc}"],
+                     finished_at=_now())
+        log.error("%s: gate error on %s: %s", feed.feed_id, delivery.relative, exc)
+        write_ledger(home, entry)
+        return entry
+
+    batch_id = delivery.batch_id
+    quarantined = result.quarantine.num_rows
+    if quarantined:
+        write_atomic_parquet(home.quarantine / feed.feed_id / f"{batch_id}.parquet", result.quarantine)
+    write_atomic_parquet(home.raw_feed(feed.feed_id) / f"{batch_id}.parquet", result.good)
+    report_json = home.gate_reports / f"{batch_id}.json"
+    write_atomic_bytes(report_json, json.dumps(result.gate_report, ensure_ascii=False, indent=1).encode())
+    write_atomic_bytes(report_json.with_suffix(".html"), report_html(result.gate_report).encode("utf-8"))
+    entry.update(
+        encoding=result.table.encoding,
+        format=result.table.file_format,
+        rows_read=result.rows_read,
+        rows_loaded=result.good.num_rows,
+        rows_quarantined=quarantined,
+        status="loaded_with_quarantine" if quarantined else "loaded",
+        reasons=reason_summary(result.reason_counts),
+        extra_columns=list(result.mapping.extras),
+        finished_at=_now(),
+    )
+    if entry["rows_read"] != entry["rows_loaded"] + entry["rows_quarantined"]:
+        raise RuntimeError(f"{delivery.relative}: rows read != loaded + quarantined: {entry}")
+    write_ledger(home, entry)
+    return entry
+
+
+def _duplicate_entry(delivery: Delivery, original: dict, home: Home) -> dict:
+    entry = _entry(delivery, f"{delivery.batch_id}__dup", _now())
+    entry.update(
+        status="duplicate",
+        reasons=[f"duplicate: same content (sha256) as {original['file']} (batch {original['batch_id']})"],
+        finished_at=_now(),
+    )
+    write_ledger(home, entry)
+    return entry
+
+
+def _new_deliveries(feed_id: str, inbox: Path, home: Home) -> tuple[list[Delivery], dict[tuple, dict]]:
+    """Files of a feed not yet recorded (by path and sha256), and the ledger by (sha256, extract date).
+
+    A duplicate is the same bytes *for the same extract date* (a re-sent file). An unchanged
+    snapshot delivered again for a later extract date is a new delivery: it says the roll
+    was still the same on that date, which the warehouse needs (newest extract, cadence).
+    """
+    ledger = read_ledger(home, feed_id)
+    recorded = {(e["file"], e["sha256"]) for e in ledger}
+    by_sha = {(e["sha256"], e["extract_date"]): e for e in ledger if e["status"] != "duplicate"}
+    inbox = inbox.resolve()
+    new = []
+    for path in feed_files(inbox, feed_id):
+        delivery = describe(inbox, feed_id, path)
+        if (delivery.relative, delivery.sha256) not in recorded:
+            new.append(delivery)
+    return new, by_sha
+
+
+def pending_feeds(inbox: Path, home: Home) -> list[str]:
+    """Feeds (in catalogue order) with at least one file whose sha256 is not yet in the ledger."""
+    return [feed_id for feed_id in load_feeds() if _new_deliveries(feed_id, Path(inbox), home)[0]]
+
+
+def ingest_feed(feed_id: str, inbox: Path, home: Home, on_file: FileCallback | None = None) -> list[dict]:
+    """Ingest every new file of one feed; returns the ledger entries written by this call."""
+    feed = get_feed(feed_id)
+    with feed_lock(home, feed_id):
+        removed = clean_feed(home, feed_id)
+        if removed:
+            log.warning("%s: removed %d leftover files of an interrupted run", feed_id, len(removed))
+        ensure_feed_folder(home, feed)
+        deliveries, by_sha = _new_deliveries(feed_id, Path(inbox), home)
+        entries = []
+        for delivery in deliveries:
+            fingerprint = (delivery.sha256, delivery.extract_date.isoformat())
+            original = by_sha.get(fingerprint)
+            if original is not None:
+                entry = _duplicate_entry(delivery, original, home)
+            else:
+                entry = ingest_file(delivery, home)
+                by_sha[fingerprint] = entry
+            entries.append(entry)
+            if on_file is not None:
+                on_file(entry)
+        return entries
+
+
+def _feed_weight(inbox: Path, feed_id: str) -> int:
+    return sum(p.stat().st_size for p in feed_files(inbox, feed_id))
+
+
+def ingest_inbox(inbox: Path, home: Home, workers: int = 2,
+                 on_feed: Callable[[str, list[dict]], None] | None = None) -> list[dict]:
+    """Ingest every pending feed, `workers` feeds at a time in separate processes.
+
+    Largest feeds are started first so the processes finish together. `on_feed` is called
+    in this process as each feed completes (the CLI's progress display).
+    """
+    inbox = Path(inbox)
+    feeds = sorted(pending_feeds(inbox, home), key=lambda f: -_feed_weight(inbox, f))
+    entries: list[dict] = []
+    if workers <= 1 or len(feeds) <= 1:
+        for feed_id in feeds:
+            done = ingest_feed(feed_id, inbox, home)
+            entries += done
+            if on_feed is not None:
+                on_feed(feed_id, done)
+        return entries
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        futures = {pool.submit(ingest_feed, feed_id, inbox, home): feed_id for feed_id in feeds}
+        for future in as_completed(futures):
+            done = future.result()
+            entries += done
+            if on_feed is not None:
+                on_feed(futures[future], done)
+    return sorted(entries, key=lambda e: e["batch_id"])

@@ -1,0 +1,280 @@
+"""Readers: one delivered file -> a table of text cells, with nothing lost.
+
+Why text only: the normaliser decides what a cell means, and quarantine must be able to
+keep exactly what the department sent. So every reader returns strings (null for an empty
+cell), the header as delivered, and the 1-based source row of every data row.
+A file that cannot be read at all raises `FileRejected` with the reason; the pipeline
+records it in the ledger and goes on with the next file.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime as dt
+import io
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+FORMATS = {".csv": "csv", ".xlsx": "xlsx", ".json": "json", ".jsonl": "jsonl"}
+
+
+class FileRejected(Exception):
+    """The whole file cannot be ingested; the message is the reason shown in the ledger."""
+
+
+@dataclass
+class RawTable:
+    """A delivered file as text: delivered headers, cells, source rows, and how it was read."""
+
+    headers: list[str]
+    cells: pd.DataFrame  # one str column per header position (named "0", "1", ...), null = empty
+    source_rows: pd.Series  # int64, 1-based data row (xlsx: the sheet row)
+    encoding: str | None
+    file_format: str
+    row_problems: pd.Series  # str per row, null when the row's shape is fine
+
+
+def file_format(path: Path) -> str:
+    """The delivery format from the file suffix; unknown suffixes are rejected."""
+    fmt = FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        raise FileRejected(f"unsupported file type {path.suffix!r} (expected .csv, .xlsx, .json, .jsonl)")
+    return fmt
+
+
+def decode(data: bytes) -> tuple[str, str]:
+    """Decode CSV bytes as UTF-8 with BOM, UTF-8 or GB18030; never with errors ignored.
+
+    GB18030 decodes many byte strings, so a file that is valid UTF-8 up to some point and
+    then breaks (a truncated or damaged UTF-8 export) is rejected rather than re-read as
+    GB18030 mojibake: real GB18030 Chinese text is essentially never valid multi-byte UTF-8.
+    """
+    if data.startswith(codecs.BOM_UTF8):
+        try:
+            return data[len(codecs.BOM_UTF8):].decode("utf-8"), "utf-8-sig"
+        except UnicodeDecodeError as exc:
+            raise FileRejected(f"cannot decode: UTF-8 (with BOM) breaks at byte {exc.start + 3}") from exc
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError as utf8_error:
+        prefix = data[: utf8_error.start].decode("utf-8")
+        if not prefix.isascii():
+            raise FileRejected(
+                f"cannot decode: valid UTF-8 until byte {utf8_error.start}, then broken "
+                f"({utf8_error.reason}); truncated or damaged file"
+            ) from utf8_error
+        try:
+            return data.decode("gb18030"), "gb18030"
+        except UnicodeDecodeError as gb_error:
+            raise FileRejected(
+                f"cannot decode as UTF-8 (byte {utf8_error.start}) or GB18030 (byte {gb_error.start})"
+            ) from gb_error
+
+
+def _blank(value: str | None) -> bool:
+    return value is None or str(value).strip() == ""
+
+
+def _table(headers: list[str], rows: list[list[str | None]], source_rows: list[int],
+           encoding: str | None, fmt: str) -> RawTable:
+    """Square the rows to the header: short rows are padded, long rows noted as a row problem."""
+    width = len(headers)
+    problems: list[str | None] = []
+    squared: list[list[str | None]] = []
+    for row in rows:
+        if len(row) > width and any(not _blank(v) for v in row[width:]):
+            problems.append(f"row has {len(row)} fields, the header has {width}")
+        elif len(row) < width:
+            problems.append(f"row has {len(row)} fields, the header has {width}")
+        else:
+            problems.append(None)
+        squared.append((row + [None] * width)[:width])
+    frame = pd.DataFrame(squared, columns=[str(i) for i in range(width)], dtype="str")
+    frame = frame.mask(frame.apply(lambda c: c.str.strip() == ""))
+    return RawTable(
+        headers=headers,
+        cells=frame,
+        source_rows=pd.Series(source_rows, dtype="int64"),
+        encoding=encoding,
+        file_format=fmt,
+        row_problems=pd.Series(problems, dtype="str"),
+    )
+
+
+def _header_record(text: str) -> tuple[list[str], int]:
+    """The first non-blank CSV record and the number of physical lines up to and including it."""
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        for record in reader:
+            if not all(_blank(v) for v in record):
+                return record, reader.line_num
+    except csv.Error as exc:
+        raise FileRejected(f"malformed CSV header: {exc}") from exc
+    raise FileRejected("empty file: no header row")
+
+
+def _read_csv_fast(text: str, headers: list[str], header_lines: int, encoding: str) -> RawTable | None:
+    """pyarrow's C++ reader; None when a row's field count differs (the careful reader then reports it)."""
+    names = [str(i) for i in range(len(headers))]
+    try:
+        arrow = pacsv.read_csv(
+            io.BytesIO(text.encode("utf-8")),
+            read_options=pacsv.ReadOptions(column_names=names, skip_rows=header_lines),
+            parse_options=pacsv.ParseOptions(newlines_in_values=True, ignore_empty_lines=True),
+            convert_options=pacsv.ConvertOptions(
+                column_types={n: pa.string() for n in names}, null_values=[""],
+                strings_can_be_null=True, quoted_strings_can_be_null=True,
+            ),
+        )
+    except pa.ArrowInvalid:
+        return None
+    frame = arrow.to_pandas(types_mapper={pa.string(): pd.StringDtype("pyarrow", na_value=np.nan)}.get)
+    frame = frame.astype("str")
+    frame = frame.mask(frame.apply(lambda c: c.str.strip() == ""))
+    frame = frame[frame.notna().any(axis=1)].reset_index(drop=True)
+    return RawTable(
+        headers=headers,
+        cells=frame,
+        source_rows=pd.Series(np.arange(1, len(frame) + 1), dtype="int64"),
+        encoding=encoding,
+        file_format="csv",
+        row_problems=pd.Series(None, index=frame.index, dtype="str"),
+    )
+
+
+def read_csv(path: Path) -> RawTable:
+    """CSV: the fast reader when every row has the header's width, else the careful one."""
+    text, encoding = decode(path.read_bytes())
+    headers, header_lines = _header_record(text)
+    fast = _read_csv_fast(text, headers, header_lines, encoding)
+    if fast is not None:
+        return fast
+    reader = csv.reader(io.StringIO(text, newline=""))
+    rows: list[list[str | None]] = []
+    source_rows: list[int] = []
+    data_row = 0
+    try:
+        for record in reader:
+            if reader.line_num <= header_lines or all(_blank(v) for v in record):
+                continue
+            data_row += 1
+            rows.append(list(record))
+            source_rows.append(data_row)
+    except csv.Error as exc:
+        raise FileRejected(f"malformed CSV after data row {data_row}: {exc}") from exc
+    return _table(headers, rows, source_rows, encoding, "csv")
+
+
+def _cell_text(value: object) -> str | None:
+    """An .xlsx cell as text: dates ISO, whole floats without '.0', everything else str()."""
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        if value.time() == dt.time(0, 0):
+            return value.date().isoformat()
+        return value.isoformat(sep=" ")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def read_xlsx(path: Path) -> RawTable:
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many types for a damaged zip / xml
+        raise FileRejected(f"cannot open as .xlsx: {type(exc).__name__}: {exc}") from exc
+    try:
+        sheet = workbook.worksheets[0]
+        headers: list[str] | None = None
+        rows: list[list[str | None]] = []
+        source_rows: list[int] = []
+        for sheet_row, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+            texts = [_cell_text(v) for v in values]
+            if all(_blank(v) for v in texts):
+                continue
+            if headers is None:
+                while texts and _blank(texts[-1]):
+                    texts.pop()
+                headers = [t or "" for t in texts]
+                continue
+            rows.append(texts)
+            source_rows.append(sheet_row)
+    except FileRejected:
+        raise
+    except Exception as exc:
+        raise FileRejected(f"cannot read .xlsx: {type(exc).__name__}: {exc}") from exc
+    finally:
+        workbook.close()
+    if headers is None:
+        raise FileRejected("empty file: no header row on the first sheet")
+    return _table(headers, rows, source_rows, None, "xlsx")
+
+
+def _json_text(value: object) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int | float):
+        return str(value)
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _records_table(records: list[object], fmt: str, encoding: str) -> RawTable:
+    headers: dict[str, None] = {}
+    for number, record in enumerate(records, start=1):
+        if not isinstance(record, dict):
+            raise FileRejected(f"record {number} is not a JSON object")
+        headers.update(dict.fromkeys(record))
+    names = list(headers)
+    rows = [[_json_text(record.get(h)) for h in names] for record in records]  # type: ignore[union-attr]
+    if not names:
+        raise FileRejected("empty file: no records")
+    return _table(names, rows, list(range(1, len(rows) + 1)), encoding, fmt)
+
+
+def read_json(path: Path) -> RawTable:
+    text, encoding = decode(path.read_bytes())
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise FileRejected(f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from exc
+    if not isinstance(data, list):
+        raise FileRejected("JSON file must hold an array of objects")
+    return _records_table(data, "json", encoding)
+
+
+def read_jsonl(path: Path) -> RawTable:
+    text, encoding = decode(path.read_bytes())
+    records = []
+    for line_no, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            records.append(json.loads(line))
+        except json.JSONDecodeError as exc:
+            raise FileRejected(f"invalid JSON on line {line_no}: {exc.msg}") from exc
+    return _records_table(records, "jsonl", encoding)
+
+
+READERS = {"csv": read_csv, "xlsx": read_xlsx, "json": read_json, "jsonl": read_jsonl}
+
+
+def read_file(path: Path) -> RawTable:
+    """Read any supported delivery as text; raises FileRejected when it cannot be read."""
+    return READERS[file_format(path)](path)

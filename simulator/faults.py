@@ -1,0 +1,174 @@
+"""Planted faults: bad rows of every kind the contract rejects, and bad files.
+
+Why so careful about where: a quarantined row is lost to the warehouse, so a fault
+must never create a warning the truth does not expect. Row faults therefore hit
+  - snapshot feeds in a delivery that is not the newest (the next one repeats the
+    row correctly), or
+  - event rows no rule reads (disability subsidies, charity, housing aid, hotline
+    inquiries, provident fund, medical settlements whose loss only lowers sums),
+and never a planted subject (rows added by plants, or any id_number in the truth).
+Each faulty row is faulty in exactly one way. A duplicate key quarantines both rows
+that share it (the ingestion gate flags every row of a non-unique key).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+import numpy as np
+import pandas as pd
+
+from simulator.deliver import Delivery, FeedWriter
+from simulator.formats import format_date_parts
+from simulator.world import World
+
+
+@dataclass
+class FaultTruth:
+    quarantine: list[list] = field(default_factory=list)  # feed, file, source_row, reason
+    rejected: list[list] = field(default_factory=list)  # feed, file, reason
+    extra_files: list[tuple[str, bytes]] = field(default_factory=list)
+
+
+#: (kind, feed, column, snapshot_only_old_delivery, row filter on the table)
+ROW_FAULTS = (
+    ("bad_check_digit", "ps_hukou", "id_number", True, None),
+    ("gender_mismatch", "ps_hukou", "gender", True, None),
+    ("birth_date_mismatch", "ps_hukou", "birth_date", True, None),
+    ("impossible_date", "ca_payments", "paid_on", False, ("program", ("disability_living", "disability_care"))),
+    ("future_date", "hc_housing_aid", "granted_on", False, None),
+    ("unknown_enum", "sf_charity_aid", "org_type", False, None),
+    ("missing_required", "hotline_12345", "received_at", False, ("category", ("inquiry",))),
+    ("negative_money", "hpf_provident_fund", "contribution", False, None),
+    ("medical_parts_mismatch", "mi_settlements", "total_cost", False, None),
+    ("duplicate_key", "ps_vehicles", "plate_no", True, None),
+)
+
+
+def plant_faults(world: World, tables: dict[str, pd.DataFrame], writers: dict[str, FeedWriter],
+                 deliveries: list[Delivery]) -> FaultTruth:
+    """Change a few rows of the deliveries in place and make the bad files; return the truth."""
+    rng = np.random.default_rng([world.seed, 50])
+    truth = FaultTruth()
+    protected = {e["id_number"] for e in world.expected if e["id_number"]}
+    per_kind = min(4, max(1, int(round(2 * world.scale))))
+    by_feed: dict[str, list[Delivery]] = {}
+    for dl in deliveries:
+        by_feed.setdefault(dl.feed_id, []).append(dl)
+    used: set[tuple[str, int]] = set()  # (rel_path, position) already faulty
+    for kind, feed_id, column, old_only, row_filter in ROW_FAULTS:
+        table, writer = tables[feed_id], writers[feed_id]
+        ok = (table["_origin"] == "bg").to_numpy().copy()
+        for id_col in ("id_number", "owner_id_number", "head_id_number"):
+            if id_col in table.columns:
+                ok &= ~table[id_col].isin(protected).to_numpy()
+        if row_filter is not None:
+            ok &= table[row_filter[0]].isin(row_filter[1]).to_numpy()
+        if kind == "medical_parts_mismatch":
+            ok &= (table["total_cost"] > 10).to_numpy()
+        candidates = by_feed[feed_id][:-1] if old_only else by_feed[feed_id]
+        candidates = [dl for dl in candidates if any(ok[e] for e in dl.entries if isinstance(e, int))]
+        if not candidates:
+            continue
+        for _ in range(per_kind):
+            dl = candidates[int(rng.integers(len(candidates)))]
+            positions = [i for i, e in enumerate(dl.entries)
+                         if isinstance(e, int) and ok[e] and (dl.rel_path, i) not in used]
+            if not positions:
+                continue
+            pos = positions[int(rng.integers(len(positions)))]
+            row = dl.entries[pos]
+            texts = writer.row_texts(row)
+            reason = f"{column}: {kind}"
+            if kind == "duplicate_key":
+                dl.entries.insert(pos + 1, row)
+                used.update({(dl.rel_path, pos), (dl.rel_path, pos + 1)})
+                truth.quarantine.append([feed_id, dl.rel_path, pos + 1, reason])
+                truth.quarantine.append([feed_id, dl.rel_path, pos + 2, reason])
+                continue
+            texts[column] = _bad_value(kind, texts, table, row, writer, dl, column)
+            dl.entries[pos] = texts
+            used.add((dl.rel_path, pos))
+            truth.quarantine.append([feed_id, dl.rel_path, pos + 1, reason])
+    # rows of a duplicated key were listed once each; later row faults shift nothing
+    # (only duplicate_key inserts, and it runs last)
+    _file_faults(world, writers, by_feed, truth, rng)
+    truth.quarantine.sort(key=lambda r: (r[0], r[1], r[2]))
+    return truth
+
+
+def _bad_value(kind: str, texts: dict[str, str], table: pd.DataFrame, row: int, writer: FeedWriter,
+               dl: Delivery, column: str) -> str:
+    style = writer.style
+    if kind == "bad_check_digit":
+        idn = texts[column]
+        good = idn[17]
+        wrong = "0" if good != "0" else "1"
+        return idn[:17] + wrong
+    if kind == "gender_mismatch":
+        code = table["gender"].iat[row]
+        flipped = "F" if code == "M" else "M"
+        return {"M": "男", "F": "女"}[flipped] if style.enums == "label" else flipped
+    if kind == "birth_date_mismatch":
+        b = pd.Timestamp(table["birth_date"].iat[row]).date() - timedelta(days=1)
+        return format_date_parts(b.year, b.month, b.day, style.dates)
+    if kind == "impossible_date":
+        return format_date_parts(dl.extract.year, 2, 30, style.dates)
+    if kind == "future_date":
+        f = dl.extract + timedelta(days=20)
+        return format_date_parts(f.year, f.month, f.day, style.dates)
+    if kind == "unknown_enum":
+        return "基金会(未登记类型)"
+    if kind == "missing_required":
+        return ""
+    if kind == "negative_money":
+        return "-" + texts[column].lstrip("-")
+    if kind == "medical_parts_mismatch":
+        total = float(table["total_cost"].iat[row]) + 7.0
+        from simulator.formats import format_money
+
+        return str(format_money(np.array([int(round(total * 100))]), style.money)[0])
+    raise ValueError(kind)
+
+
+def _file_faults(world: World, writers: dict[str, FeedWriter], by_feed: dict[str, list[Delivery]],
+                 truth: FaultTruth, rng: np.random.Generator) -> None:
+    """One undecodable file, one missing a required column, one empty, one repeated delivery."""
+    mid = world.extract_dates[len(world.extract_dates) // 2]
+    stamp = f"{mid:%Y%m%d}"
+    # undecodable: bytes valid in none of UTF-8, UTF-8 with BOM, GB18030
+    rel = f"sf_charity_aid/sf_charity_aid_{stamp}_补报.csv"
+    data = "record_id,org_name,org_type,id_number,aid_form,value,given_on\n".encode()
+    data += b"SF-X-0001,\xff\xfe\xff\xfe\x80,charity,152921195001020011,cash,100.00,2026-01-01\n"
+    truth.extra_files.append((rel, data))
+    truth.rejected.append(["sf_charity_aid", rel, "undecodable"])
+    # missing a required column: a re-sent housing-aid extract without record_id
+    feed_id = "hc_housing_aid"
+    w = writers[feed_id]
+    rel = f"{feed_id}/{feed_id}_{stamp}_补充.csv"
+    cols = [c for c in w.feed.columns if c.name != "record_id"]
+    lines = [",".join(c.name for c in cols)]
+    source = by_feed[feed_id][-1].entries[:5]
+    for e in source:
+        if isinstance(e, int):
+            lines.append(",".join(_csv(w.texts[c.name][e]) for c in cols))
+    truth.extra_files.append((rel, ("\n".join(lines) + "\n").encode("utf-8")))
+    truth.rejected.append([feed_id, rel, "missing_required_column: record_id"])
+    # an empty file
+    rel = f"ca_vagrant_cases/ca_vagrant_cases_{stamp}_empty.csv"
+    truth.extra_files.append((rel, b""))
+    truth.rejected.append(["ca_vagrant_cases", rel, "empty"])
+    # a delivery repeated byte for byte under another name
+    feed_id = "ca_deaths"
+    original = by_feed[feed_id][len(by_feed[feed_id]) // 2]
+    stem, ext = original.rel_path.rsplit(".", 1)
+    rel = f"{stem}_重发.{ext}"
+    truth.extra_files.append((rel, writers[feed_id].render(original)))
+    truth.rejected.append([feed_id, rel, "duplicate"])
+
+
+def _csv(text: str) -> str:
+    if any(ch in text for ch in ',"\n\r'):
+        return '"' + text.replace('"', '""') + '"'
+    return text

@@ -1,0 +1,56 @@
+"""Build small delivery files for ingestion tests: real CSV (any encoding), .xlsx and JSON.
+
+Why helpers and not committed files: the fixtures are tiny and must show in the test what
+they contain (a GB18030 header, a full-width ID, an Excel serial date).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+from openpyxl import Workbook
+from stdnum.cn import ric
+
+EXTRACT = dt.date(2026, 11, 1)
+STAMP = f"{EXTRACT:%Y%m%d}"
+
+
+def valid_id(body17: str) -> str:
+    """A valid 18-digit ID for a 17-digit body (stdnum takes the number with a check place)."""
+    return body17 + ric.calc_check_digit(body17 + "0")
+
+
+def wrong_check(idn: str) -> str:
+    return idn[:17] + ("0" if idn[17] != "0" else "1")
+
+
+def write_csv(path: Path, header: list[str], rows: list[list[str]], encoding: str = "utf-8") -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lines = [",".join(header)] + [",".join(r) for r in rows]
+    path.write_bytes(("\r\n".join(lines) + "\r\n").encode(encoding))
+    return path
+
+
+def write_xlsx(path: Path, header: list[str], rows: list[list[object]], blank_rows_above: int = 0) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    workbook = Workbook()
+    sheet = workbook.active
+    for _ in range(blank_rows_above):
+        sheet.append([None])
+    sheet.append(header)
+    for row in rows:
+        sheet.append(row)
+    workbook.create_sheet("second sheet is ignored").append(["nothing"])
+    workbook.save(path)
+    return path
+
+
+def write_json(path: Path, records: list[dict], lines: bool = False) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if lines:
+        path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in records) + "\n", encoding="utf-8")
+    else:
+        path.write_text(json.dumps(records, ensure_ascii=False), encoding="utf-8")
+    return path

@@ -1,0 +1,128 @@
+"""Value normalisation per feeds.md's value-type table (pure pandas, no GX)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import numpy as np
+import pandas as pd
+import pytest
+from stdnum.cn import ric
+
+from ingestion.contracts import get_feed
+from ingestion.normalise import Context, check_digits, normalise_column
+from tests.ingestion.deliveries import valid_id, wrong_check
+
+CSV = Context(dt.date(2026, 11, 1), "csv")
+XLSX = Context(dt.date(2026, 11, 1), "xlsx")
+
+
+def run(feed_id: str, column: str, cells: list[str | None], ctx: Context = CSV):
+    out = normalise_column(pd.Series(cells, dtype="str"), get_feed(feed_id).column(column), ctx)
+    return out.values.tolist(), out.errors.tolist()
+
+
+def test_check_digits_agree_with_stdnum() -> None:
+    rng = np.random.default_rng(3)
+    bodies = ["".join(map(str, rng.integers(0, 10, 17))) for _ in range(3000)]
+    ours = check_digits(pd.Series(bodies, dtype="str"))
+    theirs = [ric.calc_check_digit(b + "0") for b in bodies]
+    assert list(ours) == theirs
+
+
+def test_id_numbers_full_width_lower_x_spaces_and_15_digits() -> None:
+    idn = valid_id("15292119800101123")
+    x_id = next(valid_id(f"1101051949123{n:03d}"[:17]) for n in range(1000)
+                if valid_id(f"1101051949123{n:03d}"[:17]).endswith("X"))
+    full_width = "".join(chr(ord(c) + 0xFEE0) for c in idn)
+    retired_county = valid_id("51070219700101001")  # Sichuan code, any county is fine
+    values, errors = run("ca_members", "id_number", [
+        idn, f"  {idn} ", full_width, x_id.lower(), "152921800101123", retired_county,
+    ])
+    assert values == [idn, idn, idn, x_id, valid_id("15292119800101123"), retired_county]
+    assert all(pd.isna(e) for e in errors)
+
+
+@pytest.mark.parametrize(("cell", "reason"), [
+    (wrong_check(valid_id("15292119800101123")), "check digit is wrong"),
+    ("152921198002301234", "birth date is not a real date"),
+    (valid_id("15292120270101123"), "birth date is after the extract date"),
+    ("15292119800101123", "17 digits"),
+    ("1529211980010112AB", "17 digits"),
+])
+def test_invalid_id_numbers_say_why(cell: str, reason: str) -> None:
+    values, errors = run("ca_members", "id_number", [cell])
+    assert pd.isna(values[0])
+    assert reason in errors[0]
+
+
+def test_birth_on_the_extract_date_is_valid() -> None:
+    values, errors = run("ca_members", "id_number", [valid_id("15292120261101123")])
+    assert pd.isna(errors[0]) and values[0] is not None
+
+
+def test_dates_in_every_listed_form() -> None:
+    cells = ["2026-11-01", "2026/11/1", "20261101", "2026年11月1日", "２０２６－１１－０１", None]
+    values, errors = run("ca_households", "approved_on", cells)
+    assert values[:5] == [pd.Timestamp("2026-11-01")] * 5 and pd.isna(values[5])
+    assert all(pd.isna(e) for e in errors)
+
+
+def test_impossible_and_garbled_dates_are_errors() -> None:
+    _, errors = run("ca_households", "approved_on", ["2026-02-30", "2026-13-01", "soon"])
+    assert errors == ["not a valid date"] * 3
+
+
+def test_excel_serial_dates_only_in_xlsx() -> None:
+    values, errors = run("ca_households", "approved_on", ["46327"], XLSX)
+    assert values == [pd.Timestamp("2026-11-01")] and pd.isna(errors[0])
+    _, errors = run("ca_households", "approved_on", ["46327"], CSV)
+    assert errors == ["not a valid date"]
+
+
+def test_months() -> None:
+    values, errors = run("ca_payments", "pay_month", ["2026-11", "202611", "2026年11月", "2026-11-01", "2026-13"])
+    assert values[:4] == [pd.Timestamp("2026-11-01")] * 4
+    assert errors[4] == "not a valid month"
+
+
+def test_money_forms_are_exact_decimals() -> None:
+    cells = ["1234.5", "1,234.50", "1234.50元", "１２３４.５", "0.1", "12,34", "1.234", "abc"]
+    values, errors = run("ca_households", "monthly_benefit", cells)
+    assert [Decimal(v) for v in values[:5]] == [Decimal("1234.50")] * 4 + [Decimal("0.10")]
+    assert errors[5:] == ["not a valid amount"] * 3
+
+
+def test_region_codes_pad_from_their_shortest_form() -> None:
+    values, errors = run("ca_standards", "region_code", ["152921", "15292", "1529210"])
+    assert values[0] == "152921" and errors[1].startswith("not a region code")
+    assert errors[2].startswith("not a region code")
+    values, errors = run("ca_households", "region_code", ["152921001001", "152921001"])
+    assert values[0] == "152921001001" and errors[1].startswith("not a region code")
+
+
+def test_booleans_and_enums() -> None:
+    values, errors = run("ca_members", "covered", ["是", "否", "Y", "n", "1", "0", "TRUE", "false", "也许"])
+    assert values[:8] == [True, False, True, False, True, False, True, False]
+    assert errors[8] == "not a yes/no value"
+    values, _ = run("ca_households", "status", ["在保", "gradual_exit", "停保", "暂停"])
+    assert values == ["active", "gradual_exit", "terminated", "暂停"]  # the gate rejects the last
+
+
+def test_timestamps_integers_and_credit_codes() -> None:
+    values, errors = run("hotline_12345", "received_at", ["2026-11-01 08:30:05", "2026/11/1 8:30", "2026-11-01 25:00"])
+    assert values[:2] == [pd.Timestamp("2026-11-01 08:30:05"), pd.Timestamp("2026-11-01 08:30")]
+    assert errors[2] == "not a valid timestamp"
+    values, errors = run("ca_temp_assistance", "installments", ["3", "3.0", "three"])
+    assert values[:2] == [3, 3] and errors[2] == "not a whole number"
+    values, errors = run("mr_business", "credit_code", ["91110000600037341L", "91110000600037341X"])
+    assert values[0] == "91110000600037341L" and errors[1] == "invalid unified social credit code"
+
+
+def test_repeated_values_give_the_same_answer_as_distinct_ones() -> None:
+    cells = ["2026-11-01", "bad", None] * 500
+    values, errors = run("ca_households", "approved_on", cells)
+    assert values[::3] == [pd.Timestamp("2026-11-01")] * 500
+    assert errors[1::3] == ["not a valid date"] * 500
+    assert all(pd.isna(v) for v in values[2::3])

@@ -1,0 +1,66 @@
+"""Review (REV) and eligibility (ELG) rules on the simulated league: every planted
+subject fires, no near miss does, and the warnings carry the spec's output contract."""
+
+from __future__ import annotations
+
+import json
+
+import duckdb
+import pytest
+
+from tests.rules.planted import format_scores, score_rules
+
+RULES = [f"REV-{n:02d}" for n in range(1, 11)] + [f"ELG-{n:02d}" for n in range(1, 13)]
+
+SUBJECT_TYPES = {
+    **{f"REV-{n:02d}": "household" for n in range(1, 5)},
+    **{f"REV-{n:02d}": "case" for n in range(5, 11)},
+    **{f"ELG-{n:02d}": "person" for n in range(1, 13)},
+    **{f"ELG-{n:02d}": "household" for n in (5, 6, 9, 10)},
+}
+
+OUTPUT_COLUMNS = [
+    "warning_key", "rule_id", "rule_name_zh", "category", "severity", "policy_clause", "subject_type",
+    "subject_key", "id_number", "household_id", "region_code", "banner_code", "township_code", "evidence",
+    "suggested_action_zh", "as_of", "status", "first_seen_on", "last_seen_on", "days_open",
+]
+
+
+@pytest.fixture(scope="module")
+def scores(built_home, simulated_inbox):
+    result = score_rules(built_home, simulated_inbox / "_truth" / "expected_warnings.csv", ("REV-", "ELG-"))
+    print("\n" + format_scores(result))
+    return result
+
+
+@pytest.mark.parametrize("rule_id", RULES)
+def test_every_planted_subject_fires_and_no_near_miss(scores, rule_id):
+    score = scores.get(rule_id)
+    assert score is not None, f"{rule_id}: nothing planted and nothing fired"
+    assert score.planted >= 3 and score.near_misses >= 2, f"{rule_id}: too few planted cases"
+    assert score.missed == [], f"{rule_id}: planted subjects that did not fire: {score.missed}"
+    assert score.false_alarms == [], f"{rule_id}: fired on subjects not planted: {score.false_alarms}"
+    assert score.recall == 1.0 and score.precision == 1.0
+    assert score.id_mismatches == [], f"{rule_id}: wrong id_number: {score.id_mismatches}"
+
+
+def test_warnings_table_has_the_output_contract(built_home):
+    con = duckdb.connect(str(built_home.warehouse), read_only=True)
+    try:
+        columns = [r[0] for r in con.execute(
+            "select column_name from information_schema.columns "
+            "where table_schema = 'marts' and table_name = 'warnings' order by ordinal_position").fetchall()]
+        rows = con.execute(
+            "select rule_id, category, subject_type, evidence, status, days_open, banner_code, region_code "
+            "from marts.warnings where rule_id like 'REV-%' or rule_id like 'ELG-%'").fetchall()
+    finally:
+        con.close()
+    assert columns == OUTPUT_COLUMNS
+    assert rows, "no review or eligibility warning in the simulated league"
+    for rule_id, category, subject_type, evidence, status, days_open, banner_code, region_code in rows:
+        assert category == ("review" if rule_id.startswith("REV") else "eligibility")
+        assert subject_type == SUBJECT_TYPES[rule_id]
+        assert isinstance(json.loads(evidence), dict)
+        assert status == "new" and days_open == 0  # the fixture's warehouse has one run
+        if region_code is not None:
+            assert banner_code == region_code[:6]

@@ -1,0 +1,45 @@
+"""Write small raw-zone batches for warehouse tests, exactly as ingestion lands them.
+
+Why: the warehouse tests need hand-made cases (a correction, a bad enum, two
+extract dates) independent of the simulator; the batches use the contracts' own
+Arrow schema, so they are what `dbt build` meets in production.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import date
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from aidwatch.home import Home
+from ingestion.contracts import get_feed
+
+
+def write_batch(home: Home, feed_id: str, extract_date: date, rows: list[dict]) -> Path:
+    """Land `rows` (contract column -> Python value) as one raw batch of `feed_id`."""
+    feed = get_feed(feed_id)
+    digest = hashlib.sha256(json.dumps(rows, default=str, sort_keys=True).encode()).hexdigest()
+    batch_id = f"{feed_id}__{extract_date:%Y%m%d}__{digest[:12]}"
+    records = []
+    for number, row in enumerate(rows, start=1):
+        unknown = set(row) - set(feed.column_names)
+        if unknown:
+            raise KeyError(f"{feed_id} has no column(s) {sorted(unknown)}")
+        record = {name: row.get(name) for name in feed.column_names}
+        record.update(
+            _batch_id=batch_id,
+            _extract_date=extract_date,
+            _source_file=f"{feed_id}/{feed_id}_{extract_date:%Y%m%d}.csv",
+            _source_row=number,
+            _extra=None,
+        )
+        records.append(record)
+    table = pa.Table.from_pylist(records, schema=feed.arrow_schema())
+    path = home.raw_feed(feed_id) / f"{batch_id}.parquet"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pq.write_table(table, path)
+    return path
