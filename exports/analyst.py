@@ -182,6 +182,12 @@ def masked_id_sql(expression: str) -> str:
     return f"left({expression}, 4) || '**********' || upper(right({expression}, 4))"
 
 
+def masked_ids_in_text_sql(expression: str) -> str:
+    """The SQL twin of `exports.masking.mask_ids_in_text`: every 18-digit run masked."""
+    pattern = "([0-9]{4})[0-9]{10}([0-9]{3}[0-9Xx])"
+    return f"regexp_replace({expression}, '{pattern}', '\\1**********\\2', 'g')"
+
+
 def pseudonymised_list_sql(expression: str) -> str:
     """Each item of a space-separated list of IDs replaced by its pseudonym, order kept."""
     return (
@@ -212,21 +218,15 @@ def view_sql(plan: TablePlan, catalog: str) -> str:
             fallback = source
             if column in plan.id_columns and "id_number" in column:
                 fallback = masked_id_sql(source)
-            elif column in plan.id_columns:  # mixed keys (subject_key): only ID-shaped values
-                fallback = (
-                    f"case when regexp_full_match({source}, '{ID_REGEX}') "
-                    f"then {masked_id_sql(source)} else {source} end"
-                )
+            elif column in plan.id_columns:  # mixed keys (subject_key, source_key): mask IDs inside
+                fallback = masked_ids_in_text_sql(source)
             selects.append(f"coalesce({alias}.pseudonym, {fallback}) as {quote(column)}")
         elif column in plan.id_list_columns:
             selects.append(f"{pseudonymised_list_sql(source)} as {quote(column)}")
         elif column in plan.name_columns:
             selects.append(f"{masked_name_sql(source)} as {quote(column)}")
         elif column in plan.text_with_ids:
-            selects.append(
-                f"regexp_replace({source}, '([0-9]{{4}})[0-9]{{10}}([0-9]{{3}}[0-9Xx])', "
-                f"'\\1**********\\2', 'g') as {quote(column)}"
-            )
+            selects.append(f"{masked_ids_in_text_sql(source)} as {quote(column)}")
         else:
             selects.append(f"{source} as {quote(column)}")
     return (

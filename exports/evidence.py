@@ -214,6 +214,74 @@ KEY_ZH: dict[str, str] = {
     "birth_date": "出生日期",
     "adult_age": "成年年龄",
     "elderly_age": "老年年龄",
+    "settlement_count": "结算次数",
+    "first_settled_on": "首次结算日期",
+    "last_settled_on": "末次结算日期",
+    "household_size": "家庭人数",
+    "household_assisted": "家庭已获救助",
+    "medical_oop_abs": "自付金额阈值(元)",
+    "medical_oop_share": "自付占收入比例阈值",
+    "share_threshold": "比例阈值金额(元)",
+    "certificate_valid_until": "残疾证有效期至",
+    "record_id": "记录编号",
+    "event_name": "灾害名称",
+    "disaster_type": "灾害类型",
+    "occurred_on": "受灾日期",
+    "days_since": "距今天数",
+    "qualifying_records": "符合条件的记录数",
+    "disaster_days": "检查期限(天)",
+    "disaster_loss_abs": "损失阈值(元)",
+    "unemployed_since": "失业登记日期",
+    "difficult_employment": "就业困难人员",
+    "working_age_min": "劳动年龄下限",
+    "working_age_max": "劳动年龄上限",
+    "unemployed_id_numbers": "失业成员",
+    "working_members": "就业人数",
+    "days_since_death": "死亡距今天数",
+    "surviving_members": "户内剩余人数",
+    "breadwinner_days": "检查期限(天)",
+    "monthly_income_total": "家庭月收入(元)",
+    "declared_per_capita": "申报人均月收入(元)",
+    "verified_per_capita": "核对人均月收入(元)",
+    "per_capita_net_income": "人均纯收入(元)",
+    "risk_cleared": "风险已消除",
+    "clear_by": "应消除日期",
+    "rr_open_months": "风险期限(月)",
+    "members_with_signals": "出现困难信号的成员",
+    "exit_watch_months": "观察期限(月)",
+    "failing_kinds": "不达标类别",
+    "tekun_basic_urban": "城镇特困基本生活标准(元)",
+    "tekun_basic_rural": "农村牧区特困基本生活标准(元)",
+    "dibao_urban": "城镇低保标准(元)",
+    "dibao_rural": "农村牧区低保标准(元)",
+    "required_urban": "城镇应达标准(元)",
+    "required_rural": "农村牧区应达标准(元)",
+    "as_of": "统计日期",
+    "failing_standards": "不达标标准",
+    "care_full": "全护理标准(元)",
+    "care_full_effective_from": "全护理标准执行日期",
+    "care_full_min_wage": "对应最低工资(元)",
+    "care_full_required": "全护理应达标准(元)",
+    "care_partial": "半护理标准(元)",
+    "care_partial_effective_from": "半护理标准执行日期",
+    "care_partial_min_wage": "对应最低工资(元)",
+    "care_partial_required": "半护理应达标准(元)",
+    "care_full_share": "全护理比例",
+    "care_partial_share": "半护理比例",
+    "min_wage_lag_months": "最低工资滞后月数",
+    "has_enrollment": "有参保记录",
+    "enrolled": "已参保",
+    "subsidy_amount": "资助金额(元)",
+    "subsidy_category": "资助类别",
+    "school_name": "学校",
+    "aid_amount_this_year": "本年度教育资助(元)",
+    "settlement_id": "结算编号",
+    "hospital_name": "医院",
+    "total_cost": "总费用(元)",
+    "care_subsidy_missing": "缺护理补贴",
+    "living_subsidy_missing": "缺生活补贴",
+    "dibao_tekun_household_id": "低保特困家庭编号",
+    "latest_pay_month": "最近发放月份",
     "threshold": "阈值",
     "limit": "上限",
 }
@@ -272,13 +340,14 @@ RULE_TEMPLATES: dict[str, str] = {
     "低于低保标准{dibao_standard}元。",
     "HRD-08": "{identified_on}识别为{category}(风险类型：{risk_type})，风险未消除，户主未纳入社会救助。",
     "HRD-09": "{identified_on}识别的返贫风险({risk_type})应于{clear_by}前消除，已逾期{days_overdue}天。",
-    "HRD-10": "该户于{terminated_on}停保，现有{members_with_signals}名原成员出现困难信号：{signals}。",
+    "HRD-10": "该户于{terminated_on}停保，原成员出现困难信号：{signals}(涉及成员{members_with_signals})。",
     "STD-01": "特困基本生活标准城镇{tekun_basic_urban}元、农村牧区{tekun_basic_rural}元，"
     "应不低于低保标准(城镇{dibao_urban}元、农村牧区{dibao_rural}元)的{tekun_multiple}倍，"
     "即城镇{required_urban}元、农村牧区{required_rural}元。",
     "STD-02": "全护理标准{care_full}元(应不低于{care_full_required}元)，半护理标准{care_partial}元"
     "(应不低于{care_partial_required}元)，按上年最低工资{care_full_min_wage}元计算。",
-    "COV-01": "{year}年度城乡居民医保：已参保{enrolled}，个人缴费{premium}元，资助{subsidy_amount}元。",
+    "COV-01": "{year}年度城乡居民医保：有参保记录{has_enrollment}，已参保{enrolled}，个人缴费{premium}元，"
+    "资助{subsidy_amount}元。",
     "COV-02": "在{school_name}就读({stage})，本年度已获教育资助{aid_amount_this_year}元。",
     "COV-03": "{settled_on}在{hospital_name}住院，总费用{total_cost}元，个人自付{out_of_pocket}元；"
     "近12个月自付合计{out_of_pocket_total}元。",
@@ -289,7 +358,9 @@ RULE_TEMPLATES: dict[str, str] = {
 
 UNREADABLE = "预警依据格式无法识别，请在系统中查看"
 MONEY_KEY_HINTS = ("amount", "income", "standard", "paid", "assets", "capital", "loss", "subsidy",
-                   "premium", "expected", "actual", "difference", "out_of_pocket", "limit", "wage")
+                   "premium", "expected", "actual", "difference", "out_of_pocket", "limit", "wage",
+                   "tekun_basic_", "dibao_urban", "dibao_rural", "required", "care_full", "care_partial",
+                   "cost", "per_capita")
 DATE_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}")
 
 
@@ -393,4 +464,5 @@ def render_evidence(rule_id: str, evidence: str | Mapping[str, Any] | None) -> s
         sentence = template.format_map({field: format_value(field, facts[field]) for field in used})
     else:
         sentence = render_generic(facts)
+    sentence = sentence.replace("无元", "无")  # a missing amount reads 无, not 无元
     return mask_ids_in_text(sentence) or ""

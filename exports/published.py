@@ -151,17 +151,47 @@ def load_areas(con: duckdb.DuckDBPyConnection, warnings: list[dict]) -> list[Are
     return areas
 
 
-def priority_join(con: duckdb.DuckDBPyConnection) -> tuple[str, str]:
-    """(select expression, join clause) for the household priority rank, if that mart exists."""
+def person_join(con: duckdb.DuckDBPyConnection) -> tuple[list[str], str]:
+    """(select expressions, join clause): the person's name and home households from dim_person."""
+    columns = table_columns(con, "marts", "dim_person")
+    wanted = [c for c in ("name", "assisted_household_id", "hukou_no") if c in columns]
+    if "id_number" not in columns or not wanted:
+        return ["cast(null as varchar) as person_name"], ""
+    aggregates = ", ".join(f"min({c}) as {c}" for c in wanted)
+    selects = [f"p.{c}" + (" as person_name" if c == "name" else f" as person_{c}") for c in wanted]
+    if "name" not in wanted:
+        selects.append("cast(null as varchar) as person_name")
+    return selects, (
+        f"left join (select id_number, {aggregates} from marts.dim_person group by id_number) p "
+        "on p.id_number = w.id_number"
+    )
+
+
+def priority_join(con: duckdb.DuckDBPyConnection, person_columns: list[str]) -> tuple[str, str]:
+    """(select expression, join clause) for the household priority rank, if that mart exists.
+
+    marts.household_priority ranks households (`household_key`: an assisted
+    household id, a hukou number or a rural-monitoring household id). A warning
+    belongs to its subject household, else to its assisted household, else to the
+    person's assisted household, else to the person's hukou household: the same
+    placement the priority model makes, with the person's households from dim_person.
+    """
     columns = table_columns(con, "marts", "household_priority")
-    rank = first_present(columns, ("priority_rank", "household_priority_rank", "rank", "priority"))
-    if not columns or not rank or "household_id" not in columns:
-        log.warning("marts.household_priority missing or without a rank; lists ordered by severity")
+    if not {"priority_rank", "household_key"} <= set(columns):
+        log.warning("marts.household_priority missing or without priority_rank/household_key; "
+                    "lists ordered by severity")
         return "cast(null as integer) as priority_rank", ""
+    fallbacks = ["w.household_id"] + [
+        f"p.{c}" for c in ("assisted_household_id", "hukou_no") if f"p.{c}" in " ".join(person_columns)
+    ]
+    key = (
+        "case when w.subject_type = 'household' then w.subject_key "
+        f"else coalesce({', '.join(fallbacks)}) end"
+    )
     return (
-        f"hp.{rank} as priority_rank",
-        f"left join (select household_id, min({rank}) as {rank} from marts.household_priority "
-        f"group by household_id) hp on hp.household_id = w.household_id",
+        "hp.priority_rank as priority_rank",
+        "left join (select household_key, min(priority_rank) as priority_rank from marts.household_priority "
+        f"group by household_key) hp on hp.household_key = {key}",
     )
 
 
@@ -172,20 +202,12 @@ def load_warnings(con: duckdb.DuckDBPyConnection) -> list[dict]:
     (high first), then days open (longest first); ties by rule and warning key so
     the order is the same on every run.
     """
-    person_columns = table_columns(con, "marts", "dim_person")
-    if "name" in person_columns:
-        name_select = "p.name as person_name"
-        name_join = (
-            "left join (select id_number, min(name) as name from marts.dim_person group by id_number) p "
-            "on p.id_number = w.id_number"
-        )
-    else:
-        name_select, name_join = "cast(null as varchar) as person_name", ""
-    rank_select, rank_join = priority_join(con)
+    person_selects, person_clause = person_join(con)
+    rank_select, rank_join = priority_join(con, person_selects)
     sql = f"""
-        select w.*, {name_select}, {rank_select}
+        select w.*, {', '.join(person_selects)}, {rank_select}
         from marts.warnings w
-        {name_join}
+        {person_clause}
         {rank_join}
         order by
             priority_rank asc nulls last,

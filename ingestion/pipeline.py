@@ -192,7 +192,8 @@ def ingest_inbox(inbox: Path, home: Home, workers: int = 2,
             if on_feed is not None:
                 on_feed(feed_id, done)
         return entries
-    context = multiprocessing.get_context("spawn")
+    # fork: a worker starts in milliseconds and inherits what the parent already imported.
+    context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
         futures = {pool.submit(ingest_feed, feed_id, inbox, home): feed_id for feed_id in feeds}
         for future in as_completed(futures):

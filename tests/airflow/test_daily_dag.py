@@ -1,5 +1,5 @@
-"""aidwatch_daily under Airflow: parses cleanly, runs end to end with `dag.test()`, reruns
-idempotently, and fails its data-quality task loudly on an overdue feed.
+"""aidwatch_daily under Airflow: parses cleanly, reruns a day idempotently with `dag.test()`,
+and fails its data-quality task loudly on an overdue feed.
 
 `dag.test()` runs every task in this process through Airflow's real task runner and metadata
 database (no scheduler, so the one-slot pool is not enforced here, only checked to exist).
@@ -43,15 +43,32 @@ def exported_cells(exports: Path) -> dict[str, list[tuple[Any, ...]]]:
     return cells
 
 
+def copy_home(source: Home, target: Path, leave_out_feed: str | None = None) -> Home:
+    """A copy of a HOME (ledger, raw zone, warehouse, ...), optionally as if one feed never arrived."""
+
+    def ignore(folder: str, names: list[str]) -> set[str]:
+        skip = {n for n in names if n in {"locks", "build.lock"}}
+        if leave_out_feed:
+            skip |= {n for n in names if n == leave_out_feed or n.startswith(f"{leave_out_feed}__")}
+        return skip
+
+    shutil.copytree(source.root, target, ignore=ignore)
+    return Home(target)
+
+
 @pytest.fixture(scope="module")
-def first_run(
-    daily_dag: Any, simulated_inbox: Path, tmp_path_factory: pytest.TempPathFactory
-) -> tuple[Home, DagRunOutcome, dict[str, tuple[int, int]], dict[str, list[tuple[Any, ...]]]]:
-    """One run of the simulated inbox into a fresh HOME, and what it published."""
-    home = Home(tmp_path_factory.mktemp("dag_home"))
+def rerun(
+    built_home: Home, daily_dag: Any, simulated_inbox: Path, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Home, DagRunOutcome, dict[str, tuple[int, int]]]:
+    """The DAG run for TEST_AS_OF over a HOME where the same day was already ingested and built.
+
+    `built_home` was ingested and built for TEST_AS_OF by the same functions the DAG calls, so
+    this run is the second run of that logical date (one dbt build in this module, not two).
+    """
+    before = marts_fingerprint(built_home.warehouse)
+    home = copy_home(built_home, tmp_path_factory.mktemp("dag_rerun") / "home")
     outcome = run_daily(daily_dag, home.root, simulated_inbox, TEST_AS_OF)
-    fingerprint = marts_fingerprint(home.warehouse) if home.warehouse.exists() else {}
-    return home, outcome, fingerprint, exported_cells(home.exports / TEST_AS_OF.isoformat())
+    return home, outcome, before
 
 
 def test_dags_folder_imports_without_errors_or_warnings(dag_bag: Any) -> None:
@@ -64,18 +81,16 @@ def test_dags_folder_imports_without_errors_or_warnings(dag_bag: Any) -> None:
     assert dag.task_dict["check_data_quality"].retries == 0
 
 
-def test_daily_run_ingests_builds_publishes_and_exports(
-    first_run: tuple[Home, DagRunOutcome, dict, dict], simulated_inbox: Path
+def test_rerun_publishes_the_same_marts_with_warnings_and_exports(
+    rerun: tuple[Home, DagRunOutcome, dict[str, tuple[int, int]]],
 ) -> None:
-    home, outcome, fingerprint, cells = first_run
-    feeds_delivered = sorted(p.name for p in simulated_inbox.iterdir() if p.is_dir() and feed_files(
-        simulated_inbox, p.name))
-    ingests = {k: v for k, v in outcome.task_states.items() if k.startswith("ingest_feed[")}
-    assert len(ingests) == len([f for f in feeds_delivered if not f.startswith("_")])
-    assert set(ingests.values()) == {SUCCESS}
+    home, outcome, before = rerun
+    assert outcome.task_states["ingest_feed"] == SKIPPED  # nothing new: mapped over no feeds
     for task_id in ("find_pending_feeds", "build_warehouse", "export_warning_lists"):
         assert outcome.task_states[task_id] == SUCCESS, outcome.task_states
+    assert home.warehouse_previous.exists()  # the run built and published a new file
 
+    assert marts_fingerprint(home.warehouse) == before
     con = duckdb.connect(str(home.warehouse), read_only=True)
     try:
         warnings, as_ofs = con.execute("select count(*), list(distinct as_of) from marts.warnings").fetchone()
@@ -83,9 +98,8 @@ def test_daily_run_ingests_builds_publishes_and_exports(
         con.close()
     assert warnings > 0
     assert [str(d) for d in as_ofs] == [TEST_AS_OF.isoformat()]
-    assert "warnings" in fingerprint
     assert outcome.asset_events == [{"as_of": TEST_AS_OF.isoformat(), "warehouse": str(home.warehouse)}]
-    assert cells, "no workbook exported"
+    assert exported_cells(home.exports / TEST_AS_OF.isoformat()), "no workbook exported"
 
     # The data-quality task's verdict is the health check's verdict on the same ledger.
     problems = check_feed_health(home, TEST_AS_OF)
@@ -95,26 +109,28 @@ def test_daily_run_ingests_builds_publishes_and_exports(
     assert report["ok"] is (not problems)
 
 
-def test_rerun_of_the_same_logical_date_gives_the_same_warehouse_and_exports(
-    first_run: tuple[Home, DagRunOutcome, dict, dict], daily_dag: Any, simulated_inbox: Path
+def test_export_rerun_writes_the_same_workbooks(
+    rerun: tuple[Home, DagRunOutcome, dict[str, tuple[int, int]]], daily_dag: Any, simulated_inbox: Path
 ) -> None:
-    home, first, fingerprint, cells = first_run
-    ledger_before = sorted(p.name for p in home.ledger.glob("*.json"))
+    home, _, _ = rerun
+    exports = home.exports / TEST_AS_OF.isoformat()
+    cells = exported_cells(exports)
+    ledger = sorted(p.name for p in home.ledger.glob("*.json"))
 
-    again = run_daily(daily_dag, home.root, simulated_inbox, TEST_AS_OF)
+    # the warehouse of this date is already published: run the export again, not dbt
+    again = run_daily(
+        daily_dag, home.root, simulated_inbox, TEST_AS_OF, mark_success_pattern="build_warehouse"
+    )
 
-    assert again.task_states["ingest_feed"] == SKIPPED  # nothing new: mapped over no feeds
-    assert again.task_states["build_warehouse"] == SUCCESS
     assert again.task_states["export_warning_lists"] == SUCCESS
-    assert sorted(p.name for p in home.ledger.glob("*.json")) == ledger_before
-    assert marts_fingerprint(home.warehouse) == fingerprint
-    assert exported_cells(home.exports / TEST_AS_OF.isoformat()) == cells
-    assert again.task_states["check_data_quality"] == first.task_states["check_data_quality"]
+    assert exported_cells(exports) == cells
+    assert sorted(p.name for p in home.ledger.glob("*.json")) == ledger
 
 
 def test_feed_without_a_recent_delivery_fails_the_data_quality_task(
-    daily_dag: Any, simulated_inbox: Path, tmp_path: Path, capfd: pytest.CaptureFixture[str]
+    built_home: Home, daily_dag: Any, simulated_inbox: Path, tmp_path: Path, capfd: pytest.CaptureFixture[str]
 ) -> None:
+    """Every feed as in built_home, except that ps_vehicles stopped delivering two cadences ago."""
     feed = get_feed("ps_vehicles")
     cutoff = TEST_AS_OF - timedelta(days=2 * feed.cadence_days)
     inbox = tmp_path / "inbox"
@@ -122,25 +138,28 @@ def test_feed_without_a_recent_delivery_fails_the_data_quality_task(
     kept = []
     for path in feed_files(inbox, feed.feed_id):
         if extract_date_of(path) > cutoff:
-            path.unlink()  # the department stopped delivering two cadences ago
+            path.unlink()
         else:
             kept.append(extract_date_of(path))
     last = max(kept)
     overdue_by = (TEST_AS_OF - last).days - feed.cadence_days
-    assert overdue_by > 0
-    home = Home(tmp_path / "home")
+    home = copy_home(built_home, tmp_path / "home", leave_out_feed=feed.feed_id)
 
     outcome = run_daily(
         daily_dag, home.root, inbox, TEST_AS_OF,
-        # not under test here, and the check reads only the ledger: skip the dbt build
+        # not under test here (the check reads only the ledger): skip the dbt build and export
         mark_success_pattern="build_warehouse|export_warning_lists",
     )
 
+    assert outcome.task_states["ingest_feed[0]"] == SUCCESS  # ps_vehicles' old files, for real
+    assert "ingest_feed[1]" not in outcome.task_states
     assert outcome.task_states["check_data_quality"] == FAILED
     assert outcome.state == FAILED
     expected = f"ps_vehicles (机动车登记) is overdue by {overdue_by} days: last extract {last.isoformat()}"
     captured = capfd.readouterr()
     assert expected in captured.out + captured.err
     report = json.loads(health_report_path(home, TEST_AS_OF).read_text(encoding="utf-8"))
-    [vehicles] = [p for p in report["problems"] if p["feed_id"] == "ps_vehicles"]
-    assert (vehicles["check"], vehicles["days_overdue"]) == ("overdue", overdue_by)
+    overdue = {p["feed_id"]: p for p in report["problems"] if p["check"] == "overdue"}
+    assert list(overdue) == ["ps_vehicles"]
+    assert (overdue["ps_vehicles"]["days_overdue"], overdue["ps_vehicles"]["last_extract_date"]) == (
+        overdue_by, last.isoformat())

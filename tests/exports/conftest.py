@@ -122,16 +122,20 @@ def make_warehouse(path: Path, as_of: date, rows: list[dict], history_runs: list
                  row["banner_code"], row["township_code"], row["evidence"], run_as_of, row["status"],
                  run_as_of - timedelta(days=row["days_open"]), run_as_of, row["days_open"]],
             )
-    con.execute("create table marts.household_priority (household_id varchar, priority_rank integer, "
-                "head_name varchar, head_id_number varchar)")
+    con.execute("create table marts.household_priority (priority_rank integer, household_kind varchar, "
+                "household_key varchar, household_id varchar, head_name varchar, head_id_number varchar)")
     for household, rank in priority:
         head = next((r["id_number"] for r in rows if r["household_id"] == household), None)
         name = next((n for i, n, _ in PEOPLE if i == head), None)
-        con.execute("insert into marts.household_priority values (?, ?, ?, ?)", [household, rank, name, head])
+        con.execute("insert into marts.household_priority values (?, 'assisted', ?, ?, ?, ?)",
+                    [rank, household, household, name, head])
     con.execute("create table marts.dim_household (household_id varchar, head_id_number varchar, "
                 "head_name varchar, member_id_numbers varchar, hukou_nos varchar)")
     con.execute("insert into marts.dim_household values ('H001', ?, ?, ?, 'HK1 HK2')",
                 [PEOPLE[0][0], PEOPLE[0][1], f"{PEOPLE[0][0]} {PEOPLE[1][0]}"])
+    con.execute("create table marts.fct_aid (source_key varchar, id_number varchar, amount decimal(14,2))")
+    con.execute("insert into marts.fct_aid values (?, ?, 100), (?, ?, 200), ('PAY000123', ?, 300)",
+                [PEOPLE[0][0], PEOPLE[0][0], f"DCA{PEOPLE[1][0]}202611", PEOPLE[1][0], PEOPLE[2][0]])
     con.execute("create table marts.ind_01_assisted_by_type (month date, region_level varchar, "
                 "region_code varchar, region_name varchar, urban_rural varchar, roll_type varchar, "
                 "households bigint, persons bigint)")

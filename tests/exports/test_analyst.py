@@ -72,6 +72,9 @@ def test_views_expose_no_full_id_or_name(small_home: Home, pseudonym_key: str) -
                                 "from analyst.dim_household").fetchall()
         second = pseudonym(pseudonym_key.encode(), PEOPLE[1][0])
         assert household == [(expected, "张*丰", f"{expected} {second}", "HK1 HK2")]
+        keys = con.execute("select source_key, id_number from analyst.fct_aid order by amount").fetchall()
+        assert keys == [(expected, expected), (f"DCA1529**********{PEOPLE[1][0][-4:]}202611", second),
+                        ("PAY000123", pseudonym(pseudonym_key.encode(), PEOPLE[2][0]))]
         regions = {r[0] for r in con.execute("select region_name from analyst.dim_region").fetchall()}
         assert "温都尔勒图镇" in regions  # region names are not people's names
 

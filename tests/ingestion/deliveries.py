@@ -6,7 +6,9 @@ they contain (a GB18030 header, a full-width ID, an Excel serial date).
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import json
 from pathlib import Path
 
@@ -28,8 +30,9 @@ def wrong_check(idn: str) -> str:
 
 def write_csv(path: Path, header: list[str], rows: list[list[str]], encoding: str = "utf-8") -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    lines = [",".join(header)] + [",".join(r) for r in rows]
-    path.write_bytes(("\r\n".join(lines) + "\r\n").encode(encoding))
+    text = io.StringIO()
+    csv.writer(text).writerows([header, *rows])
+    path.write_bytes(text.getvalue().encode(encoding))
     return path
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from stdnum.cn import ric
 
 from aidwatch.home import Home
 from ingestion.contracts import get_feed
@@ -25,8 +26,15 @@ from ingestion.pipeline import ingest_feed
 from warehouse.build import build
 
 REGION = "152921110001"
-OVERDUE_ID = "110101199003070012"  # valid check digits (GB 11643)
-UNVERIFIED_ID = "11010119850505001X"
+
+
+def _valid_id(first17: str) -> str:
+    """An 18-character ID with its GB 11643 check digit (calc_check_digit wants a placeholder)."""
+    return first17 + ric.calc_check_digit(first17 + "0")
+
+
+OVERDUE_ID = _valid_id("11010119900307001")
+UNVERIFIED_ID = _valid_id("11010119850505002")
 
 
 def _application(application_id: str, applicant: str, applied_on: str, decision: str,

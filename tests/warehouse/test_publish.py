@@ -180,7 +180,7 @@ def test_indicators_have_every_month_and_region(two_builds):
                        "from marts.build_info")
     assert info == [(LATE, date(2024, 12, 1), date(2026, 11, 1), 24)]
     regions = query(path, "select count(*) from intermediate.int_report_regions")[0][0]
-    for table, combos in [("ind_01_assisted_by_type", 3 * 9), ("ind_03_roll_changes", 3),
+    for table, combos in [("ind_01_assisted_by_type", 3 * 11), ("ind_03_roll_changes", 3),
                           ("ind_02_coverage_rate", 1), ("ind_08_zero_employment_households", 1)]:
         per_month = query(path, f"select month, count(*) from marts.{table} group by month order by month")
         assert len(per_month) == 24, table

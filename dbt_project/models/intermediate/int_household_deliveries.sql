@@ -47,7 +47,6 @@ select
     last_review_on,
     status in ('active', 'gradual_exit') as is_assisted,
     case
-        when status = 'gradual_exit' then 'gradual_exit'
         when assistance_type = 'dibao' then 'dibao_' || coalesce(dibao_class, 'unclassified')
         when assistance_type = 'tekun' then 'tekun_' || coalesce(tekun_support_mode, 'unclassified')
         else assistance_type

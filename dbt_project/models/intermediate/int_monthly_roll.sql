@@ -28,7 +28,8 @@ member_counts as (
     select
         household_id,
         extract_date,
-        count(*) as member_count
+        count(*) as member_count,
+        count(*) filter (where coalesce(covered, true)) as covered_member_count
     from {{ ref('int_member_deliveries') }}
     group by household_id, extract_date
 )
@@ -50,7 +51,8 @@ select
     households.last_review_on,
     households.is_assisted,
     households.roll_type,
-    coalesce(member_counts.member_count, 0) as member_count
+    coalesce(member_counts.member_count, 0) as member_count,
+    coalesce(member_counts.covered_member_count, 0) as covered_member_count
 from month_extracts
 inner join {{ ref('int_household_deliveries') }} as households
     on households.extract_date = month_extracts.household_extract

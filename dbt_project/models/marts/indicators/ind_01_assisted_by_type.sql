@@ -1,30 +1,53 @@
--- IND-01: assisted households and persons by type (dibao A/B, tekun centralized /
--- dispersed, edge, rigid_expense, other_low_income, gradual_exit) per month,
--- region and urban/rural. A household in gradual exit counts as gradual_exit.
+-- IND-01: assisted households and persons by type per month, region and
+-- urban/rural. roll_type is the fine type (dibao_A, dibao_B, tekun_centralized,
+-- tekun_dispersed, edge, rigid_expense, other_low_income); `dibao` and `tekun` are
+-- their subtotals, `gradual_exit` the households in gradual exit (also counted
+-- under their type), `all` every assisted household once. Persons are the members
+-- on the roll; for tekun, whose support is per person, the covered members.
 with roll as (
-    select month, banner_code, township_code, urban_rural, roll_type, household_id, member_count
+    select
+        month,
+        banner_code,
+        township_code,
+        urban_rural,
+        roll_type,
+        assistance_type,
+        status,
+        household_id,
+        case when assistance_type = 'tekun' then covered_member_count else member_count end as persons
     from {{ ref('int_monthly_roll') }}
     where is_assisted
 ),
 
-by_kind as (
-    {{ with_total('roll', 'urban_rural') }}
+categories as (
+    select month, banner_code, township_code, urban_rural, roll_type, household_id, persons from roll
+    union all
+    select month, banner_code, township_code, urban_rural, assistance_type, household_id, persons
+    from roll
+    where assistance_type in ('dibao', 'tekun')
+    union all
+    select month, banner_code, township_code, urban_rural, 'gradual_exit', household_id, persons
+    from roll
+    where status = 'gradual_exit'
+    union all
+    select month, banner_code, township_code, urban_rural, 'all', household_id, persons from roll
 ),
 
-by_type as (
-    {{ with_total('by_kind', 'roll_type') }}
+by_kind as (
+    {{ with_total('categories', 'urban_rural') }}
 ),
 
 facts as (
-    {{ rollup_regions('by_type', ['urban_rural', 'roll_type'],
-        'count(*) as households, sum(member_count) as persons') }}
+    {{ rollup_regions('by_kind', ['urban_rural', 'roll_type'],
+        'count(*) as households, sum(persons) as persons') }}
 ),
 
 grid as (
     {{ indicator_grid(
         "select * from (" ~ values_of('urban_rural', ['all', 'urban', 'rural']) ~ ") "
-        ~ "cross join (" ~ values_of('roll_type', ['all', 'dibao_A', 'dibao_B', 'tekun_centralized',
-            'tekun_dispersed', 'edge', 'rigid_expense', 'other_low_income', 'gradual_exit']) ~ ")") }}
+        ~ "cross join (" ~ values_of('roll_type', ['all', 'dibao', 'dibao_A', 'dibao_B', 'tekun',
+            'tekun_centralized', 'tekun_dispersed', 'edge', 'rigid_expense', 'other_low_income',
+            'gradual_exit']) ~ ")") }}
 )
 
 select

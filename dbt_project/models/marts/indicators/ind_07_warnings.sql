@@ -3,7 +3,7 @@
 -- and the median days open, by rule, category and severity (each a `breakdown`;
 -- `all` is the total). Read from warning_history (every run on or before as_of), so
 -- a replayed earlier as_of gives that day's figures. Days open count from the first
--- run the warning was seen in. A month without a run has zero rows' worth (zeros).
+-- run the warning was seen in. A month without any run has zeros and no run_as_of.
 with history as (
     select
         history.as_of,
@@ -19,10 +19,15 @@ with history as (
 ),
 
 runs as (
+    -- every run, including those that found nothing (warning_runs records them all)
     select
         as_of,
         lag(as_of) over (order by as_of) as previous_as_of
-    from (select distinct as_of from history)
+    from (
+        select as_of from {{ ref('warning_runs') }} where as_of <= {{ as_of() }}
+        union
+        select as_of from history
+    )
 ),
 
 month_runs as (

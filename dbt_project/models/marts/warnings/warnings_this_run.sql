@@ -29,6 +29,23 @@
     'wrn_elg_10',
     'wrn_elg_11',
     'wrn_elg_12',
+    'wrn_hrd_01',
+    'wrn_hrd_02',
+    'wrn_hrd_03',
+    'wrn_hrd_04',
+    'wrn_hrd_05',
+    'wrn_hrd_06',
+    'wrn_hrd_07',
+    'wrn_hrd_08',
+    'wrn_hrd_09',
+    'wrn_hrd_10',
+    'wrn_cov_01',
+    'wrn_cov_02',
+    'wrn_cov_03',
+    'wrn_cov_04',
+    'wrn_cov_05',
+    'wrn_std_01',
+    'wrn_std_02',
 ] -%}
 
 {{ config(schema='intermediate', materialized='table') }}

@@ -5,7 +5,9 @@
 
     Why one model: every person-level rule of this group needs the same answer to
     "which household and which place does this warning go to", and
-    household_priority rolls person warnings up along the same path. -#}
+    household_priority rolls person warnings up along the same path. A helper, not a
+    mart: it lives in the intermediate schema. -#}
+{{ config(schema='intermediate', materialized='table') }}
 
 with assisted_memberships as (
     select

@@ -1,0 +1,171 @@
+"""End to end on real files: landing, quarantine, ledger, gate reports, duplicates, rejections, CLI."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from aidwatch.cli import main
+from aidwatch.home import Home
+from ingestion.contracts import get_feed
+from ingestion.pipeline import ingest_feed, ingest_inbox, pending_feeds
+from tests.ingestion.deliveries import STAMP, valid_id, write_csv, write_json, write_xlsx, wrong_check
+
+PERSON = valid_id("15292119800101123")
+OTHER = valid_id("15292219900202234")
+
+
+def members_rows() -> list[list[str]]:
+    return [
+        ["H1", PERSON, "张三", "本人", "是", "1,234.50元", "备注一"],
+        ["H1", wrong_check(OTHER), "李四", "配偶", "否", "12", ""],
+        ["H2", "", "王五", "亲戚", "也许", "-5", ""],
+        ["H3", "".join(chr(ord(c) + 0xFEE0) for c in OTHER), "赵六", "子女", "1", "0", ""],
+    ]
+
+
+MEMBERS_HEADER = ["救助家庭编号", "身份证号", "姓名", "与户主关系", "是否纳入保障", "个人月收入", "备注"]
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Home:
+    return Home.resolve(tmp_path / "home")
+
+
+@pytest.fixture
+def inbox(tmp_path: Path) -> Path:
+    return tmp_path / "inbox"
+
+
+def ledger(home: Home) -> dict[str, dict]:
+    return {e["file"]: e for e in (json.loads(p.read_text()) for p in home.ledger.glob("*.json"))}
+
+
+def test_gb18030_file_lands_good_rows_and_quarantines_bad_ones(home: Home, inbox: Path) -> None:
+    write_csv(inbox / "ca_members" / f"民政成员_{STAMP}.csv", MEMBERS_HEADER, members_rows(), "gb18030")
+    [entry] = ingest_feed("ca_members", inbox, home)
+    assert entry["status"] == "loaded_with_quarantine"
+    assert (entry["encoding"], entry["format"], entry["extract_date"]) == ("gb18030", "csv", "2026-11-01")
+    assert (entry["rows_read"], entry["rows_loaded"], entry["rows_quarantined"]) == (4, 2, 2)
+    assert entry["extra_columns"] == ["备注"]
+    assert entry["batch_id"].startswith(f"ca_members__{STAMP}__") and len(entry["batch_id"]) == 34
+
+    raw = pq.read_table(home.raw_feed("ca_members") / f"{entry['batch_id']}.parquet")
+    assert raw.schema == get_feed("ca_members").arrow_schema()
+    rows = raw.to_pylist()
+    assert [r["id_number"] for r in rows] == [PERSON, OTHER]
+    assert rows[0]["monthly_income"] == Decimal("1234.50") and rows[0]["covered"] is True
+    assert json.loads(rows[0]["_extra"]) == {"备注": "备注一"}
+    assert [r["_source_row"] for r in rows] == [1, 4]
+    assert pq.read_table(home.raw_feed("ca_members") / "_schema.parquet").num_rows == 0
+
+    quarantine = pq.read_table(home.quarantine / "ca_members" / f"{entry['batch_id']}.parquet").to_pylist()
+    assert [q["_source_row"] for q in quarantine] == [2, 3]
+    assert quarantine[0]["reasons"] == "id_number: ID number check digit is wrong"
+    assert quarantine[0]["id_number"] == wrong_check(OTHER)  # the original text, not a fixed value
+    reasons = quarantine[1]["reasons"].split("; ")
+    assert set(reasons) == {
+        "id_number: required value missing",
+        "relation: not an accepted value (本人, 配偶, 子女, 父母, 孙子女, 兄弟姐妹, 其他)",
+        "covered: not a yes/no value",
+        "monthly_income: negative amount not allowed",
+    }
+    assert quarantine[1]["relation"] == "亲戚" and quarantine[1]["monthly_income"] == "-5"
+
+    report = json.loads((home.gate_reports / f"{entry['batch_id']}.json").read_text())
+    assert report["success"] is False and report["rows_failing"] == 2
+    assert "ID number check digit is wrong" in (home.gate_reports / f"{entry['batch_id']}.html").read_text()
+
+
+def test_xlsx_with_serial_dates_15_digit_ids_and_json(home: Home, inbox: Path) -> None:
+    fifteen = "152921800101123"
+    write_xlsx(inbox / "ca_deaths" / f"deaths_{STAMP}.xlsx", ["身份证号", "死亡日期", "信息来源"],
+               [[fifteen, 46296, "火化"], [OTHER, dt.datetime(2026, 10, 2), "medical_certificate"]])
+    write_json(inbox / "ps_vehicles" / f"vehicles_{STAMP}.json", [
+        {"号牌号码": "蒙M12345", "所有人身份证号": PERSON, "车辆类型": "小型轿车", "购置价格": 52000},
+    ])
+    [deaths] = ingest_feed("ca_deaths", inbox, home)
+    [vehicles] = ingest_feed("ps_vehicles", inbox, home)
+    assert deaths["status"] == vehicles["status"] == "loaded"
+    rows = pq.read_table(home.raw_feed("ca_deaths") / f"{deaths['batch_id']}.parquet").to_pylist()
+    assert rows[0]["id_number"] == PERSON  # 152921800101123 upgraded to 18 digits
+    assert rows[0]["death_date"] == dt.date(2026, 10, 1) and rows[1]["death_date"] == dt.date(2026, 10, 2)
+    assert [r["source"] for r in rows] == ["cremation", "medical_certificate"]
+    assert [r["_source_row"] for r in rows] == [2, 3]
+    car = pq.read_table(home.raw_feed("ps_vehicles")).to_pylist()[0]
+    assert car["purchase_price"] == Decimal("52000.00") and car["vehicle_type"] == "car"
+
+
+def test_cross_column_rules(home: Home, inbox: Path) -> None:
+    female = valid_id("15292119850505124")  # 17th digit 4: female
+    write_csv(inbox / "ps_hukou" / f"hukou_{STAMP}.csv", ["公民身份号码", "姓名", "性别", "出生日期", "户号"], [
+        [PERSON, "甲", "男", "1980-01-01", "1"],
+        [female, "乙", "男", "1985-05-05", "2"],
+        [OTHER, "丙", "女", "1990-02-03", "3"],
+    ])
+    write_csv(inbox / "mi_settlements" / f"mi_{STAMP}.csv",
+              ["结算编号", "身份证号", "结算日期", "医疗费用总额", "基本医保", "医疗救助", "个人自付"], [
+                  ["S1", PERSON, "2026-10-01", "100.00", "60.00", "", "40.00"],
+                  ["S2", PERSON, "2026-10-01", "100.00", "60.00", "10.00", "40.00"],
+                  ["S3", PERSON, "2026-12-01", "100.01", "60.00", "", "40.00"],
+              ])
+    ingest_feed("ps_hukou", inbox, home)
+    ingest_feed("mi_settlements", inbox, home)
+    hukou = pq.read_table(next((home.quarantine / "ps_hukou").glob("*.parquet"))).to_pylist()
+    assert [(q["_source_row"], q["reasons"]) for q in hukou] == [
+        (2, "gender: does not agree with id_number"),
+        (3, "birth_date: does not agree with id_number"),
+    ]
+    settlements = pq.read_table(next((home.quarantine / "mi_settlements").glob("*.parquet"))).to_pylist()
+    assert [q["_source_row"] for q in settlements] == [2, 3]
+    assert "total_cost: does not equal" in settlements[0]["reasons"]
+    assert settlements[1]["reasons"] == "settled_on: date after the extract date"  # 0.01 is within tolerance
+
+
+def test_duplicates_rejections_and_reruns(home: Home, inbox: Path, capsys: pytest.CaptureFixture) -> None:
+    rows = [[PERSON, "2026-10-01", "火化"]]
+    original = write_csv(inbox / "ca_deaths" / f"deaths_{STAMP}.csv", ["身份证号", "死亡日期", "信息来源"], rows)
+    (inbox / "ca_deaths" / f"deaths_{STAMP}_resent.csv").write_bytes(original.read_bytes())
+    (inbox / "ca_deaths" / "deaths_20261201.csv").write_bytes(original.read_bytes())  # unchanged, next month
+    (inbox / "ca_vagrant_cases").mkdir(parents=True)
+    (inbox / "ca_vagrant_cases" / f"v_{STAMP}.csv").write_bytes(b"")
+    write_csv(inbox / "hc_housing_aid" / f"h_{STAMP}.csv", ["id_number", "amount"], [[PERSON, "1"]])
+    write_csv(inbox / "ca_temp_assistance" / f"t_{STAMP}.csv",
+              ["case_id", "id_number", "region_code", "amount", "applied_on"], [])  # no events: fine
+    (inbox / "sf_charity_aid").mkdir()
+    (inbox / "sf_charity_aid" / f"s_{STAMP}.csv").write_bytes(b"record_id,org_name\n\xff\xfe\x80,x\n")
+    assert sorted(pending_feeds(inbox, home)) == ["ca_deaths", "ca_temp_assistance", "ca_vagrant_cases",
+                                                  "hc_housing_aid", "sf_charity_aid"]
+
+    assert main(["ingest", "--inbox", str(inbox), "--home", str(home.root), "--workers", "1"]) == 1
+    out = capsys.readouterr()
+    assert "Ingestion summary" in out.out and "rejected" in out.err
+    seen = ledger(home)
+    assert seen["ca_deaths/deaths_20261101_resent.csv"]["status"] == "duplicate"
+    assert seen["ca_deaths/deaths_20261101_resent.csv"]["batch_id"].endswith("__dup")
+    assert seen["ca_deaths/deaths_20261201.csv"]["status"] == "loaded"
+    assert seen["ca_temp_assistance/t_20261101.csv"]["status"] == "loaded"
+    assert seen["ca_temp_assistance/t_20261101.csv"]["rows_read"] == 0
+    assert seen["ca_vagrant_cases/v_20261101.csv"]["reasons"] == ["empty file: no header row"]
+    assert seen["hc_housing_aid/h_20261101.csv"]["reasons"] == ["required column missing: record_id (记录编号)"]
+    assert "cannot decode" in seen["sf_charity_aid/s_20261101.csv"]["reasons"][0]
+    for entry in seen.values():
+        assert entry["rows_read"] == entry["rows_loaded"] + entry["rows_quarantined"]
+    assert len(list(home.raw_feed("ca_deaths").glob("ca_deaths__*.parquet"))) == 2
+
+    assert pending_feeds(inbox, home) == []
+    assert main(["ingest", "--inbox", str(inbox), "--home", str(home.root)]) == 0
+    assert ledger(home) == seen
+
+
+def test_feeds_in_parallel_processes(home: Home, inbox: Path) -> None:
+    write_csv(inbox / "ca_members" / f"m_{STAMP}.csv", MEMBERS_HEADER, members_rows(), "utf-8-sig")
+    write_csv(inbox / "ca_deaths" / f"d_{STAMP}.csv", ["身份证号", "死亡日期"], [[PERSON, "2026-10-01"]])
+    entries = ingest_inbox(inbox, home, workers=2)
+    assert sorted(e["feed_id"] for e in entries) == ["ca_deaths", "ca_members"]
+    assert {e["status"] for e in entries} == {"loaded", "loaded_with_quarantine"}

@@ -1,0 +1,85 @@
+"""Readers: encodings, formats and header matching on real files made here."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from ingestion.contracts import get_feed
+from ingestion.headers import map_headers
+from ingestion.readers import FileRejected, read_file
+from tests.ingestion.deliveries import write_csv, write_json, write_xlsx
+
+ZH_HEADER = ["死亡日期", "身份证号", "信息来源"]
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gb18030"])
+def test_csv_encodings_are_detected(tmp_path: Path, encoding: str) -> None:
+    path = write_csv(tmp_path / "d.csv", ZH_HEADER, [["2026-10-01", "X1", "火化"]], encoding)
+    table = read_file(path)
+    assert table.encoding == encoding
+    assert table.headers == ZH_HEADER
+    assert table.cells.iloc[0].tolist() == ["2026-10-01", "X1", "火化"]
+    mapping = map_headers(get_feed("ca_deaths"), table.headers)
+    assert mapping.positions == {"death_date": 0, "id_number": 1, "source": 2}
+
+
+def test_undecodable_csv_is_rejected_with_the_reason(tmp_path: Path) -> None:
+    path = tmp_path / "bad.csv"
+    path.write_bytes(b"id_number,death_date\n\xff\xfe\xff\xfe\x80,2026-01-01\n")
+    with pytest.raises(FileRejected, match="cannot decode"):
+        read_file(path)
+
+
+def test_truncated_utf8_is_rejected_not_read_as_gb18030(tmp_path: Path) -> None:
+    data = "身份证号,死亡日期,信息来源\n1,2026-01-01,火化\n".encode()
+    path = tmp_path / "cut.csv"
+    path.write_bytes(data[:-2])  # cut inside the last character (化 is 3 bytes)
+    with pytest.raises(FileRejected, match="truncated or damaged"):
+        read_file(path)
+
+
+def test_short_and_long_rows_are_row_problems(tmp_path: Path) -> None:
+    path = tmp_path / "ragged.csv"
+    path.write_text("id_number,death_date,source\n1,2,3\n\n4,5\n6,7,8,9\n", encoding="utf-8")
+    table = read_file(path)
+    assert table.source_rows.tolist() == [1, 2, 3]
+    problems = table.row_problems.tolist()
+    assert problems[0] is None or problems[0] != problems[0]
+    assert "2 fields" in problems[1] and "4 fields" in problems[2]
+    assert table.cells.iloc[2, :3].tolist() == ["6", "7", "8"]
+
+
+def test_xlsx_header_in_first_non_empty_row_and_date_cells(tmp_path: Path) -> None:
+    path = write_xlsx(tmp_path / "d.xlsx", ["身份证号", "死亡日期", "信息来源"],
+                      [["152921198001011239", dt.datetime(2026, 10, 1), "火化"],
+                       ["152921198001011239", 46296, None]], blank_rows_above=2)
+    table = read_file(path)
+    assert table.file_format == "xlsx" and table.encoding is None
+    assert table.headers == ["身份证号", "死亡日期", "信息来源"]
+    assert table.source_rows.tolist() == [4, 5]  # sheet rows
+    assert table.cells["1"].tolist() == ["2026-10-01", "46296"]
+
+
+def test_json_and_jsonl(tmp_path: Path) -> None:
+    records = [{"id_number": "1", "death_date": "2026-10-01", "amount": 12.5, "flag": True, "x": None}]
+    for lines in (False, True):
+        table = read_file(write_json(tmp_path / ("d.jsonl" if lines else "d.json"), records, lines))
+        assert table.headers == ["id_number", "death_date", "amount", "flag", "x"]
+        assert table.cells.iloc[0, :4].tolist() == ["1", "2026-10-01", "12.5", "true"]
+
+
+def test_header_rules(tmp_path: Path) -> None:
+    feed = get_feed("ps_hukou")
+    mapping = map_headers(feed, [" 身份证号 ", "ＮＡＭＥ", "户号", "备注"])
+    assert mapping.positions == {"id_number": 0, "name": 1, "hukou_no": 2}
+    assert list(mapping.extras) == ["备注"]
+    with pytest.raises(FileRejected, match="required column missing: hukou_no"):
+        map_headers(feed, ["身份证号", "姓名"])
+    with pytest.raises(FileRejected, match="no recognisable header"):
+        map_headers(feed, ["a", "b"])
+    with pytest.raises(FileRejected, match="empty"):
+        (tmp_path / "e.csv").write_bytes(b"")
+        read_file(tmp_path / "e.csv")

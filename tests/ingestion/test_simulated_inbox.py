@@ -1,0 +1,88 @@
+"""The simulated league: ingestion quarantines exactly the planted rows and rejects exactly the planted files."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from aidwatch.home import Home
+from ingestion.contracts import load_feeds
+from ingestion.pipeline import ingest_feed, pending_feeds
+
+#: The simulator's planted fault kinds -> the words our reason uses for them.
+ROW_REASON_WORDS = {
+    "bad_check_digit": "check digit is wrong",
+    "gender_mismatch": "does not agree with id_number",
+    "birth_date_mismatch": "does not agree with id_number",
+    "impossible_date": "not a valid date",
+    "future_date": "date after the extract date",
+    "unknown_enum": "not an accepted value",
+    "missing_required": "required value missing",
+    "negative_money": "negative amount not allowed",
+    "medical_parts_mismatch": "does not equal",
+    "duplicate_key": "duplicate key within the file",
+}
+FILE_REASON_WORDS = {
+    "undecodable": "cannot decode",
+    "missing_required_column": "required column missing",
+    "empty": "empty file",
+    "duplicate": "duplicate: same content",
+}
+
+
+def truth(inbox: Path, name: str) -> list[dict]:
+    with (inbox / "_truth" / name).open(encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+@pytest.fixture(scope="module")
+def ingested(simulated_inbox: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Home, list[dict]]:
+    home = Home.resolve(tmp_path_factory.mktemp("ingested") / "home")
+    entries = [e for feed_id in load_feeds() for e in ingest_feed(feed_id, simulated_inbox, home)]
+    return home, entries
+
+
+def test_every_row_is_loaded_or_quarantined(ingested: tuple[Home, list[dict]]) -> None:
+    home, entries = ingested
+    for entry in entries:
+        assert entry["rows_read"] == entry["rows_loaded"] + entry["rows_quarantined"], entry["file"]
+        if entry["status"].startswith("loaded"):
+            raw = pq.read_metadata(home.raw_feed(entry["feed_id"]) / f"{entry['batch_id']}.parquet")
+            assert raw.num_rows == entry["rows_loaded"]
+
+
+def test_quarantine_is_exactly_the_planted_rows(simulated_inbox: Path, ingested: tuple[Home, list[dict]]) -> None:
+    home, _ = ingested
+    found = {}
+    for path in home.quarantine.glob("*/*.parquet"):
+        for row in pq.read_table(path, columns=["_source_file", "_source_row", "reasons"]).to_pylist():
+            found[(path.parent.name, row["_source_file"], row["_source_row"])] = row["reasons"]
+    expected = {(t["feed"], t["file"], int(t["source_row"])): t["reason"]
+                for t in truth(simulated_inbox, "expected_quarantine.csv")}
+    assert sorted(found) == sorted(expected)
+    for key, planted in expected.items():
+        column, kind = (part.strip() for part in planted.split(":", 1))
+        assert column in found[key] and ROW_REASON_WORDS[kind] in found[key], (key, planted, found[key])
+
+
+def test_rejected_and_duplicate_files_are_exactly_the_planted_ones(
+        simulated_inbox: Path, ingested: tuple[Home, list[dict]]) -> None:
+    _, entries = ingested
+    found = {(e["feed_id"], e["file"]): " ".join(e["reasons"]) for e in entries
+             if e["status"] in ("rejected", "duplicate")}
+    expected = {(t["feed"], t["file"]): t["reason"] for t in truth(simulated_inbox, "expected_rejected_files.csv")}
+    assert sorted(found) == sorted(expected)
+    for key, planted in expected.items():
+        assert FILE_REASON_WORDS[planted.split(":")[0]] in found[key], (key, planted, found[key])
+
+
+def test_a_second_run_loads_nothing_new(simulated_inbox: Path, ingested: tuple[Home, list[dict]]) -> None:
+    home, entries = ingested
+    ledger_files = sorted(p.name for p in home.ledger.glob("*.json"))
+    assert len(ledger_files) == len(entries)
+    assert pending_feeds(simulated_inbox, home) == []
+    assert [e for feed_id in load_feeds() for e in ingest_feed(feed_id, simulated_inbox, home)] == []
+    assert sorted(p.name for p in home.ledger.glob("*.json")) == ledger_files
