@@ -138,10 +138,11 @@ def plan_table(con: duckdb.DuckDBPyConnection, table: str, person_names: str | N
     for column in text_columns:
         probes.append(f"coalesce(bool_or(regexp_full_match({quote(column)}, '{ID_REGEX}')), false)")
         probes.append(f"coalesce(bool_or(regexp_matches({quote(column)}, '{ID_REGEX}')), false)")
+        probes.append(f"coalesce(bool_or(regexp_matches({quote(column)}, '{ID_REGEX} +{ID_REGEX}')), false)")
     found = con.execute(f"select {', '.join(probes)} from {SOURCE_SCHEMA}.{quote(table)}").fetchone()
     for index, column in enumerate(text_columns):
-        whole_id, contains_id = found[2 * index], found[2 * index + 1]
-        if "id_number" in column and contains_id and not whole_id:
+        whole_id, contains_id, several_ids = found[3 * index : 3 * index + 3]
+        if "id_number" in column and several_ids:
             plan.id_list_columns.append(column)  # e.g. dim_household.member_id_numbers
         elif "id_number" in column or whole_id:
             plan.id_columns.append(column)

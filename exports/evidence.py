@@ -313,7 +313,7 @@ RULE_TEMPLATES: dict[str, str] = {
     "ELG-03": "自{payroll_since}起为财政供养人员，工作单位：{employer_unit}。",
     "ELG-04": "名下有{vehicle_count}辆非豁免机动车：{vehicles}。",
     "ELG-05": "家庭名下住宅{residential_count}套(允许{max_residences}套)，商业用房{commercial_count}处，"
-    "工业用房{industrial_count}处：{properties}。",
+    "工业用房{industrial_count}处({properties})。",
     "ELG-06": "家庭金融资产{household_assets}元，人均{per_capita_assets}元，"
     "超过{asset_months}个月低保标准({asset_limit}元)。",
     "ELG-07": "为{entity_count}个市场主体的法定代表人({entities})，最高注册资本{max_registered_capital}元。",
@@ -356,6 +356,9 @@ RULE_TEMPLATES: dict[str, str] = {
     "COV-05": "生活自理能力{self_care}，{latest_pay_month}照料护理补贴实发{tekun_care_paid}元。",
 }
 
+# Lists whose items are "<identifier> <type>" where the identifier points at a person's
+# property (plate number, property certificate): officials get the types only.
+TYPE_ONLY_KEYS = ("vehicles", "properties")
 UNREADABLE = "预警依据格式无法识别，请在系统中查看"
 MONEY_KEY_HINTS = ("amount", "income", "standard", "paid", "assets", "capital", "loss", "subsidy",
                    "premium", "expected", "actual", "difference", "out_of_pocket", "limit", "wage",
@@ -396,7 +399,9 @@ def format_value(key: str, value: Any) -> str:
         return VALUE_ZH[text]
     if DATE_PATTERN.match(text):
         return text[:7] if key.endswith("month") or "_month_" in key else text[:10]
-    if " " in text:  # lists the rules aggregate, e.g. "蒙M12345 car; 蒙M23456 truck"
+    if key in TYPE_ONLY_KEYS:  # "蒙M12345 car; 蒙M23456 truck" -> "小型汽车、货车"
+        return "、".join(VALUE_ZH.get(item.split(" ")[-1], item.split(" ")[-1]) for item in text.split("; "))
+    if " " in text:  # lists the rules aggregate, e.g. "PLHH0000069 tekun; PLHH0000070 edge"
         return "；".join(
             " ".join(VALUE_ZH.get(token, token) for token in item.split(" ")) for item in text.split("; ")
         )

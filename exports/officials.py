@@ -178,7 +178,7 @@ def export_warning_lists(home: Home, as_of: date | None = None, out: Path | None
         names = region_names(con)
         areas = load_areas(con, raw_rows)
         previous_label, previous = previous_counts(home, con, as_of, areas)
-        history = load_history_counts(con)
+        history = load_history_counts(con, as_of)
         rows = [display_row(row, names) for row in raw_rows]
         rule_names = load_rule_names(con)
         township_names = {a.code: a.name for a in areas if a.level == "township"}

@@ -84,9 +84,13 @@ def fetch_dicts(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | No
 
 
 def published_as_of(con: duckdb.DuckDBPyConnection) -> date | None:
-    """The as_of the published warnings were computed for."""
-    row = con.execute("select max(as_of) from marts.warnings").fetchone()
-    return row[0] if row else None
+    """The as_of the published warehouse was built for (a run may raise no warning at all)."""
+    for table in ("build_info", "warnings"):  # not warning_runs: a replayed earlier day keeps later runs
+        if "as_of" in table_columns(con, "marts", table):
+            row = con.execute(f"select max(as_of) from marts.{table}").fetchone()
+            if row and row[0] is not None:
+                return row[0]
+    return None
 
 
 def region_names(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[str, str]]:
@@ -229,33 +233,67 @@ def load_rule_names(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
     return {rule: name or "" for rule, name in rows}
 
 
-def load_history_counts(con: duckdb.DuckDBPyConnection) -> list[dict]:
-    """Per run (as_of) of warning_history: warnings new, still open and resolved in that run."""
-    columns = table_columns(con, "marts", "warning_history")
-    if not {"as_of", "status"} <= set(columns):
+def history_runs_sql(con: duckdb.DuckDBPyConnection) -> str | None:
+    """SQL listing every run's as_of (warning_runs keeps runs that raised no warning)."""
+    history = set(table_columns(con, "marts", "warning_history"))
+    if not {"as_of", "warning_key"} <= history:
+        return None
+    if "as_of" in table_columns(con, "marts", "warning_runs"):
+        return "select as_of from marts.warning_runs union select distinct as_of from marts.warning_history"
+    return "select distinct as_of from marts.warning_history"
+
+
+def load_history_counts(con: duckdb.DuckDBPyConnection, as_of: date) -> list[dict]:
+    """Per run up to `as_of`: warnings new, continuing and resolved compared with the run before.
+
+    warning_history holds the warnings seen in each run; a warning is new in a run
+    when the run before did not see it, resolved when the run before saw it and
+    this one does not.
+    """
+    runs = history_runs_sql(con)
+    if runs is None:
         return []
     return fetch_dicts(
         con,
-        """
-        select as_of,
-               count(*) filter (where status = 'new') as new_count,
-               count(*) filter (where status = 'open') as open_count,
-               count(*) filter (where status = 'resolved') as resolved_count
-        from marts.warning_history group by as_of order by as_of
+        f"""
+        with runs as (
+            select as_of, lag(as_of) over (order by as_of) as previous_as_of from ({runs})
+        ),
+        seen as (select distinct as_of, warning_key from marts.warning_history)
+        select
+            runs.as_of,
+            (select count(*) from seen s where s.as_of = runs.as_of and not exists (
+                select 1 from seen p where p.as_of = runs.previous_as_of and p.warning_key = s.warning_key
+            )) as new_count,
+            (select count(*) from seen s where s.as_of = runs.as_of and exists (
+                select 1 from seen p where p.as_of = runs.previous_as_of and p.warning_key = s.warning_key
+            )) as open_count,
+            (select count(*) from seen p where p.as_of = runs.previous_as_of and not exists (
+                select 1 from seen s where s.as_of = runs.as_of and s.warning_key = p.warning_key
+            )) as resolved_count
+        from runs
+        where runs.as_of <= ?
+        order by runs.as_of
         """,
+        [as_of],
     )
 
 
 def load_history_rows(con: duckdb.DuckDBPyConnection, as_of: date) -> list[dict]:
-    """The warnings of the latest run before `as_of` in warning_history (for the change)."""
-    columns = table_columns(con, "marts", "warning_history")
-    needed = {"as_of", "status", "rule_id", "severity", "banner_code", "township_code"}
-    if not needed <= set(columns):
+    """The warnings seen by the latest run before `as_of` (for the change since then).
+
+    Rows carry rule_id, severity, banner and township (from the region code, as the
+    warnings model places them) and status `open`, so they count like open warnings.
+    """
+    columns = set(table_columns(con, "marts", "warning_history"))
+    if not {"as_of", "rule_id", "severity", "region_code"} <= columns:
         return []
     return fetch_dicts(
         con,
         """
-        select rule_id, severity, banner_code, township_code, status, as_of
+        select rule_id, severity, substr(region_code, 1, 6) as banner_code,
+               case when length(region_code) >= 9 then substr(region_code, 1, 9) end as township_code,
+               'open' as status, as_of
         from marts.warning_history
         where as_of = (select max(as_of) from marts.warning_history where as_of < ?)
         """,

@@ -192,7 +192,7 @@ def save_deterministic(workbook: Workbook, path: Path, as_of: date) -> None:
     workbook.properties.creator = "aidwatch"
     workbook.properties.lastModifiedBy = "aidwatch"
     buffer = io.BytesIO()
-    archive = zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, allowZip64=True)
+    archive = zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED, allowZip64=True)  # compressed once, below
     ExcelWriter(workbook, archive).save()  # not save_workbook: it stamps `modified` with now
     zip_time = (max(as_of.year, 1980), as_of.month, as_of.day, 0, 0, 0)
     output = io.BytesIO()

@@ -32,11 +32,12 @@ import pandas as pd
 from ingestion.contracts import Feed
 from ingestion.normalise import Normalised, id_birth_date, id_gender, money_cents
 from ingestion.suites import (
-    LATEST_DATE,
-    LATEST_TIME,
+    BATCH_ID,
+    DAYS_AFTER_EXTRACT,
     LOWEST_AMOUNT,
     READ_ERRORS,
     ROW_PROBLEM,
+    SECONDS_AFTER_EXTRACT,
     dated_columns,
     error_column,
     id_birth_date_column,
@@ -54,13 +55,23 @@ class GateError(RuntimeError):
     """GX could not evaluate an expectation on a batch (a broken suite, not bad data)."""
 
 
+@dataclass(frozen=True)
+class BatchSlice:
+    """Where one batch's rows lie in a (possibly multi-batch) gate frame."""
+
+    batch_id: str
+    extract_date: dt.date
+    start: int
+    stop: int
+
+
 @dataclass
 class GateOutcome:
-    """What the gate decided for a batch."""
+    """What the gate decided for one batch."""
 
     success: bool
-    row_reasons: pd.Series  # per gate-frame row: '; '-joined reasons, null when the row passed
-    report: dict  # the validation result, trimmed for storage
+    row_reasons: pd.Series  # per row of the batch: '; '-joined reasons, null when the row passed
+    report: dict  # the batch's part of the validation result, trimmed for storage
 
 
 @cache
@@ -98,20 +109,24 @@ def _joined(parts: list[pd.Series], index: pd.Index) -> pd.Series:
     """Per row, the non-null texts of `parts` joined with '; ' (null when none)."""
     acc = pd.Series(None, index=index, dtype="str")
     for part in parts:
-        acc = acc.where(part.isna(), acc.where(acc.isna(), acc + "; ").fillna("") + part)
+        if part.notna().any():  # most columns of most batches have nothing to say
+            acc = acc.where(part.isna(), acc.where(acc.isna(), acc + "; ").fillna("") + part)
     return acc
 
 
 def _flagged(values: pd.DataFrame, bad: pd.DataFrame, text: str) -> pd.Series:
     return _joined([pd.Series(f"{c}: {text}", index=values.index, dtype="str").where(bad[c])
-                    for c in values.columns], values.index)
+                    for c in values.columns if bad[c].any()], values.index)
 
 
 def gate_frame(feed: Feed, columns: dict[str, Normalised], row_problems: pd.Series,
-               extract_date: dt.date) -> pd.DataFrame:
-    """The frame GX validates: normalised values, error texts, and derived check columns."""
+               extract_date: dt.date, batch_id: str) -> pd.DataFrame:
+    """The frame GX validates for one batch: normalised values, error texts, derived check columns."""
     index = pd.RangeIndex(len(row_problems))
-    data: dict[str, pd.Series] = {ROW_PROBLEM: row_problems.set_axis(index)}
+    data: dict[str, pd.Series] = {
+        BATCH_ID: pd.Series(batch_id, index=index, dtype="str"),
+        ROW_PROBLEM: row_problems.set_axis(index),
+    }
     errors = []
     for column in feed.columns:
         normalised = columns[column.name]
@@ -122,19 +137,23 @@ def gate_frame(feed: Feed, columns: dict[str, Normalised], row_problems: pd.Seri
         data[error_column(column.name)] = normalised.errors.set_axis(index)
         errors.append(column.name + ": " + data[error_column(column.name)])
     data[READ_ERRORS] = _joined(errors, index)
-    limits = _parameters(extract_date)
+    day = pd.Timestamp(extract_date)
+    end = day + pd.Timedelta(days=1) - pd.Timedelta(microseconds=1)
     ranges = (
-        (LOWEST_AMOUNT, non_negative_money(feed), "min", lambda v: v < 0, "negative amount not allowed"),
-        (LATEST_DATE, dated_columns(feed, ("date", "month")), "max",
-         lambda v: v > limits["extract_date"], "date after the extract date"),
-        (LATEST_TIME, dated_columns(feed, ("timestamp",)), "max",
-         lambda v: v > limits["extract_end"], "time after the extract date"),
+        (LOWEST_AMOUNT, non_negative_money(feed), lambda v: v.min(axis=1),
+         lambda v: v < 0, "negative amount not allowed"),
+        (DAYS_AFTER_EXTRACT, dated_columns(feed, ("date", "month")),
+         lambda v: (v.max(axis=1) - day) / pd.Timedelta(days=1),
+         lambda v: v > day, "date after the extract date"),
+        (SECONDS_AFTER_EXTRACT, dated_columns(feed, ("timestamp",)),
+         lambda v: (v.max(axis=1) - end) / pd.Timedelta(seconds=1),
+         lambda v: v > end, "time after the extract date"),
     )
     for name, names, extreme, is_bad, text in ranges:
         if names:
             values = pd.DataFrame({c: data[c] for c in names}, index=index)
-            data[name] = getattr(values, extreme)(axis=1)
-            data[f"{name}__detail"] = _flagged(values, values.apply(is_bad).fillna(False), text)
+            data[name] = extreme(values).astype("float64")
+            data[f"{name}__detail"] = _flagged(values, is_bad(values).fillna(False).astype(bool), text)
     for check in feed.row_checks:
         if check["check"] == "sum_equals":
             total = money_cents(columns[check["column"]].values).set_axis(index)
@@ -146,11 +165,6 @@ def gate_frame(feed: Feed, columns: dict[str, Normalised], row_problems: pd.Seri
             data[id_gender_column(check)] = id_gender(ids)
             data[id_birth_date_column(check)] = id_birth_date(ids)
     return pd.DataFrame(data, index=index)
-
-
-def _parameters(extract_date: dt.date) -> dict[str, pd.Timestamp]:
-    day = pd.Timestamp(extract_date)
-    return {"extract_date": day, "extract_end": day + pd.Timedelta(days=1) - pd.Timedelta(microseconds=1)}
 
 
 def _trim(value: Any) -> Any:
@@ -168,16 +182,23 @@ def _trim(value: Any) -> Any:
     return str(value)
 
 
-def validate(feed: Feed, frame: pd.DataFrame, extract_date: dt.date, batch_id: str) -> GateOutcome:
-    """Run the feed's suite on the gate frame; row reasons come from the GX result."""
+def _checked_columns(kwargs: dict) -> list[str]:
+    names = [kwargs[k] for k in ("column", "column_A", "column_B") if k in kwargs]
+    return names + [c for c in kwargs.get("column_list", []) if c != BATCH_ID]
+
+
+def validate(feed: Feed, frame: pd.DataFrame, slices: list[BatchSlice]) -> list[GateOutcome]:
+    """Run the feed's suite once on a frame of one or more batches; split the result per batch.
+
+    The row reasons (and so the quarantine) come from each failed expectation's row indexes.
+    """
     batch = _batch_definition().get_batch(batch_parameters={"dataframe": frame})
     result = batch.validate(
         _suite(feed.feed_id),
         result_format={"result_format": "COMPLETE", "include_unexpected_rows": False},
-        expectation_parameters=_parameters(extract_date),
     )
     found: list[pd.DataFrame] = []
-    expectations_report = []
+    checks: list[tuple[Any, dict, np.ndarray]] = []
     for order, item in enumerate(result.results):
         config = item.expectation_config
         meta = config.meta or {}
@@ -191,17 +212,7 @@ def validate(feed: Feed, frame: pd.DataFrame, extract_date: dt.date, batch_id: s
             if config.type == "expect_table_columns_to_match_set":
                 raise GateError(f"{feed.feed_id}: gate frame lacks contract columns: {outcome}")
             failing = np.asarray(outcome.get("unexpected_index_list") or [], dtype=np.int64)
-        expectations_report.append({
-            "expectation": config.type,
-            "kwargs": _trim({k: v for k, v in config.kwargs.items() if k != "batch_id"}),
-            "column": meta.get("column"),
-            "reason": meta.get("reason"),
-            "success": bool(item.success),
-            "unexpected_count": outcome.get("unexpected_count", len(failing)),
-            "unexpected_percent": _trim(outcome.get("unexpected_percent")),
-            "sample_rows": _trim(failing.tolist()),
-            "sample_values": _trim(outcome.get("partial_unexpected_list") or []),
-        })
+        checks.append((config, meta, failing))
         if meta.get("skip_when"):
             failing = failing[frame[meta["skip_when"]].isna().to_numpy()[failing]]
         if not len(failing):
@@ -219,20 +230,57 @@ def validate(feed: Feed, frame: pd.DataFrame, extract_date: dt.date, batch_id: s
         table = pd.concat(found, ignore_index=True).sort_values(["row", "order"], kind="stable")
         for row, text in zip(table["row"].tolist(), table["text"].tolist(), strict=True):
             reasons[row] = text if reasons[row] is None else f"{reasons[row]}; {text}"
-    row_reasons = pd.Series(reasons, dtype="str")
+    all_reasons = pd.Series(reasons, dtype="str")
+    return [_batch_outcome(feed, frame, s, checks, all_reasons, result) for s in slices]
+
+
+def _batch_outcome(feed: Feed, frame: pd.DataFrame, part: BatchSlice, checks: list, reasons: pd.Series,
+                   result: Any) -> GateOutcome:
+    rows = part.stop - part.start
+    expectations = []
+    for config, meta, failing in checks:
+        mine = failing[(failing >= part.start) & (failing < part.stop)]
+        sample = mine[:REPORT_SAMPLE]
+        columns = [c for c in _checked_columns(config.kwargs) if c in frame.columns]
+        values = frame.iloc[sample][columns].to_dict("records") if columns and len(sample) else []
+        expectations.append({
+            "expectation": config.type,
+            "kwargs": _trim({k: v for k, v in config.kwargs.items() if k != "batch_id"}),
+            "column": meta.get("column"),
+            "reason": meta.get("reason"),
+            "success": not len(mine),
+            "unexpected_count": int(len(mine)),
+            "unexpected_percent": round(100 * len(mine) / rows, 4) if rows else 0.0,
+            "sample_rows": (sample - part.start).tolist(),
+            "sample_values": _trim(values),
+        })
+    batch_reasons = reasons.iloc[part.start:part.stop].reset_index(drop=True)
+    success = all(e["success"] for e in expectations)
     report = {
-        "batch_id": batch_id,
+        "batch_id": part.batch_id,
         "feed_id": feed.feed_id,
         "suite": _suite(feed.feed_id).name,
-        "extract_date": extract_date.isoformat(),
-        "success": bool(result.success),
-        "statistics": _trim(dict(result.statistics)),
-        "rows": len(frame),
-        "rows_failing": int(row_reasons.notna().sum()),
-        "expectations": expectations_report,
+        "extract_date": part.extract_date.isoformat(),
+        "success": success,
+        "rows": rows,
+        "rows_failing": int(batch_reasons.notna().sum()),
+        "expectations": expectations,
+        "validation": {
+            "great_expectations_version": _gx_version(),
+            "run_success": bool(result.success),
+            "statistics": _trim(dict(result.statistics)),
+            "batches_in_run": int(frame[BATCH_ID].nunique()) if len(frame) else 0,
+        },
         "note": "sample_rows are 0-based positions in the batch; see the quarantine Parquet for every row",
     }
-    return GateOutcome(success=bool(result.success), row_reasons=row_reasons, report=report)
+    return GateOutcome(success=success, row_reasons=batch_reasons, report=report)
+
+
+@cache
+def _gx_version() -> str:
+    import great_expectations as gx
+
+    return str(gx.__version__)
 
 
 def report_html(report: dict) -> str:

@@ -20,8 +20,8 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
 from aidwatch.home import Home
-from ingestion.batch import build_batch, reason_summary, today_utc
-from ingestion.contracts import get_feed, load_feeds
+from ingestion.batch import BatchResult, PreparedBatch, gate_batches, prepare_batch, reason_summary, today_utc
+from ingestion.contracts import Feed, get_feed, load_feeds
 from ingestion.delivery import Delivery, describe, feed_files
 from ingestion.gate import GateError, report_html
 from ingestion.landing import (
@@ -38,6 +38,9 @@ from ingestion.readers import FileRejected, file_format
 log = logging.getLogger(__name__)
 
 FileCallback = Callable[[dict], None]
+
+#: Rows of consecutive files validated in one GX run (bounded so memory stays small).
+GATE_GROUP_ROWS = 200_000
 
 
 def _entry(delivery: Delivery, batch_id: str, started: str) -> dict:
@@ -69,32 +72,25 @@ def _now() -> str:
     return today_utc().isoformat(timespec="milliseconds")
 
 
-def ingest_file(delivery: Delivery, home: Home) -> dict:
-    """Ingest one new file and write its ledger entry (last); returns the entry."""
-    feed = get_feed(delivery.feed_id)
-    entry = _entry(delivery, delivery.batch_id, _now())
-    try:
-        result = build_batch(feed, delivery)
-    except FileRejected as exc:
-        entry.update(status="rejected", reasons=[str(exc)], finished_at=_now())
-        log.warning("%s: rejected %s: %s", feed.feed_id, delivery.relative, exc)
-        write_ledger(home, entry)
-        return entry
-    except GateError as exc:
-        entry.update(status="rejected", reasons=[f"gate could not validate the file: {exc}"],
-                     finished_at=_now())
-        log.error("%s: gate error on %s: %s", feed.feed_id, delivery.relative, exc)
-        write_ledger(home, entry)
-        return entry
+def _rejected(delivery: Delivery, home: Home, started: str, reason: str) -> dict:
+    entry = _entry(delivery, delivery.batch_id, started)
+    entry.update(status="rejected", reasons=[reason], finished_at=_now())
+    log.warning("%s: rejected %s: %s", delivery.feed_id, delivery.relative, reason)
+    write_ledger(home, entry)
+    return entry
 
-    batch_id = delivery.batch_id
+
+def _land(result: BatchResult, delivery: Delivery, home: Home, started: str) -> dict:
+    """Write one gated batch: quarantine, raw, gate report, then (last) its ledger entry."""
+    feed_id, batch_id = delivery.feed_id, delivery.batch_id
     quarantined = result.quarantine.num_rows
     if quarantined:
-        write_atomic_parquet(home.quarantine / feed.feed_id / f"{batch_id}.parquet", result.quarantine)
-    write_atomic_parquet(home.raw_feed(feed.feed_id) / f"{batch_id}.parquet", result.good)
+        write_atomic_parquet(home.quarantine / feed_id / f"{batch_id}.parquet", result.quarantine)
+    write_atomic_parquet(home.raw_feed(feed_id) / f"{batch_id}.parquet", result.good)
     report_json = home.gate_reports / f"{batch_id}.json"
     write_atomic_bytes(report_json, json.dumps(result.gate_report, ensure_ascii=False, indent=1).encode())
     write_atomic_bytes(report_json.with_suffix(".html"), report_html(result.gate_report).encode("utf-8"))
+    entry = _entry(delivery, batch_id, started)
     entry.update(
         encoding=result.table.encoding,
         format=result.table.file_format,
@@ -110,6 +106,17 @@ def ingest_file(delivery: Delivery, home: Home) -> dict:
         raise RuntimeError(f"{delivery.relative}: rows read != loaded + quarantined: {entry}")
     write_ledger(home, entry)
     return entry
+
+
+def _gate_and_land(feed: Feed, group: list[tuple[PreparedBatch, str]], home: Home) -> list[dict]:
+    try:
+        results = gate_batches(feed, [prepared for prepared, _ in group])
+    except GateError as exc:
+        log.error("%s: gate error: %s", feed.feed_id, exc)
+        return [_rejected(p.delivery, home, started, f"gate could not validate the file: {exc}")
+                for p, started in group]
+    return [_land(result, prepared.delivery, home, started)
+            for result, (prepared, started) in zip(results, group, strict=True)]
 
 
 def _duplicate_entry(delivery: Delivery, original: dict, home: Home) -> dict:
@@ -148,27 +155,47 @@ def pending_feeds(inbox: Path, home: Home) -> list[str]:
 
 
 def ingest_feed(feed_id: str, inbox: Path, home: Home, on_file: FileCallback | None = None) -> list[dict]:
-    """Ingest every new file of one feed; returns the ledger entries written by this call."""
+    """Ingest every new file of one feed; returns the ledger entries written by this call.
+
+    Files are read one by one; up to GATE_GROUP_ROWS rows of consecutive files are validated
+    by GX together (its cost is mostly per run, not per row), then each file lands alone.
+    """
     feed = get_feed(feed_id)
+    entries: list[dict] = []
+
+    def done(new: list[dict]) -> None:
+        entries.extend(new)
+        for entry in new:
+            if on_file is not None:
+                on_file(entry)
+
     with feed_lock(home, feed_id):
         removed = clean_feed(home, feed_id)
         if removed:
             log.warning("%s: removed %d leftover files of an interrupted run", feed_id, len(removed))
         ensure_feed_folder(home, feed)
         deliveries, by_sha = _new_deliveries(feed_id, Path(inbox), home)
-        entries = []
+        group: list[tuple[PreparedBatch, str]] = []
         for delivery in deliveries:
             fingerprint = (delivery.sha256, delivery.extract_date.isoformat())
             original = by_sha.get(fingerprint)
             if original is not None:
-                entry = _duplicate_entry(delivery, original, home)
-            else:
-                entry = ingest_file(delivery, home)
-                by_sha[fingerprint] = entry
-            entries.append(entry)
-            if on_file is not None:
-                on_file(entry)
-        return entries
+                done([_duplicate_entry(delivery, original, home)])
+                continue
+            by_sha[fingerprint] = {"file": delivery.relative, "batch_id": delivery.batch_id}
+            started = _now()
+            try:
+                prepared = prepare_batch(feed, delivery)
+            except FileRejected as exc:
+                done([_rejected(delivery, home, started, str(exc))])
+                continue
+            group.append((prepared, started))
+            if sum(p.rows for p, _ in group) >= GATE_GROUP_ROWS:
+                done(_gate_and_land(feed, group, home))
+                group = []
+        if group:
+            done(_gate_and_land(feed, group, home))
+    return entries
 
 
 def _feed_weight(inbox: Path, feed_id: str) -> int:

@@ -9,7 +9,9 @@ The suites run on the *gate frame* built by `ingestion.gate.gate_frame`, which h
 contract column the normalised value, plus helper columns:
 - `<column>__error` / `_read_errors`: why cells could not be read as their type;
 - `_row_problem`: a row whose field count differs from the header;
-- `_lowest_amount`, `_latest_date`, `_latest_time`: row-wise extremes for the range checks;
+- `_batch_id`: the batch of the row (one validation may cover several small batches);
+- `_lowest_amount`, `_days_after_extract`, `_seconds_after_extract`: row-wise extremes
+  for the range checks;
 - `_<check>__...`: the derived values of the feed's `row_checks`.
 Each expectation carries `meta.reason` and `meta.column` (the quarantine reason is
 `column: reason`), or `meta.reason_from`, a frame column with the full per-row text.
@@ -37,11 +39,9 @@ PARSED_TYPES = frozenset({
 ROW_PROBLEM = "_row_problem"
 READ_ERRORS = "_read_errors"
 LOWEST_AMOUNT = "_lowest_amount"
-LATEST_DATE = "_latest_date"
-LATEST_TIME = "_latest_time"
-
-EXTRACT_DATE = {"$PARAMETER": "extract_date"}
-EXTRACT_END = {"$PARAMETER": "extract_end"}
+DAYS_AFTER_EXTRACT = "_days_after_extract"
+SECONDS_AFTER_EXTRACT = "_seconds_after_extract"
+BATCH_ID = "_batch_id"
 
 
 def error_column(column: str) -> str:
@@ -83,8 +83,9 @@ def _range_expectations(feed: Feed) -> list[dict]:
     """Ranges, one expectation per kind over a row-wise extreme (few expectations = less GX overhead).
 
     `_lowest_amount` is the smallest amount of the row's money columns that must not be
-    negative; `_latest_date` / `_latest_time` the latest of its dates / times that must not lie
-    after the extract date. The companion `..._detail` column names the offending columns.
+    negative; `_days_after_extract` / `_seconds_after_extract` how far the latest of its
+    dates / times lies after the row's extract date (a row column, since one validation may
+    cover several batches). The companion `..._detail` column names the offending columns.
     """
     out: list[dict] = []
     if non_negative_money(feed):
@@ -93,12 +94,13 @@ def _range_expectations(feed: Feed) -> list[dict]:
                                 reason_from=f"{LOWEST_AMOUNT}__detail"))
     if dated_columns(feed, ("date", "month")):
         out.append(_expectation("expect_column_values_to_be_between",
-                                {"column": LATEST_DATE, "max_value": EXTRACT_DATE}, "",
-                                "date after the extract date", reason_from=f"{LATEST_DATE}__detail"))
+                                {"column": DAYS_AFTER_EXTRACT, "max_value": 0}, "",
+                                "date after the extract date", reason_from=f"{DAYS_AFTER_EXTRACT}__detail"))
     if dated_columns(feed, ("timestamp",)):
         out.append(_expectation("expect_column_values_to_be_between",
-                                {"column": LATEST_TIME, "max_value": EXTRACT_END}, "",
-                                "time after the extract date", reason_from=f"{LATEST_TIME}__detail"))
+                                {"column": SECONDS_AFTER_EXTRACT, "max_value": 0}, "",
+                                "time after the extract date",
+                                reason_from=f"{SECONDS_AFTER_EXTRACT}__detail"))
     return out
 
 
@@ -111,12 +113,12 @@ def dated_columns(feed: Feed, types: tuple[str, ...]) -> list[str]:
 
 
 def _key_expectation(feed: Feed) -> dict:
+    """The natural key is unique within each batch (`_batch_id` is part of the compound)."""
     key = list(feed.key)
     reason = "duplicate key within the file (" + ", ".join(key) + ")"
-    if len(key) == 1:
-        return _expectation("expect_column_values_to_be_unique", {"column": key[0]}, key[0], reason)
     return _expectation("expect_compound_columns_to_be_unique",
-                        {"column_list": key, "ignore_row_if": "any_value_is_missing"}, "+".join(key), reason)
+                        {"column_list": [BATCH_ID, *key], "ignore_row_if": "any_value_is_missing"},
+                        "+".join(key), reason)
 
 
 def _row_check_expectations(feed: Feed) -> list[dict]:

@@ -655,7 +655,7 @@ class Background:
         alive = ~p.dying.to_numpy()
         prob = np.where(age >= 60, 0.08, np.where(age >= 18, 0.03, 0.01))
         prob = np.where(np.isin(atype, ["dibao", "tekun"]), prob * 2.5, prob)
-        holder = alive & ~np.isin(atype, ["edge", "rigid_expense", "other_low_income"]) & (rng.random(n) < prob)
+        holder = alive & (age >= 3) & ~np.isin(atype, ["edge", "rigid_expense", "other_low_income"]) & (rng.random(n) < prob)
         # the covered member of a single-person dibao household is severely disabled
         single_ids = {hh.members[0].person.id_number for hh in self.bg_households if hh.single_person}
         is_single = p.id_number.isin(single_ids).to_numpy()
@@ -667,6 +667,7 @@ class Background:
         category = rng.choice(["visual", "hearing", "speech", "physical", "intellectual", "mental", "multiple"],
                               size=k, p=[0.14, 0.2, 0.03, 0.4, 0.09, 0.1, 0.04])
         issued = random_dates(rng, add_months(self.as_of, -110), self.as_of - timedelta(days=20), k)
+        issued = np.maximum(issued, p.birth_date.to_numpy()[idx].astype("datetime64[D]") + np.timedelta64(365, "D"))
         valid = np.array([np.datetime64(add_months(to_date(x), 120), "D") for x in issued])
         care = np.isin(grade, ["1", "2"])
         living = np.isin(atype[idx], ["dibao", "tekun"]) | (care & (rng.random(k) < 0.3))
@@ -711,7 +712,7 @@ class Background:
             who = np.flatnonzero(rng.random(n) < 0.22)
             k = len(who)
             settled = random_dates(rng, lo, hi, k)
-            ok = np.isnat(death[who]) | (settled < death[who])
+            ok = (np.isnat(death[who]) | (settled < death[who])) & (p.birth_date.to_numpy()[who] < settled)
             who, settled = who[ok], settled[ok]
             k = len(who)
             visit = rng.choice(["inpatient", "chronic_outpatient", "outpatient"], size=k, p=[0.25, 0.25, 0.5])
@@ -723,6 +724,9 @@ class Background:
             tekun = atype[who] == "tekun"
             dibao = atype[who] == "dibao"
             assistance = np.round(np.where(tekun, rest, np.where(dibao, rest * 0.7, 0.0)), 2)
+            # clean HRD-01: out of pocket stays under 9,000 a settlement (two a year < 20,000)
+            excess = np.maximum(0.0, np.round(rest - assistance - 9000.0, 2))
+            critical = np.round(critical + excess, 2)
             oop = np.round(total - basic - critical - other - assistance, 2)
             oop = np.where(np.abs(oop) < 0.005, 0.0, oop)
             parts.append(pd.DataFrame({
@@ -768,8 +772,9 @@ class Background:
         out = []
         for j, (head, region, cat, on_roll) in enumerate(rows):
             identified = to_date(random_dates(rng, add_months(self.as_of, -30), self.as_of - timedelta(days=10), 1)[0])
-            if on_roll:
-                identified = max(identified, self.start)
+            if on_roll:  # never cleared: identified within the last 10 months (clean HRD-09)
+                identified = to_date(random_dates(rng, add_months(self.as_of, -10), self.as_of - timedelta(days=10),
+                                                  1)[0])
             clear_after = int(rng.integers(3, 11))
             cleared_on = add_months(identified, clear_after)
             base = {"rr_household_id": f"RR{region[:6]}{j:05d}", "head_id_number": head, "region_code": region,

@@ -21,10 +21,12 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from openpyxl import Workbook
 
 from ingestion.contracts import Feed
-from simulator.formats import Style, csv_quote, format_column, json_fragments
+from simulator.formats import Style, csv_field, format_column, json_field
 
 FIXED_ZIP_TIME = (2020, 1, 1, 0, 0, 0)
 FIXED_DOC_TIME = "2020-01-01T00:00:00Z"
@@ -71,80 +73,113 @@ class FeedWriter:
     def __init__(self, feed: Feed, table: pd.DataFrame, style: Style):
         self.feed, self.table, self.style = feed, table, style
         self.headers = [c.zh if style.headers == "zh" else c.name for c in feed.columns]
-        self.texts = {c.name: format_column(table[c.name], c, style) for c in feed.columns}
-        self._lines: np.ndarray | None = None
+        self.columns = {c.name: format_column(table[c.name], c, style) for c in feed.columns}
+        self._lines: pa.Array | None = None
+
+    def text(self, column: str, row: int) -> str:
+        codes, texts = self.columns[column]
+        return texts[codes[row]]
 
     def row_texts(self, row: int) -> dict[str, str]:
-        return {c.name: self.texts[c.name][row] for c in self.feed.columns}
+        return {c.name: self.text(c.name, row) for c in self.feed.columns}
 
     # ---------------------------------------------------------------- line forms
-    def lines(self) -> np.ndarray:
+    def _field(self, text: str, col, header: str) -> str:
+        if self.style.format == "csv":
+            return csv_field(text)
+        return json_field(text, col, self.style, header)
+
+    def lines(self) -> pa.Array:
+        """Every table row as one line of the file (CSV record or JSON object), in Arrow."""
         if self._lines is None:
-            n = len(self.table)
-            if self.style.format == "csv":
-                cols = [csv_quote(self.texts[c.name]) for c in self.feed.columns]
-                sep = ","
-                prefix, suffix = "", ""
-            else:
-                cols = [json_fragments(self.texts[c.name], c, self.style, h)
-                        for c, h in zip(self.feed.columns, self.headers, strict=True)]
-                sep = ","
-                prefix, suffix = "{", "}"
-            if n == 0:
-                self._lines = np.array([], dtype=object)
-            else:
-                acc = pd.Series(cols[0], dtype=object)
-                for c in cols[1:]:
-                    acc = acc + sep + pd.Series(c, dtype=object)
-                self._lines = (prefix + acc + suffix).to_numpy() if prefix else acc.to_numpy()
+            parts = []
+            for col, header in zip(self.feed.columns, self.headers, strict=True):
+                codes, texts = self.columns[col.name]
+                fields = pa.array([self._field(t, col, header) for t in texts], pa.string())
+                parts.append(pa.DictionaryArray.from_arrays(pa.array(codes, pa.int32()), fields)
+                             .cast(pa.string()))
+            if self.style.format != "csv":
+                parts[0] = pc.binary_join_element_wise(pa.scalar("{"), parts[0], "")
+                parts[-1] = pc.binary_join_element_wise(parts[-1], pa.scalar("}"), "")
+            self._lines = pc.binary_join_element_wise(*parts, ",") if len(parts) > 1 else parts[0]
         return self._lines
 
     def line_of(self, texts: dict[str, str]) -> str:
-        if self.style.format == "csv":
-            return ",".join(csv_quote(np.array([texts[c.name]], dtype=object))[0] for c in self.feed.columns)
-        frags = [json_fragments(np.array([texts[c.name]], dtype=object), c, self.style, h)[0]
-                 for c, h in zip(self.feed.columns, self.headers, strict=True)]
-        return "{" + ",".join(frags) + "}"
+        fields = [self._field(texts[c.name], c, h) for c, h in zip(self.feed.columns, self.headers, strict=True)]
+        line = ",".join(fields)
+        return line if self.style.format == "csv" else "{" + line + "}"
+
+    def _body(self, delivery: Delivery, sep: str) -> str:
+        """The delivery's lines joined (Arrow does the bulk; changed rows are spliced in)."""
+        entries = delivery.entries
+        if not entries:
+            return ""
+        out, run = [], []
+
+        def flush() -> None:
+            if run:
+                taken = self.lines().take(pa.array(run, pa.int64())).cast(pa.large_string())
+                lists = pa.LargeListArray.from_arrays(pa.array([0, len(taken)], pa.int64()), taken)
+                out.append(pc.binary_join(lists, pa.scalar(sep, pa.large_string()))[0].as_py())
+                run.clear()
+
+        for e in entries:
+            if isinstance(e, (int, np.integer)):
+                run.append(int(e))
+            else:
+                flush()
+                out.append(self.line_of(e))
+        flush()
+        return sep.join(out)
 
     # ---------------------------------------------------------------- files
     def render(self, delivery: Delivery) -> bytes:
         style = self.style
         if style.format == "xlsx":
             return self._xlsx(delivery)
-        lines = self.lines()
-        body = [lines[e] if isinstance(e, (int, np.integer)) else self.line_of(e) for e in delivery.entries]
         nl = style.newline
         if style.format == "csv":
-            header = ",".join(csv_quote(np.array(self.headers, dtype=object)))
-            text = nl.join([header, *body]) + nl
+            header = ",".join(csv_field(h) for h in self.headers)
+            body = self._body(delivery, nl)
+            text = header + nl + (body + nl if body else "")
             return text.encode(style.encoding)
         if style.format == "jsonl":
-            return ("\n".join(body) + ("\n" if body else "")).encode("utf-8")
-        return ("[\n" + ",\n".join(body) + "\n]\n").encode("utf-8")
+            body = self._body(delivery, "\n")
+            return (body + "\n" if body else "").encode("utf-8")
+        return ("[\n" + self._body(delivery, ",\n") + "\n]\n").encode("utf-8")
 
-    def _cell(self, col, row: int):
-        value = self.table[col.name].iat[row]
-        if value is None or (not isinstance(value, str) and pd.isna(value)):
-            return None
-        if col.type == "date":
-            return pd.Timestamp(value).date()
-        if col.type == "timestamp":
-            return pd.Timestamp(value).to_pydatetime()
-        if col.type == "money" and self.style.money == "plain":
-            return float(value)
-        if col.type == "integer":
-            return int(value)
-        return self.texts[col.name][row]
+    def _typed(self) -> dict[str, list]:
+        """Cell values for .xlsx: real dates and numbers where Excel has them, else the text."""
+        if not hasattr(self, "_typed_cache"):
+            typed = {}
+            for col in self.feed.columns:
+                series = self.table[col.name]
+                codes, texts = self.columns[col.name]
+                if col.type == "date":
+                    values = [None if pd.isna(v) else pd.Timestamp(v).date() for v in series]
+                elif col.type == "timestamp":
+                    values = [None if pd.isna(v) else pd.Timestamp(v).to_pydatetime() for v in series]
+                elif col.type == "money" and self.style.money == "plain":
+                    values = [None if pd.isna(v) else float(v) for v in series]
+                elif col.type == "integer":
+                    values = [None if pd.isna(v) else int(v) for v in series]
+                else:
+                    values = [texts[c] or None for c in codes]
+                typed[col.name] = values
+            self._typed_cache = typed
+        return self._typed_cache
 
     def _xlsx(self, delivery: Delivery) -> bytes:
+        typed = self._typed()
+        names = [c.name for c in self.feed.columns]
         wb = Workbook(write_only=True)
         ws = wb.create_sheet(self.feed.name_zh[:31])
         ws.append(self.headers)
         for e in delivery.entries:
             if isinstance(e, (int, np.integer)):
-                ws.append([self._cell(c, int(e)) for c in self.feed.columns])
+                ws.append([typed[n][int(e)] for n in names])
             else:
-                ws.append([e[c.name] if e[c.name] != "" else None for c in self.feed.columns])
+                ws.append([e[n] if e[n] != "" else None for n in names])
         wb.properties.creator = "aidwatch simulator"
         wb.properties.created = datetime(2020, 1, 1)
         wb.properties.modified = datetime(2020, 1, 1)

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from ingestion.contracts import Feed, load_feeds
-from simulator.world import TEKUN_PREMIUM, AssistedHousehold, World, add_months, month_start, money
+from simulator.world import TEKUN_PREMIUM, AssistedHousehold, World, add_months, money, month_start
 
 DIBAO_PREMIUM = Decimal("400.00")
 DIBAO_SUBSIDY = Decimal("280.00")
@@ -29,6 +29,7 @@ DIBAO_SUBSIDY = Decimal("280.00")
 def household_rows(world: World) -> None:
     """Derive every assisted household's rows into the world's record lists."""
     std = cache(world.standard)
+    seen: set[tuple] = set()  # derived keys already written (a person in two households: ELG-08)
     first_pay = month_start(add_months(world.start, -1))
     pay_last = month_start(world.as_of)
     rng = np.random.default_rng([world.seed, 30])
@@ -43,9 +44,13 @@ def household_rows(world: World) -> None:
             }, valid_from=hh.approved_on)
         if hh.pay and hh.assistance_type in ("dibao", "tekun"):
             _payments(world, hh, std, max(first_pay, month_start(add_months(hh.approved_on, 1))), pay_last)
-        _enrollment(world, hh)
-        _asset_checks(world, hh, rng)
+        _asset_checks(world, hh, rng, seen)
         _application(world, hh, rng)
+    # a person on two rolls is enrolled once, with the most generous subsidy
+    priority = {"tekun": 0, "dibao": 1}
+    for hh in sorted(world.households, key=lambda h: priority.get(h.assistance_type, 2)):
+        world.origin = hh.origin
+        _enrollment(world, hh, seen)
     world.origin = "plant"
 
 
@@ -118,15 +123,16 @@ def _payments(world: World, hh: AssistedHousehold, std, first: date, last: date)
         m = add_months(m, 1)
 
 
-def _enrollment(world: World, hh: AssistedHousehold) -> None:
+def _enrollment(world: World, hh: AssistedHousehold, seen: set[tuple]) -> None:
     """Residents' medical insurance with the roll's subsidy (clean COV-01)."""
     for year in range(world.start.year, world.as_of.year + 1):
         jan1, dec31 = date(year, 1, 1), date(year, 12, 31)
         if hh.approved_on > dec31 or (hh.terminated_on is not None and hh.terminated_on < jan1):
             continue
         for m in hh.members:
-            if m.person.birth_date >= jan1:
+            if m.person.birth_date >= jan1 or ("mi", m.person.id_number, year) in seen:
                 continue
+            seen.add(("mi", m.person.id_number, year))
             if hh.assistance_type == "tekun":
                 cat, premium, subsidy = "tekun_full", TEKUN_PREMIUM, TEKUN_PREMIUM
             elif hh.assistance_type == "dibao":
@@ -139,13 +145,16 @@ def _enrollment(world: World, hh: AssistedHousehold) -> None:
             }, valid_from=jan1, valid_to=date(year + 1, 1, 1))
 
 
-def _asset_checks(world: World, hh: AssistedHousehold, rng: np.random.Generator) -> None:
+def _asset_checks(world: World, hh: AssistedHousehold, rng: np.random.Generator, seen: set[tuple]) -> None:
     """The banks' answer at approval and each review (clean ELG-06: small savings)."""
     dates = [hh.approved_on, *hh.review_dates]
     for d in dates:
         if d < add_months(world.start, -12) or d > world.as_of:
             continue
         for m in hh.members:
+            if ("fa", m.person.id_number, d) in seen:
+                continue
+            seen.add(("fa", m.person.id_number, d))
             world.add_event("fin_assets", {
                 "id_number": m.person.id_number, "as_of": d,
                 "deposits": money(rng.uniform(0, 6000)), "wealth_products": Decimal("0.00"),
@@ -217,6 +226,33 @@ def _coerce(df: pd.DataFrame, feed: Feed) -> pd.DataFrame:
     return pd.DataFrame(out, index=df.index)
 
 
+def _not_before_own_dates(table: pd.DataFrame, feed: Feed) -> pd.DataFrame:
+    """No delivery may list a row before its own dates (a date after the extract date is
+    a contract fault) or before the birth of a person it names (an ID born after the
+    extract date is invalid): push `_vf` / `_do` to the latest of them."""
+    latest = np.full(len(table), np.datetime64("NaT"), dtype="datetime64[s]")
+    for col in feed.columns:
+        if col.type in ("date", "month", "timestamp") and not col.future_ok:
+            values = table[col.name].to_numpy(dtype="datetime64[s]")
+        elif col.type == "id_number":
+            codes, uniques = pd.factorize(table[col.name].fillna("").astype(str))
+            births = np.array([i[6:10] + "-" + i[10:12] + "-" + i[12:14] if len(i) == 18 else "NaT"
+                               for i in uniques] + ["NaT"]).astype("datetime64[D]")
+            values = births[codes].astype("datetime64[s]")
+        else:
+            continue
+        latest = np.fmax(latest, values)  # fmax ignores NaT on either side
+    latest = latest.astype("datetime64[D]")
+    column = "_vf" if feed.kind == "snapshot" else "_do"
+    current = table[column].to_numpy(dtype="datetime64[s]").astype("datetime64[D]")
+    bumped = np.where(np.isnat(current), latest, np.fmax(current, latest))
+    # a snapshot row open since forever stays open unless a date forces it later
+    if feed.kind == "snapshot":
+        bumped = np.where(np.isnat(current) & ~np.isnat(latest), latest, bumped)
+    table[column] = bumped.astype("datetime64[s]")
+    return table
+
+
 def tables(world: World) -> dict[str, pd.DataFrame]:
     """One table per feed of the contract (empty tables for feeds with no records)."""
     household_rows(world)
@@ -247,7 +283,7 @@ def tables(world: World) -> dict[str, pd.DataFrame]:
                 parts.append(_coerce(df, feed))
             empty = {"_do": []}
         if parts:
-            table = pd.concat(parts, ignore_index=True)
+            table = _not_before_own_dates(pd.concat(parts, ignore_index=True), feed)
         else:
             table = _coerce(pd.DataFrame({c.name: [] for c in feed.columns} | empty | {"_origin": []}), feed)
         out[feed_id] = table

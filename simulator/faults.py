@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from simulator.deliver import Delivery, FeedWriter
-from simulator.formats import format_date_parts
+from simulator.formats import format_date_parts, format_money_value
 from simulator.world import World
 
 
@@ -125,10 +125,7 @@ def _bad_value(kind: str, texts: dict[str, str], table: pd.DataFrame, row: int, 
     if kind == "negative_money":
         return "-" + texts[column].lstrip("-")
     if kind == "medical_parts_mismatch":
-        total = float(table["total_cost"].iat[row]) + 7.0
-        from simulator.formats import format_money
-
-        return str(format_money(np.array([int(round(total * 100))]), style.money)[0])
+        return format_money_value(float(table["total_cost"].iat[row]) + 7.0, style.money)
     raise ValueError(kind)
 
 
@@ -139,7 +136,7 @@ def _file_faults(world: World, writers: dict[str, FeedWriter], by_feed: dict[str
     stamp = f"{mid:%Y%m%d}"
     # undecodable: bytes valid in none of UTF-8, UTF-8 with BOM, GB18030
     rel = f"sf_charity_aid/sf_charity_aid_{stamp}_补报.csv"
-    data = "record_id,org_name,org_type,id_number,aid_form,value,given_on\n".encode()
+    data = b"record_id,org_name,org_type,id_number,aid_form,value,given_on\n"
     data += b"SF-X-0001,\xff\xfe\xff\xfe\x80,charity,152921195001020011,cash,100.00,2026-01-01\n"
     truth.extra_files.append((rel, data))
     truth.rejected.append(["sf_charity_aid", rel, "undecodable"])
@@ -152,7 +149,7 @@ def _file_faults(world: World, writers: dict[str, FeedWriter], by_feed: dict[str
     source = by_feed[feed_id][-1].entries[:5]
     for e in source:
         if isinstance(e, int):
-            lines.append(",".join(_csv(w.texts[c.name][e]) for c in cols))
+            lines.append(",".join(_csv(w.text(c.name, e)) for c in cols))
     truth.extra_files.append((rel, ("\n".join(lines) + "\n").encode("utf-8")))
     truth.rejected.append([feed_id, rel, "missing_required_column: record_id"])
     # an empty file

@@ -8,6 +8,7 @@ sure every form the contract accepts really occurs somewhere.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 import numpy as np
@@ -15,11 +16,11 @@ import pandas as pd
 
 from ingestion.contracts import Column, Feed
 
-#: feeds too big to write as .xlsx every month at scale 1
-LARGE_FEEDS = frozenset({
-    "ps_hukou", "hrss_employment", "hrss_insurance", "mi_enrollment", "nr_real_estate", "ps_vehicles",
-    "edu_students", "hpf_provident_fund", "mi_settlements", "tax_income", "fin_fiscal_payroll", "ca_payments",
-    "dpf_disability", "mr_business",
+#: feeds small enough to write as .xlsx every month at scale 1 (openpyxl is slow):
+#: event feeds with a few hundred rows a month, and small reference snapshots
+XLSX_FEEDS = frozenset({
+    "ca_applications", "ca_temp_assistance", "ca_standards", "ca_deaths", "ca_vagrant_cases", "hc_housing_aid",
+    "em_disaster_victims", "rr_monitoring", "hotline_12345", "sf_charity_aid",
 })
 
 
@@ -51,7 +52,7 @@ def choose_styles(feeds: dict[str, Feed], seed: int, empty_feeds: set[str]) -> d
     rng = np.random.default_rng([seed, 40])
     ids = list(feeds)
     order = [ids[i] for i in rng.permutation(len(ids))]
-    small = [f for f in order if f not in LARGE_FEEDS]
+    small = [f for f in order if f in XLSX_FEEDS]
     json_ok = [f for f in order if f not in empty_feeds]
     forced: dict[str, dict[str, str]] = {}
 
@@ -91,16 +92,6 @@ def choose_styles(feeds: dict[str, Feed], seed: int, empty_feeds: set[str]) -> d
 
 
 # ---------------------------------------------------------------- value forms
-def _ymd(series: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    values = series.to_numpy(dtype="datetime64[D]")
-    null = np.isnat(values)
-    safe = np.where(null, np.datetime64("2000-01-01"), values)
-    y = safe.astype("datetime64[Y]").astype(int) + 1970
-    m = safe.astype("datetime64[M]").astype(int) % 12 + 1
-    d = (safe - safe.astype("datetime64[M]")).astype(int) + 1
-    return y, m, d, null
-
-
 def format_date_parts(y: int, m: int, d: int, style: str) -> str:
     """One date in a style (used for planted impossible dates too)."""
     if style == "slash":
@@ -112,84 +103,68 @@ def format_date_parts(y: int, m: int, d: int, style: str) -> str:
     return f"{y:04d}-{m:02d}-{d:02d}"
 
 
-def _map_unique(series: pd.Series, fn) -> np.ndarray:
-    """Apply fn to each distinct non-null value only (dates, enums repeat a lot)."""
-    out = np.full(len(series), "", dtype=object)
-    mask = series.notna().to_numpy()
-    if mask.any():
-        vals = series[mask]
-        uniq = pd.unique(vals)
-        table = {u: fn(u) for u in uniq}
-        out[mask] = vals.map(table).to_numpy()
-    return out
+def format_month_parts(y: int, m: int, style: str) -> str:
+    if style == "compact":
+        return f"{y:04d}{m:02d}"
+    if style == "cn":
+        return f"{y}年{m}月"
+    return f"{y:04d}-{m:02d}"
 
 
-def format_money(cents: np.ndarray, style: str) -> np.ndarray:
-    neg = cents < 0
-    a = np.abs(cents)
-    whole = (a // 100).astype(str)
-    if style == "thousands":
-        whole = np.array([f"{int(x):,}" for x in a // 100], dtype=object) if len(a) else whole
-    frac = np.char.zfill((a % 100).astype(str), 2)
-    text = np.char.add(np.char.add(whole.astype(str), "."), frac).astype(object)
-    text = np.where(neg, "-" + text, text)
-    if style == "yuan":
-        text = text + "元"
-    return text
+def format_money_value(value: float, style: str) -> str:
+    cents = int(round(value * 100))
+    sign = "-" if cents < 0 else ""
+    whole, frac = divmod(abs(cents), 100)
+    text = f"{sign}{whole:,}.{frac:02d}" if style == "thousands" else f"{sign}{whole}.{frac:02d}"
+    return text + "元" if style == "yuan" else text
 
 
-def format_column(series: pd.Series, col: Column, style: Style) -> np.ndarray:
-    """Text of one column in the department's style ('' for null)."""
+def value_formatter(col: Column, style: Style):
+    """A function from one canonical value to its text in the department's style."""
     t = col.type
-    if t in ("date", "month"):
-        y, m, d, null = _ymd(series)
-        if t == "date":
-            fn = {"iso": lambda: [f"{a:04d}-{b:02d}-{c:02d}" for a, b, c in zip(y, m, d, strict=True)],
-                  "slash": lambda: [f"{a}/{b}/{c}" for a, b, c in zip(y, m, d, strict=True)],
-                  "compact": lambda: [f"{a:04d}{b:02d}{c:02d}" for a, b, c in zip(y, m, d, strict=True)],
-                  "cn": lambda: [f"{a}年{b}月{c}日" for a, b, c in zip(y, m, d, strict=True)]}[style.dates]
-        else:
-            fn = {"iso": lambda: [f"{a:04d}-{b:02d}" for a, b in zip(y, m, strict=True)],
-                  "compact": lambda: [f"{a:04d}{b:02d}" for a, b in zip(y, m, strict=True)],
-                  "cn": lambda: [f"{a}年{b}月" for a, b in zip(y, m, strict=True)]}[style.months]
-        text = np.array(fn(), dtype=object)
-        text[null] = ""
-        return text
+    if t == "date":
+        return lambda v: format_date_parts(v.year, v.month, v.day, style.dates)
+    if t == "month":
+        return lambda v: format_month_parts(v.year, v.month, style.months)
     if t == "timestamp":
-        return _map_unique(series, lambda v: pd.Timestamp(v).strftime("%Y-%m-%d %H:%M:%S"))
+        return lambda v: pd.Timestamp(v).strftime("%Y-%m-%d %H:%M:%S")
     if t == "money":
-        values = series.to_numpy(dtype="float64", na_value=np.nan)
-        null = np.isnan(values)
-        cents = np.rint(np.where(null, 0, values) * 100).astype(np.int64)
-        text = format_money(cents, style.money)
-        text[null] = ""
-        return text
+        return lambda v: format_money_value(float(v), style.money)
     if t == "decimal":
-        return _map_unique(series, lambda v: f"{float(v):.2f}")
+        return lambda v: f"{float(v):.2f}"
     if t == "integer":
-        return _map_unique(series, lambda v: str(int(v)))
+        return lambda v: str(int(v))
     if t == "bool":
         true, false = {"cn": ("是", "否"), "yn": ("Y", "N"), "10": ("1", "0"), "tf": ("true", "false")}[style.bools]
-        return _map_unique(series, lambda v: true if v else false)
+        return lambda v: true if v else false
     if t == "enum" and style.enums == "label":
         labels = {code: label for label, code in col.values.items()}
-        return _map_unique(series, lambda v: labels.get(v, v))
-    return _map_unique(series, str)
+        return lambda v: labels.get(v, v)
+    return str
 
 
-def csv_quote(values: np.ndarray) -> np.ndarray:
-    """Quote CSV fields that hold a comma, quote or line break."""
-    s = pd.Series(values, dtype=object)
-    needs = s.str.contains(r'[,"\r\n]', regex=True).fillna(False).to_numpy()
-    if needs.any():
-        s[needs] = '"' + s[needs].str.replace('"', '""', regex=False) + '"'
-    return s.to_numpy()
+def format_column(series: pd.Series, col: Column, style: Style) -> tuple[np.ndarray, list[str]]:
+    """The column as (codes, texts): row i reads texts[codes[i]]; the last text is '' (null).
+
+    Why factorised: values repeat a lot (dates, enums, a wage over 36 months), so each
+    distinct value is formatted once.
+    """
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    fmt = value_formatter(col, style)
+    texts = [fmt(u) for u in uniques] + [""]
+    codes = np.where(codes < 0, len(texts) - 1, codes)
+    return codes, texts
+
+
+def csv_field(text: str) -> str:
+    """Quote a CSV field that holds a comma, quote or line break."""
+    if any(ch in text for ch in ',"\r\n'):
+        return '"' + text.replace('"', '""') + '"'
+    return text
 
 
 def json_value(text: str, col: Column, style: Style) -> str:
     """One JSON value: null, a number for plain money and integers, true/false, else a string."""
-    import json
-
     if text == "":
         return "null"
     if col.type == "integer":
@@ -201,13 +176,5 @@ def json_value(text: str, col: Column, style: Style) -> str:
     return json.dumps(text, ensure_ascii=False)
 
 
-def json_fragments(texts: np.ndarray, col: Column, style: Style, header: str) -> np.ndarray:
-    import json
-
-    key = json.dumps(header, ensure_ascii=False) + ":"
-    s = pd.Series(texts, dtype=object)
-    uniq = pd.unique(s)
-    if len(uniq) < len(s) / 2:
-        table = {u: key + json_value(u, col, style) for u in uniq}
-        return s.map(table).to_numpy()
-    return np.array([key + json_value(u, col, style) for u in texts], dtype=object)
+def json_field(text: str, col: Column, style: Style, header: str) -> str:
+    return json.dumps(header, ensure_ascii=False) + ":" + json_value(text, col, style)

@@ -37,6 +37,7 @@ def plant(world: World) -> None:
     sudden_hardship_not_assisted(world)
     risks_left_open(world)
     former_households_in_hardship(world)
+    concurrent_hardship(world)
 
 
 def medical_out_of_pocket(world: World) -> None:
@@ -311,3 +312,18 @@ def former_households_in_hardship(world: World) -> None:
     hh = terminated(add_months(a, -6))
     register_employment(world, hh.head, "flexible")
     world.expect("HRD-10", hh.household_id, hh.head.id_number, False)
+
+
+def concurrent_hardship(world: World) -> None:
+    """Two hardship signals in one assisted household (HRD-01 for the head, HRD-04 for a
+    grown child), so marts.household_priority has a household to put first. The spouse
+    works flexibly: the hukou household is not a zero-employment one (HRD-05)."""
+    head = person(world, age=47)
+    spouse = person(world, age=45, household_of=head, relation="spouse")
+    child = person(world, age=21, household_of=head, relation="child")
+    world.new_assisted_household("dibao", [head, spouse, child])
+    settlement(world, head, world.as_of - timedelta(days=45), rule_parameter("medical_oop_abs") + 8000)
+    register_employment(world, spouse, "flexible")
+    register_employment(world, child, "unemployed")
+    world.expect("HRD-01", head.id_number, head.id_number, True)
+    world.expect("HRD-04", child.id_number, child.id_number, True)

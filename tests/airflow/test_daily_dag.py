@@ -130,9 +130,9 @@ def test_export_rerun_writes_the_same_workbooks(
 def test_feed_without_a_recent_delivery_fails_the_data_quality_task(
     built_home: Home, daily_dag: Any, simulated_inbox: Path, tmp_path: Path, capfd: pytest.CaptureFixture[str]
 ) -> None:
-    """Every feed as in built_home, except that ps_vehicles stopped delivering two cadences ago."""
+    """Every feed as in built_home, except that ps_vehicles' deliveries of its current period are missing."""
     feed = get_feed("ps_vehicles")
-    cutoff = TEST_AS_OF - timedelta(days=2 * feed.cadence_days)
+    cutoff = TEST_AS_OF - timedelta(days=feed.cadence_days)
     inbox = tmp_path / "inbox"
     shutil.copytree(simulated_inbox, inbox, ignore=shutil.ignore_patterns("_truth"))
     kept = []
@@ -141,6 +141,7 @@ def test_feed_without_a_recent_delivery_fails_the_data_quality_task(
             path.unlink()
         else:
             kept.append(extract_date_of(path))
+    assert kept, "the simulated inbox needs a ps_vehicles delivery older than one cadence"
     last = max(kept)
     overdue_by = (TEST_AS_OF - last).days - feed.cadence_days
     home = copy_home(built_home, tmp_path / "home", leave_out_feed=feed.feed_id)

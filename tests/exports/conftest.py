@@ -108,19 +108,30 @@ def make_warehouse(path: Path, as_of: date, rows: list[dict], history_runs: list
                "township_code varchar, evidence varchar, suggested_action_zh varchar, as_of date, "
                "status varchar, first_seen_on date, last_seen_on date, days_open integer")
     con.execute(f"create table marts.warnings ({columns})")
-    con.execute(f"create table marts.warning_history ({columns})")
-    for table, run_as_of, run_rows in [("warnings", as_of, rows)] + [
-        ("warning_history", d, r) for d, r in [*history_runs, (as_of, rows)]
-    ]:
-        for row in run_rows:
-            key = f"{row['rule_id']}|{row['subject_key']}"
+    for row in rows:
+        con.execute(
+            "insert into marts.warnings values (md5(?), ?, ?, 'review', ?, '§7', ?, ?, ?, ?, ?, ?, ?, ?, "
+            "'请尽快入户核查。', ?, ?, ?, ?, ?)",
+            [f"{row['rule_id']}|{row['subject_key']}", row["rule_id"], RULE_NAMES[row["rule_id"]],
+             row["severity"], row["subject_type"], row["subject_key"], row["id_number"], row["household_id"],
+             row["region_code"], row["banner_code"], row["township_code"], row["evidence"], as_of,
+             row["status"], as_of - timedelta(days=row["days_open"]), as_of, row["days_open"]],
+        )
+    # As the warnings engine keeps them: the warnings each run saw (not the resolved ones), and the runs.
+    con.execute("create table marts.warning_history (as_of date, warning_key varchar, rule_id varchar, "
+                "subject_type varchar, subject_key varchar, id_number varchar, household_id varchar, "
+                "region_code varchar, severity varchar, evidence varchar)")
+    con.execute("create table marts.warning_runs (as_of date, warning_count bigint, rule_count bigint)")
+    for run_as_of, run_rows in [*history_runs, (as_of, rows)]:
+        seen = [row for row in run_rows if row["status"] != "resolved"]
+        con.execute("insert into marts.warning_runs values (?, ?, ?)",
+                    [run_as_of, len(seen), len({row["rule_id"] for row in seen})])
+        for row in seen:
             con.execute(
-                f"insert into marts.{table} values (md5(?), ?, ?, 'review', ?, '§7', ?, ?, ?, ?, ?, ?, ?, ?, "
-                f"'请尽快入户核查。', ?, ?, ?, ?, ?)",
-                [key, row["rule_id"], RULE_NAMES[row["rule_id"]], row["severity"], row["subject_type"],
+                "insert into marts.warning_history values (?, md5(?), ?, ?, ?, ?, ?, ?, ?, ?)",
+                [run_as_of, f"{row['rule_id']}|{row['subject_key']}", row["rule_id"], row["subject_type"],
                  row["subject_key"], row["id_number"], row["household_id"], row["region_code"],
-                 row["banner_code"], row["township_code"], row["evidence"], run_as_of, row["status"],
-                 run_as_of - timedelta(days=row["days_open"]), run_as_of, row["days_open"]],
+                 row["severity"], row["evidence"]],
             )
     con.execute("create table marts.household_priority (priority_rank integer, household_kind varchar, "
                 "household_key varchar, household_id varchar, head_name varchar, head_id_number varchar)")
@@ -131,8 +142,9 @@ def make_warehouse(path: Path, as_of: date, rows: list[dict], history_runs: list
                     [rank, household, household, name, head])
     con.execute("create table marts.dim_household (household_id varchar, head_id_number varchar, "
                 "head_name varchar, member_id_numbers varchar, hukou_nos varchar)")
-    con.execute("insert into marts.dim_household values ('H001', ?, ?, ?, 'HK1 HK2')",
-                [PEOPLE[0][0], PEOPLE[0][1], f"{PEOPLE[0][0]} {PEOPLE[1][0]}"])
+    households = [("H001", PEOPLE[0][0], PEOPLE[0][1], f"{PEOPLE[0][0]} {PEOPLE[1][0]}", "HK1 HK2"),
+                  ("H002", PEOPLE[2][0], PEOPLE[2][1], PEOPLE[2][0], "HK3")]
+    con.executemany("insert into marts.dim_household values (?, ?, ?, ?, ?)", households)
     con.execute("create table marts.fct_aid (source_key varchar, id_number varchar, amount decimal(14,2))")
     con.execute("insert into marts.fct_aid values (?, ?, 100), (?, ?, 200), ('PAY000123', ?, 300)",
                 [PEOPLE[0][0], PEOPLE[0][0], f"DCA{PEOPLE[1][0]}202611", PEOPLE[1][0], PEOPLE[2][0]])
@@ -152,16 +164,20 @@ def make_warehouse(path: Path, as_of: date, rows: list[dict], history_runs: list
     return path
 
 
+def make_small_home(root: Path) -> Home:
+    """A HOME whose published warehouse holds CURRENT_WARNINGS for AS_OF and one earlier run."""
+    home = Home(root)
+    earlier = [{**r, "status": "open"} for r in CURRENT_WARNINGS if r["status"] in ("open", "resolved")]
+    two_runs_ago = [{**r, "status": "open"} for r in earlier if r["rule_id"] != "ELG-12"]
+    make_warehouse(home.warehouse, AS_OF, CURRENT_WARNINGS,
+                   [(PREVIOUS_AS_OF - timedelta(days=30), two_runs_ago), (PREVIOUS_AS_OF, earlier)])
+    return home
+
+
 @pytest.fixture
 def small_home(tmp_path: Path) -> Home:
-    """A HOME whose published warehouse holds CURRENT_WARNINGS for AS_OF and one earlier run."""
-    home = Home(tmp_path / "home")
-    earlier = [r for r in CURRENT_WARNINGS if r["status"] in ("open", "resolved")]
-    earlier = [{**r, "status": "open"} for r in earlier] + [
-        warning("REV-09", 3, None, "medium", "open", 50, {"days_overdue": 5}, "case"),
-    ]
-    make_warehouse(home.warehouse, AS_OF, CURRENT_WARNINGS, [(PREVIOUS_AS_OF, earlier)])
-    return home
+    """A fresh small HOME for a test that exports or changes it."""
+    return make_small_home(tmp_path / "home")
 
 
 @pytest.fixture

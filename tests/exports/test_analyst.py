@@ -69,12 +69,17 @@ def test_views_expose_no_full_id_or_name(small_home: Home, pseudonym_key: str) -
         evidence = con.execute("select evidence from analyst.warnings where rule_id = 'HRD-06'").fetchone()[0]
         assert "1501**********0590" in evidence
         household = con.execute("select head_id_number, head_name, member_id_numbers, hukou_nos "
-                                "from analyst.dim_household").fetchall()
+                                "from analyst.dim_household order by household_id").fetchall()
         second = pseudonym(pseudonym_key.encode(), PEOPLE[1][0])
-        assert household == [(expected, "张*丰", f"{expected} {second}", "HK1 HK2")]
+        third = pseudonym(pseudonym_key.encode(), PEOPLE[2][0])
+        assert household == [(expected, "张*丰", f"{expected} {second}", "HK1 HK2"),
+                             (third, "王*", third, "HK3")]
         keys = con.execute("select source_key, id_number from analyst.fct_aid order by amount").fetchall()
         assert keys == [(expected, expected), (f"DCA1529**********{PEOPLE[1][0][-4:]}202611", second),
                         ("PAY000123", pseudonym(pseudonym_key.encode(), PEOPLE[2][0]))]
+        keys_now = con.execute("select a.warning_key, m.warning_key from analyst.warnings a "
+                               "join marts.warnings m using (rule_id, evidence)").fetchall()
+        assert keys_now and all(a == pseudonym(pseudonym_key.encode(), m) for a, m in keys_now)
         regions = {r[0] for r in con.execute("select region_name from analyst.dim_region").fetchall()}
         assert "温都尔勒图镇" in regions  # region names are not people's names
 

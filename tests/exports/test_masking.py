@@ -54,7 +54,7 @@ def test_rule_template_renders_a_sentence() -> None:
 
 def test_codes_and_money_are_translated() -> None:
     text = render_evidence("ELG-04", {"vehicle_count": 2, "vehicles": "蒙M12345 car; 蒙M22222 truck"})
-    assert text == "名下有2辆非豁免机动车：蒙M12345 小型汽车；蒙M22222 货车。"
+    assert text == "名下有2辆非豁免机动车：小型汽车、货车。"  # no plate numbers
     evidence = {"pay_month": "2026-05-01", "actual_amount": 1200, "expected_amount": 1100.5,
                 "difference": 99.5}
     text = render_evidence("ELG-10", evidence)

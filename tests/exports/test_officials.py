@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import timedelta
 from pathlib import Path
 
 import duckdb
@@ -13,9 +14,24 @@ import pytest
 from aidwatch.cli import main as aidwatch_main
 from aidwatch.home import Home
 from exports.audit import read_audit_records
-from exports.officials import ExportAsOfMismatch, export_warning_lists
+from exports.officials import ExportAsOfMismatch, ExportResult, export_warning_lists
+from exports.published import load_history_counts
 from exports.workbook import HEADER_ROW, LIST_SHEET, SUMMARY_SHEET
-from tests.exports.conftest import AS_OF, CURRENT_WARNINGS, PEOPLE, PREVIOUS_AS_OF, make_warehouse
+from tests.exports.conftest import (
+    AS_OF,
+    CURRENT_WARNINGS,
+    PEOPLE,
+    PREVIOUS_AS_OF,
+    make_small_home,
+    make_warehouse,
+)
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory: pytest.TempPathFactory) -> tuple[Home, ExportResult]:
+    """One export of the small HOME, shared by the tests that only read its files."""
+    home = make_small_home(tmp_path_factory.mktemp("exported") / "home")
+    return home, export_warning_lists(home, AS_OF, None)
 
 
 def all_cells(path: Path) -> list[str]:
@@ -40,8 +56,8 @@ def assert_no_personal_data(paths: list[Path], ids: list[str], names: list[str])
             assert name not in text, (path.name, name)
 
 
-def test_workbooks_hold_no_full_id_or_name(small_home: Home) -> None:
-    result = export_warning_lists(small_home, AS_OF, None)
+def test_workbooks_hold_no_full_id_or_name(exported: tuple[Home, ExportResult]) -> None:
+    small_home, result = exported
     with duckdb.connect(str(small_home.warehouse), read_only=True) as con:
         people = con.execute("select id_number, name from marts.dim_person").fetchall()
     names = [name for _, name in people if len(name) >= 2]
@@ -53,8 +69,8 @@ def test_workbooks_hold_no_full_id_or_name(small_home: Home) -> None:
     assert {row["姓名"] for row in league} >= {"张*丰", "欧*娜", "王*"}
 
 
-def test_each_area_file_holds_only_its_rows(small_home: Home) -> None:
-    result = export_warning_lists(small_home, AS_OF, None)
+def test_each_area_file_holds_only_its_rows(exported: tuple[Home, ExportResult]) -> None:
+    _, result = exported
     township = list_rows(result.workbooks["152921102_温都尔勒图镇"])
     expected = [w for w in CURRENT_WARNINGS if w["township_code"] == "152921102"]
     assert len(township) == len(expected) == 3
@@ -70,8 +86,8 @@ def test_each_area_file_holds_only_its_rows(small_home: Home) -> None:
         "REV-02", "ELG-04", "ELG-12"]
 
 
-def test_rows_ordered_by_priority_then_severity_then_days_open(small_home: Home) -> None:
-    result = export_warning_lists(small_home, AS_OF, None)
+def test_rows_ordered_by_priority_then_severity_then_days_open(exported: tuple[Home, ExportResult]) -> None:
+    _, result = exported
     rows = list_rows(result.workbooks["152900_阿拉善盟"])
     order = [(row["家庭优先级"], row["规则编号"]) for row in rows]
     assert order[:5] == [(1, "REV-02"), (1, "ELG-04"), (2, "ELG-08"), (2, "ELG-01"), (2, "REV-01")]
@@ -85,8 +101,8 @@ def test_rows_ordered_by_priority_then_severity_then_days_open(small_home: Home)
     assert "1501**********0590" in hrd06 and PEOPLE[4][0] not in hrd06
 
 
-def test_list_sheet_layout(small_home: Home) -> None:
-    result = export_warning_lists(small_home, AS_OF, None)
+def test_list_sheet_layout(exported: tuple[Home, ExportResult]) -> None:
+    _, result = exported
     sheet = openpyxl.load_workbook(result.workbooks["152900_阿拉善盟"])[LIST_SHEET]
     assert sheet.freeze_panes == f"A{HEADER_ROW + 1}"
     assert sheet.auto_filter.ref.startswith(f"A{HEADER_ROW}:")
@@ -108,15 +124,15 @@ def summary_blocks(path: Path) -> dict[str, list[tuple]]:
     return blocks
 
 
-def test_summary_counts_and_change_since_history(small_home: Home) -> None:
-    result = export_warning_lists(small_home, AS_OF, None)
+def test_summary_counts_and_change_since_history(exported: tuple[Home, ExportResult]) -> None:
+    _, result = exported
     blocks = summary_blocks(result.workbooks["152900_阿拉善盟"])
     overall = dict((row[0], row[1:]) for row in blocks["总体情况"][1:])
-    # 8 open (new + continuing) now; the previous run in warning_history had 7 open.
-    assert overall["未解除预警"] == (8, 7, "+1")
+    # 8 open (new + continuing) now; the previous run in warning_history saw 6.
+    assert overall["未解除预警"] == (8, 6, "+2")
     assert overall["其中本期新增"] == (3,) and overall["本期已解除"] == (1,)
     by_rule = {row[0]: row for row in blocks["按预警规则"][1:]}
-    assert by_rule["REV-09"][2:] == (0, 0, 0, 1, "-1")
+    assert by_rule["REV-01"][2:] == (1, 0, 1, 2, "-1")
     assert by_rule["ELG-04"][2:] == (1, 1, 0, 0, "+1")
     by_severity = {row[0]: row[1:] for row in blocks["按预警等级"][1:]}
     assert by_severity["高"] == (4, 2, "+2")
@@ -154,8 +170,8 @@ def test_same_as_of_gives_identical_files_and_one_audit_line_each(small_home: Ho
     assert first.out_dir == small_home.exports / AS_OF.isoformat()
 
 
-def test_report_is_self_contained_with_charts(small_home: Home) -> None:
-    result = export_warning_lists(small_home, AS_OF, None)
+def test_report_is_self_contained_with_charts(exported: tuple[Home, ExportResult]) -> None:
+    _, result = exported
     html = result.report.read_text(encoding="utf-8")
     assert not re.search(r"https?:", html, re.IGNORECASE)
     assert "<script" not in html.lower() and " src=" not in html.lower() and "@import" not in html
@@ -163,6 +179,20 @@ def test_report_is_self_contained_with_charts(small_home: Home) -> None:
     assert "阿拉善左旗" in html and "REV-01 年度核查逾期" in html
     assert "在保人数（按救助类别）" in html and "低保A类" in html and "合计" in html
     assert "动态进出" not in html  # its table is missing: left out, not guessed
+
+
+def test_history_counts_new_open_and_resolved_per_run(exported: tuple[Home, ExportResult]) -> None:
+    home, _ = exported
+    with duckdb.connect(str(home.warehouse), read_only=True) as con:
+        runs = [(r["as_of"], r["new_count"], r["open_count"], r["resolved_count"])
+                for r in load_history_counts(con, AS_OF)]
+    assert runs == [
+        (PREVIOUS_AS_OF - timedelta(days=30), 5, 0, 0),
+        (PREVIOUS_AS_OF, 1, 5, 0),  # ELG-12 appears
+        (AS_OF, 3, 5, 1),  # ELG-01, ELG-04, STD-01 new; REV-01 of H004 resolved
+    ]
+    with duckdb.connect(str(home.warehouse), read_only=True) as con:
+        assert [r["as_of"] for r in load_history_counts(con, PREVIOUS_AS_OF)][-1] == PREVIOUS_AS_OF
 
 
 def test_as_of_other_than_the_published_one_is_refused(small_home: Home) -> None:

@@ -112,6 +112,11 @@ def test_household_priority_ranks_concurrent_hardship_first(warehouse):
         "select count(*) from marts.warnings where status in ('new', 'open') and subject_type <> 'region'"
     ).fetchall()[0][0]
     assert sum(r[5] for r in rows) <= open_count
+    # the simulator plants an assisted household with two hardship signals (HRD-01 and
+    # HRD-04): it is ranked before every household with fewer
+    several = [r for r in rows if r[3] >= 2]
+    assert several and all(r[1] == "assisted" for r in several)
+    assert max(r[0] for r in several) < min(r[0] for r in rows if r[3] < 2)
 
 
 def test_household_priority_places_planted_hukou_and_monitoring_households(warehouse, simulated_inbox):

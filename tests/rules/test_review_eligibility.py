@@ -64,3 +64,31 @@ def test_warnings_table_has_the_output_contract(built_home):
         assert status == "new" and days_open == 0  # the fixture's warehouse has one run
         if region_code is not None:
             assert banner_code == region_code[:6]
+
+
+def test_scoring_counts_misses_false_alarms_and_near_misses(tmp_path):
+    """The scorer itself, on a hand-made warehouse: one caught, one missed, one near miss
+    fired, one resolved (not fired now), one false alarm with a wrong id."""
+    from aidwatch.home import Home
+
+    home = Home(tmp_path)
+    con = duckdb.connect(str(home.warehouse))
+    con.execute("create schema marts")
+    con.execute("create table marts.warnings (rule_id varchar, subject_key varchar, id_number varchar, "
+                "status varchar)")
+    con.execute("insert into marts.warnings values ('REV-09', 'A1', 'P1', 'new'), "
+                "('REV-09', 'A3', 'P3', 'open'), ('REV-09', 'A4', 'P4', 'resolved'), "
+                "('REV-09', 'A9', null, 'new'), ('ELG-01', 'P7', 'P7', 'new')")
+    con.close()
+    truth = tmp_path / "expected_warnings.csv"
+    truth.write_text("rule_id,subject_key,id_number,must_fire\n"
+                     "REV-09,A1,P1,true\nREV-09,A2,P2,true\nREV-09,A3,P3,false\nREV-09,A4,P4,true\n"
+                     "ELG-01,P7,P8,true\nHRD-01,X,X,true\n", encoding="utf-8")
+    scores = score_rules(home, truth, ("REV-", "ELG-"))
+    assert set(scores) == {"REV-09", "ELG-01"}
+    rev = scores["REV-09"]
+    assert (rev.planted, rev.near_misses, rev.fired, rev.caught, rev.near_misses_fired) == (3, 1, 3, 1, 1)
+    assert rev.recall == pytest.approx(1 / 3) and rev.precision == pytest.approx(1 / 3)
+    assert sorted(rev.missed) == ["A2", "A4"] and sorted(rev.false_alarms) == ["A3", "A9"]
+    assert scores["ELG-01"].id_mismatches == ["P7: warning 'P7', truth 'P8'"]
+    assert "REV-09" in format_scores(scores)

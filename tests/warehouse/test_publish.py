@@ -227,3 +227,18 @@ def test_failing_test_leaves_published_warehouse_byte_identical(two_builds, tmp_
     assert "published warehouse is unchanged" in str(failure.value)
     assert hashlib.sha256(home.warehouse.read_bytes()).hexdigest() == before
     assert not home.warehouse_next.exists()
+
+
+def test_docs_generate_describes_every_mart(two_builds):
+    import json
+
+    from warehouse.docs import generate_docs
+
+    index = generate_docs(two_builds.home)
+    assert index == two_builds.home.dbt_work / "docs" / "index.html"
+    catalog = json.loads((index.parent / "catalog.json").read_text(encoding="utf-8"))
+    manifest = json.loads((index.parent / "manifest.json").read_text(encoding="utf-8"))
+    assert "model.aidwatch.fct_aid" in catalog["nodes"]
+    fct_aid = manifest["nodes"]["model.aidwatch.fct_aid"]
+    assert fct_aid["description"] and all(c["description"] for c in fct_aid["columns"].values())
+    assert not (two_builds.home.dbt_work / "docs.duckdb").exists()  # the working copy is removed
