@@ -1,7 +1,9 @@
 """Benchmark: how long `aidwatch build` takes at scales 1 and 10, and where the time goes.
 
-For each scale: simulate 24 months of deliveries, ingest them (not timed here: see
-bench_ingest.py), then time `warehouse.build.build` and split it into
+Scale 1: simulate 24 months of deliveries and ingest them (both also timed in their
+own benchmarks). Scale 10: the scale-1 raw zone replicated ten times with renumbered
+people and keys (a scale-10 simulation does not fit in memory here; pass
+`--scales 1 10` to simulate it anyway). Each build is timed and split into
 - dbt start-up: loading dbt, parsing the project, building the manifest (wall time of
   the dbt invocation minus run_results' elapsed_time);
 - node execution: run_results' elapsed_time (models, seeds, data and unit tests on 2
@@ -9,7 +11,7 @@ bench_ingest.py), then time `warehouse.build.build` and split it into
 - publish: everything outside dbt (copying, analyst schema, rename).
 Prints figures; asserts nothing.
 
-    .venv/bin/python benchmarks/bench_build.py [--scales 1 10] [--keep DIR]
+    .venv/bin/python benchmarks/bench_build.py [--scales 1] [--replicate 10] [--keep DIR]
 """
 
 from __future__ import annotations
@@ -25,7 +27,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import pyarrow as pa  # noqa: E402
+import pyarrow.compute as pc  # noqa: E402
+import pyarrow.parquet as pq  # noqa: E402
+from stdnum.cn import ric  # noqa: E402
+
 from aidwatch.home import Home  # noqa: E402
+from ingestion.contracts import load_feeds  # noqa: E402
 from ingestion.pipeline import ingest_inbox  # noqa: E402
 from simulator.generate import simulate  # noqa: E402
 from warehouse.build import build  # noqa: E402
@@ -52,6 +60,51 @@ def node_timings(run_results: Path) -> tuple[float, float, list[tuple[float, str
     return compile_s, execute_s, sorted(per_node, reverse=True)[:5]
 
 
+#: Text columns that identify a record or link records: renumbered per replica.
+KEY_TEXT_COLUMNS = {
+    "household_id", "payment_id", "application_id", "case_id", "hukou_no", "plate_no", "settlement_id",
+    "record_id", "rr_household_id", "certificate_no", "credit_code", "ticket_id",
+}
+
+
+def replica_id(id_number: str | None, copy: int) -> str | None:
+    """A different valid ID per replica: shift the first digit, recompute the check digit."""
+    if id_number is None or copy == 0:
+        return id_number
+    body = str((int(id_number[0]) + copy) % 10) + id_number[1:17]
+    return body + ric.calc_check_digit(body)
+
+
+def replicate_raw_zone(source: Home, target: Home, copies: int) -> None:
+    """Write `copies` renumbered replicas of every raw batch of `source` into `target`.
+
+    Why: a scale-10 simulation does not fit this machine's memory; replicating the
+    scale-1 raw zone gives the warehouse ten times the rows with the same shape
+    (distinct people, households and keys per replica).
+    """
+    for feed in load_feeds().values():
+        id_columns = [c.name for c in feed.columns if c.type == "id_number"]
+        key_columns = [c.name for c in feed.columns if c.name in KEY_TEXT_COLUMNS]
+        out_dir = target.raw_feed(feed.feed_id)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        for path in sorted(source.raw_feed(feed.feed_id).glob("*.parquet")):
+            table = pq.read_table(path)
+            if path.name.startswith("_") or table.num_rows == 0:
+                pq.write_table(table, out_dir / path.name)
+                continue
+            for copy in range(copies):
+                replica = table
+                for name in id_columns:
+                    values = [replica_id(v, copy) for v in replica.column(name).to_pylist()]
+                    replica = replica.set_column(replica.schema.get_field_index(name), name,
+                                                 pa.array(values, pa.string()))
+                for name in key_columns:
+                    index = replica.schema.get_field_index(name)
+                    replica = replica.set_column(index, name, pc.binary_join_element_wise(
+                        replica.column(name), pa.scalar(f"R{copy}"), ""))
+                pq.write_table(replica, out_dir / f"{path.stem}_r{copy}.parquet")
+
+
 def bench(scale: float, workdir: Path) -> None:
     inbox = workdir / f"inbox_{scale:g}"
     home = Home(workdir / f"home_{scale:g}")
@@ -61,11 +114,24 @@ def bench(scale: float, workdir: Path) -> None:
     started = time.perf_counter()
     ingest_inbox(inbox, home)
     ingested = time.perf_counter() - started
+    report(f"scale {scale:g}: simulate {simulated:.1f}s, ingest {ingested:.1f}s", home)
+
+
+def bench_replicated(copies: int, base: Home, workdir: Path) -> None:
+    home = Home(workdir / f"home_x{copies}")
+    started = time.perf_counter()
+    replicate_raw_zone(base, home, copies)
+    made = time.perf_counter() - started
+    report(f"scale {copies} (the scale-1 raw zone replicated {copies}x, renumbered, in {made:.1f}s)", home)
+
+
+def report(title: str, home: Home) -> None:
     raw_files = sum(1 for _ in home.raw.rglob("*.parquet"))
+    raw_rows = sum(pq.ParquetFile(p).metadata.num_rows for p in home.raw.rglob("*.parquet"))
     result = build(home, AS_OF, quiet=True)
     compile_s, execute_s, slowest = node_timings(result.run_results)
     publish_s = result.seconds_total - result.seconds_dbt_startup - result.seconds_dbt_nodes
-    print(f"scale {scale:g}: simulate {simulated:.1f}s, ingest {ingested:.1f}s ({raw_files} raw files)")
+    print(f"{title}: {raw_files} raw files, {raw_rows} raw rows")
     print(f"  build total            {result.seconds_total:7.1f}s")
     print(f"  dbt start-up (parse)   {result.seconds_dbt_startup:7.1f}s")
     print(f"  node execution (wall)  {result.seconds_dbt_nodes:7.1f}s  "
@@ -80,7 +146,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--scales", type=float, nargs="+", default=[1.0, 10.0])
+    parser.add_argument("--scales", type=float, nargs="*", default=[1.0],
+                        help="simulated scales to build (default 1)")
+    parser.add_argument("--replicate", type=int, default=10,
+                        help="also build the scale-1 raw zone replicated N times (0: skip; default 10)")
     parser.add_argument("--keep", type=Path, default=None, help="work here and keep the HOMEs")
     args = parser.parse_args()
     workdir = args.keep or Path(tempfile.mkdtemp(prefix="bench_build_"))
@@ -88,6 +157,11 @@ def main() -> int:
     try:
         for scale in args.scales:
             bench(scale, workdir)
+        if args.replicate:
+            base = Home(workdir / "home_1")
+            if not base.raw.exists():
+                bench(1.0, workdir)
+            bench_replicated(args.replicate, base, workdir)
     finally:
         if args.keep is None:
             shutil.rmtree(workdir, ignore_errors=True)

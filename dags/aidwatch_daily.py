@@ -125,7 +125,9 @@ def aidwatch_daily() -> None:
         """Land one feed's new files as raw Parquet + ledger entries (a rejected file is recorded)."""
         from ingestion.pipeline import ingest_feed as ingest
 
-        params = get_current_context()["params"]
+        context = get_current_context()
+        context["feed_id"] = feed_id  # type: ignore[typeddict-unknown-key]  # for map_index_template
+        params = context["params"]
         home = run_home(params)
         entries = ingest(feed_id, run_inbox(params, home), home)
         keep = ("batch_id", "file", "status", "rows_read", "rows_loaded", "rows_quarantined", "reasons")

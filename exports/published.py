@@ -155,48 +155,72 @@ def load_areas(con: duckdb.DuckDBPyConnection, warnings: list[dict]) -> list[Are
     return areas
 
 
-def person_join(con: duckdb.DuckDBPyConnection) -> tuple[list[str], str]:
-    """(select expressions, join clause): the person's name and home households from dim_person."""
+PERSON_COLUMNS = ("name", "assisted_household_id", "hukou_no")
+
+
+def person_columns(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Which of the person's name and home households dim_person offers (joined as `p`)."""
     columns = table_columns(con, "marts", "dim_person")
-    wanted = [c for c in ("name", "assisted_household_id", "hukou_no") if c in columns]
-    if "id_number" not in columns or not wanted:
+    return [c for c in PERSON_COLUMNS if c in columns] if "id_number" in columns else []
+
+
+def person_join(con: duckdb.DuckDBPyConnection, wanted: list[str]) -> tuple[list[str], str]:
+    """(select expressions, join clause): the person's name and home households from dim_person.
+
+    The assisted household counts only while it is assisted (dim_household.is_assisted),
+    as the warnings engine places a person: a terminated household is no home.
+    """
+    if not wanted:
         return ["cast(null as varchar) as person_name"], ""
-    aggregates = ", ".join(f"min({c}) as {c}" for c in wanted)
+    aggregates = ", ".join(f"min(dp.{c}) as {c}" for c in wanted)
+    households = ""
+    if "assisted_household_id" in wanted and {"household_id", "is_assisted"} <= set(
+        table_columns(con, "marts", "dim_household")
+    ):
+        aggregates = aggregates.replace(
+            "min(dp.assisted_household_id)", "min(case when dh.is_assisted then dp.assisted_household_id end)"
+        )
+        households = "left join marts.dim_household dh on dh.household_id = dp.assisted_household_id "
     selects = [f"p.{c}" + (" as person_name" if c == "name" else f" as person_{c}") for c in wanted]
     if "name" not in wanted:
         selects.append("cast(null as varchar) as person_name")
     return selects, (
-        f"left join (select id_number, {aggregates} from marts.dim_person group by id_number) p "
-        "on p.id_number = w.id_number"
+        f"left join (select dp.id_number, {aggregates} from marts.dim_person dp {households}"
+        "group by dp.id_number) p on p.id_number = w.id_number"
     )
 
 
-def priority_join(con: duckdb.DuckDBPyConnection, person_columns: list[str]) -> tuple[str, str]:
-    """(select expression, join clause) for the household priority rank, if that mart exists.
+def priority_join(con: duckdb.DuckDBPyConnection, from_person: list[str]) -> tuple[str, str]:
+    """(select expression, join clauses) for the household priority rank, if that mart exists.
 
     marts.household_priority ranks households (`household_key`: an assisted
     household id, a hukou number or a rural-monitoring household id). A warning
-    belongs to its subject household, else to its assisted household, else to the
-    person's assisted household, else to the person's hukou household: the same
-    placement the priority model makes, with the person's households from dim_person.
+    belongs to its subject household; else to the first of its assisted household,
+    the person's assisted household and the person's hukou household that is
+    ranked (dim_person may name a household that is no longer assisted, which the
+    priority model skips; a household with open warnings is always ranked).
     """
     columns = table_columns(con, "marts", "household_priority")
     if not {"priority_rank", "household_key"} <= set(columns):
         log.warning("marts.household_priority missing or without priority_rank/household_key; "
                     "lists ordered by severity")
         return "cast(null as integer) as priority_rank", ""
-    fallbacks = ["w.household_id"] + [
-        f"p.{c}" for c in ("assisted_household_id", "hukou_no") if f"p.{c}" in " ".join(person_columns)
-    ]
-    key = (
-        "case when w.subject_type = 'household' then w.subject_key "
-        f"else coalesce({', '.join(fallbacks)}) end"
+    homes = [f"p.{column}" for column in ("assisted_household_id", "hukou_no") if column in from_person]
+    candidates = ["w.household_id", *homes]
+    ranks = (
+        "(select household_key, min(priority_rank) as priority_rank "
+        "from marts.household_priority group by household_key)"
     )
-    return (
-        "hp.priority_rank as priority_rank",
-        "left join (select household_key, min(priority_rank) as priority_rank from marts.household_priority "
-        f"group by household_key) hp on hp.household_key = {key}",
+    joins = [f"left join {ranks} hp_subject on w.subject_type = 'household' "
+             "and hp_subject.household_key = w.subject_key"]
+    for index, candidate in enumerate(candidates):
+        joins.append(f"left join {ranks} hp_{index} on hp_{index}.household_key = {candidate}")
+    ranked = ", ".join(f"hp_{index}.priority_rank" for index in range(len(candidates)))
+    expression = (
+        "case when w.subject_type = 'household' then hp_subject.priority_rank "
+        f"else coalesce({ranked}) end as priority_rank"
     )
+    return expression, "\n".join(joins)
 
 
 def load_warnings(con: duckdb.DuckDBPyConnection) -> list[dict]:
@@ -206,8 +230,9 @@ def load_warnings(con: duckdb.DuckDBPyConnection) -> list[dict]:
     (high first), then days open (longest first); ties by rule and warning key so
     the order is the same on every run.
     """
-    person_selects, person_clause = person_join(con)
-    rank_select, rank_join = priority_join(con, person_selects)
+    from_person = person_columns(con)
+    person_selects, person_clause = person_join(con, from_person)
+    rank_select, rank_join = priority_join(con, from_person)
     sql = f"""
         select w.*, {', '.join(person_selects)}, {rank_select}
         from marts.warnings w

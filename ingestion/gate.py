@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 import json
+import logging
 import os
 from dataclasses import dataclass
 from functools import cache
@@ -78,6 +79,8 @@ class GateOutcome:
 def _batch_definition() -> Any:
     """One ephemeral GX context per process, with a pandas data frame asset (no disk, no network)."""
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+    # GX logs hundreds of INFO lines while importing; the gate's own logging is enough.
+    logging.getLogger("great_expectations").setLevel(logging.WARNING)
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
     from great_expectations.execution_engine import pandas_execution_engine

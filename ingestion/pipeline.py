@@ -130,16 +130,16 @@ def _duplicate_entry(delivery: Delivery, original: dict, home: Home) -> dict:
     return entry
 
 
-def _new_deliveries(feed_id: str, inbox: Path, home: Home) -> tuple[list[Delivery], dict[tuple, dict]]:
-    """Files of a feed not yet recorded (by path and sha256), and the ledger by (sha256, extract date).
+def _new_deliveries(feed_id: str, inbox: Path, home: Home) -> tuple[list[Delivery], dict[str, dict]]:
+    """Files of a feed not yet recorded (by path and sha256), and the ledger by sha256.
 
-    A duplicate is the same bytes *for the same extract date* (a re-sent file). An unchanged
-    snapshot delivered again for a later extract date is a new delivery: it says the roll
-    was still the same on that date, which the warehouse needs (newest extract, cadence).
+    The same bytes are ingested once (feeds.md), whatever the file name or extract date: a
+    later copy is recorded as `duplicate` (with its own extract date, so feed-health checks
+    still see that a delivery arrived).
     """
     ledger = read_ledger(home, feed_id)
     recorded = {(e["file"], e["sha256"]) for e in ledger}
-    by_sha = {(e["sha256"], e["extract_date"]): e for e in ledger if e["status"] != "duplicate"}
+    by_sha = {e["sha256"]: e for e in ledger if e["status"] != "duplicate"}
     inbox = inbox.resolve()
     new = []
     for path in feed_files(inbox, feed_id):
@@ -177,7 +177,7 @@ def ingest_feed(feed_id: str, inbox: Path, home: Home, on_file: FileCallback | N
         deliveries, by_sha = _new_deliveries(feed_id, Path(inbox), home)
         group: list[tuple[PreparedBatch, str]] = []
         for delivery in deliveries:
-            fingerprint = (delivery.sha256, delivery.extract_date.isoformat())
+            fingerprint = delivery.sha256
             original = by_sha.get(fingerprint)
             if original is not None:
                 done([_duplicate_entry(delivery, original, home)])

@@ -24,22 +24,37 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 from openpyxl import Workbook
+from openpyxl.utils import get_column_letter
 
 from ingestion.contracts import Feed
 from simulator.formats import Style, csv_field, format_column, json_field
 
+#: types whose texts never need JSON escaping (digits, dates, codes, Chinese labels)
+PLAIN_JSON_TYPES = frozenset(
+    {"id_number", "region_code", "date", "month", "timestamp", "enum", "credit_code"}
+)
 FIXED_ZIP_TIME = (2020, 1, 1, 0, 0, 0)
 FIXED_DOC_TIME = "2020-01-01T00:00:00Z"
 
 
 @dataclass
 class Delivery:
-    """One file of one feed: its extract date, path and rows in file order."""
+    """One file of one feed: its extract date, path and rows in file order.
+
+    `rows` are table row numbers; `changed` maps a position in the file (0-based) to
+    the texts written there instead (a planted fault).
+    """
 
     feed_id: str
     extract: date
     rel_path: str
-    entries: list = field(default_factory=list)  # int (table row) | dict[str, str] (changed row texts)
+    rows: np.ndarray
+    changed: dict[int, dict[str, str]] = field(default_factory=dict)
+
+    def insert_copy(self, position: int) -> None:
+        """Repeat the row at `position` right after it (a duplicate key)."""
+        self.rows = np.insert(self.rows, position + 1, self.rows[position])
+        self.changed = {(k + 1 if k > position else k): v for k, v in self.changed.items()}
 
 
 def delivery_rows(table: pd.DataFrame, kind: str, extract_dates: list[date]) -> list[np.ndarray]:
@@ -76,6 +91,11 @@ class FeedWriter:
         self.columns = {c.name: format_column(table[c.name], c, style) for c in feed.columns}
         self._lines: pa.Array | None = None
 
+    def release(self) -> None:
+        """Drop the formatted lines (memory) once the feed's files are written."""
+        self._lines = None
+        self.__dict__.pop("_typed_cache", None)
+
     def text(self, column: str, row: int) -> str:
         codes, texts = self.columns[column]
         return texts[codes[row]]
@@ -86,7 +106,9 @@ class FeedWriter:
     # ---------------------------------------------------------------- line forms
     def _field(self, text: str, col, header: str) -> str:
         if self.style.format == "csv":
-            return csv_field(text)
+            return csv_field(text) if col.type == "text" or col.type == "money" else text
+        if col.type in PLAIN_JSON_TYPES and text:
+            return f'"{header}":"{text}"'
         return json_field(text, col, self.style, header)
 
     def lines(self) -> pa.Array:
@@ -96,8 +118,9 @@ class FeedWriter:
             for col, header in zip(self.feed.columns, self.headers, strict=True):
                 codes, texts = self.columns[col.name]
                 fields = pa.array([self._field(t, col, header) for t in texts], pa.string())
-                parts.append(pa.DictionaryArray.from_arrays(pa.array(codes, pa.int32()), fields)
-                             .cast(pa.string()))
+                parts.append(
+                    pa.DictionaryArray.from_arrays(pa.array(codes, pa.int32()), fields).cast(pa.string())
+                )
             if self.style.format != "csv":
                 parts[0] = pc.binary_join_element_wise(pa.scalar("{"), parts[0], "")
                 parts[-1] = pc.binary_join_element_wise(parts[-1], pa.scalar("}"), "")
@@ -105,31 +128,30 @@ class FeedWriter:
         return self._lines
 
     def line_of(self, texts: dict[str, str]) -> str:
-        fields = [self._field(texts[c.name], c, h) for c, h in zip(self.feed.columns, self.headers, strict=True)]
+        fields = [
+            self._field(texts[c.name], c, h) for c, h in zip(self.feed.columns, self.headers, strict=True)
+        ]
         line = ",".join(fields)
         return line if self.style.format == "csv" else "{" + line + "}"
 
+    def _join(self, rows: np.ndarray, sep: str) -> str:
+        if len(rows) == 0:
+            return ""
+        taken = self.lines().take(pa.array(rows, pa.int64())).cast(pa.large_string())
+        lists = pa.LargeListArray.from_arrays(pa.array([0, len(taken)], pa.int64()), taken)
+        return pc.binary_join(lists, pa.scalar(sep, pa.large_string()))[0].as_py()
+
     def _body(self, delivery: Delivery, sep: str) -> str:
         """The delivery's lines joined (Arrow does the bulk; changed rows are spliced in)."""
-        entries = delivery.entries
-        if not entries:
-            return ""
-        out, run = [], []
-
-        def flush() -> None:
-            if run:
-                taken = self.lines().take(pa.array(run, pa.int64())).cast(pa.large_string())
-                lists = pa.LargeListArray.from_arrays(pa.array([0, len(taken)], pa.int64()), taken)
-                out.append(pc.binary_join(lists, pa.scalar(sep, pa.large_string()))[0].as_py())
-                run.clear()
-
-        for e in entries:
-            if isinstance(e, (int, np.integer)):
-                run.append(int(e))
-            else:
-                flush()
-                out.append(self.line_of(e))
-        flush()
+        rows = delivery.rows
+        out, start = [], 0
+        for pos in sorted(delivery.changed):
+            if pos > start:
+                out.append(self._join(rows[start:pos], sep))
+            out.append(self.line_of(delivery.changed[pos]))
+            start = pos + 1
+        if start < len(rows):
+            out.append(self._join(rows[start:], sep))
         return sep.join(out)
 
     # ---------------------------------------------------------------- files
@@ -175,9 +197,10 @@ class FeedWriter:
         wb = Workbook(write_only=True)
         ws = wb.create_sheet(self.feed.name_zh[:31])
         ws.append(self.headers)
-        for e in delivery.entries:
-            if isinstance(e, (int, np.integer)):
-                ws.append([typed[n][int(e)] for n in names])
+        for pos, row in enumerate(delivery.rows):
+            e = delivery.changed.get(pos)
+            if e is None:
+                ws.append([typed[n][int(row)] for n in names])
             else:
                 ws.append([e[n] if e[n] != "" else None for n in names])
         wb.properties.creator = "aidwatch simulator"
@@ -185,19 +208,28 @@ class FeedWriter:
         wb.properties.modified = datetime(2020, 1, 1)
         buf = io.BytesIO()
         wb.save(buf)
-        return deterministic_zip(buf.getvalue())
+        last = get_column_letter(len(names))
+        return deterministic_zip(buf.getvalue(), dimension=f"A1:{last}{len(delivery.rows) + 1}")
 
 
-def deterministic_zip(data: bytes) -> bytes:
-    """Rewrite an .xlsx with fixed entry times and document dates (byte-identical reruns)."""
+def deterministic_zip(data: bytes, dimension: str | None = None) -> bytes:
+    """Rewrite an .xlsx with fixed entry times and document dates (byte-identical reruns).
+
+    `dimension` adds the sheet's used range, as Excel writes it (openpyxl's write-only
+    mode omits it, and readers then see rows without their trailing empty cells)."""
     src = zipfile.ZipFile(io.BytesIO(data))
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
         for info in src.infolist():
             content = src.read(info.filename)
             if info.filename == "docProps/core.xml":
-                content = re.sub(rb"(<dcterms:(created|modified)[^>]*>)[^<]*(</dcterms:)",
-                                 rb"\g<1>" + FIXED_DOC_TIME.encode() + rb"\g<3>", content)
+                content = re.sub(
+                    rb"(<dcterms:(created|modified)[^>]*>)[^<]*(</dcterms:)",
+                    rb"\g<1>" + FIXED_DOC_TIME.encode() + rb"\g<3>",
+                    content,
+                )
+            if dimension and info.filename == "xl/worksheets/sheet1.xml" and b"<dimension" not in content:
+                content = content.replace(b"<sheetViews>", f'<dimension ref="{dimension}" /><sheetViews>'.encode(), 1)
             zi = zipfile.ZipInfo(info.filename, date_time=FIXED_ZIP_TIME)
             zi.compress_type = zipfile.ZIP_DEFLATED
             zi.external_attr = 0o600 << 16

@@ -37,11 +37,20 @@ def household_rows(world: World) -> None:
         world.origin = hh.origin
         _households_snapshot(world, hh, std)
         for m in hh.members:
-            world.add_snapshot("ca_members", {
-                "household_id": hh.household_id, "id_number": m.person.id_number, "name": m.person.name,
-                "relation": m.relation, "covered": m.covered, "labor_capacity": m.labor_capacity,
-                "self_care": m.self_care, "monthly_income": m.monthly_income,
-            }, valid_from=hh.approved_on)
+            world.add_snapshot(
+                "ca_members",
+                {
+                    "household_id": hh.household_id,
+                    "id_number": m.person.id_number,
+                    "name": m.person.name,
+                    "relation": m.relation,
+                    "covered": m.covered,
+                    "labor_capacity": m.labor_capacity,
+                    "self_care": m.self_care,
+                    "monthly_income": m.monthly_income,
+                },
+                valid_from=hh.approved_on,
+            )
         if hh.pay and hh.assistance_type in ("dibao", "tekun"):
             _payments(world, hh, std, max(first_pay, month_start(add_months(hh.approved_on, 1))), pay_last)
         _asset_checks(world, hh, rng, seen)
@@ -66,15 +75,22 @@ def _households_snapshot(world: World, hh: AssistedHousehold, std) -> None:
             benefit = sum((amt for _, amt, _ in _tekun_items(hh, month_start(d), std)), Decimal("0.00"))
         in_exit = hh.gradual_exit_start is not None and d >= hh.gradual_exit_start
         record = {
-            "household_id": hh.household_id, "head_id_number": hh.head.id_number, "region_code": hh.region_code,
-            "urban_rural": hh.urban_rural, "assistance_type": hh.assistance_type, "dibao_class": hh.dibao_class,
-            "tekun_support_mode": hh.tekun_support_mode, "status": status, "approved_on": hh.approved_on,
+            "household_id": hh.household_id,
+            "head_id_number": hh.head.id_number,
+            "region_code": hh.region_code,
+            "urban_rural": hh.urban_rural,
+            "assistance_type": hh.assistance_type,
+            "dibao_class": hh.dibao_class,
+            "tekun_support_mode": hh.tekun_support_mode,
+            "status": status,
+            "approved_on": hh.approved_on,
             "last_review_on": hh.last_review_on(d),
             "gradual_exit_type": hh.gradual_exit_type if in_exit else None,
             "gradual_exit_start": hh.gradual_exit_start if in_exit else None,
             "gradual_exit_months": hh.gradual_exit_months if in_exit else None,
             "terminated_on": hh.terminated_on if status == "terminated" else None,
-            "single_person": hh.single_person, "monthly_income_total": hh.income_total(),
+            "single_person": hh.single_person,
+            "monthly_income_total": hh.income_total(),
             "monthly_benefit": benefit,
         }
         record.update(hh.overrides)
@@ -115,11 +131,19 @@ def _payments(world: World, hh: AssistedHousehold, std, first: date, last: date)
         if m.month == 10:
             items.append((hh.head, Decimal("1000.00"), "heating"))
         for person, amount, program in items:
-            world.add_event("ca_payments", {
-                "payment_id": f"{hh.household_id}-{m:%Y%m}-{program}-{person.id_number[-4:]}",
-                "pay_month": m, "household_id": hh.household_id, "id_number": person.id_number,
-                "program": program, "amount": amount, "paid_on": paid_on,
-            }, delivered_on=paid_on)
+            world.add_event(
+                "ca_payments",
+                {
+                    "payment_id": f"{hh.household_id}-{m:%Y%m}-{program}-{person.id_number[-4:]}",
+                    "pay_month": m,
+                    "household_id": hh.household_id,
+                    "id_number": person.id_number,
+                    "program": program,
+                    "amount": amount,
+                    "paid_on": paid_on,
+                },
+                delivered_on=paid_on,
+            )
         m = add_months(m, 1)
 
 
@@ -139,10 +163,19 @@ def _enrollment(world: World, hh: AssistedHousehold, seen: set[tuple]) -> None:
                 cat, premium, subsidy = "dibao_fixed", DIBAO_PREMIUM, DIBAO_SUBSIDY
             else:
                 cat, premium, subsidy = "other", DIBAO_PREMIUM, Decimal("100.00")
-            world.add_snapshot("mi_enrollment", {
-                "id_number": m.person.id_number, "year": year, "enrolled": True, "premium": premium,
-                "subsidy_amount": subsidy, "subsidy_category": cat,
-            }, valid_from=jan1, valid_to=date(year + 1, 1, 1))
+            world.add_snapshot(
+                "mi_enrollment",
+                {
+                    "id_number": m.person.id_number,
+                    "year": year,
+                    "enrolled": True,
+                    "premium": premium,
+                    "subsidy_amount": subsidy,
+                    "subsidy_category": cat,
+                },
+                valid_from=jan1,
+                valid_to=date(year + 1, 1, 1),
+            )
 
 
 def _asset_checks(world: World, hh: AssistedHousehold, rng: np.random.Generator, seen: set[tuple]) -> None:
@@ -155,11 +188,18 @@ def _asset_checks(world: World, hh: AssistedHousehold, rng: np.random.Generator,
             if ("fa", m.person.id_number, d) in seen:
                 continue
             seen.add(("fa", m.person.id_number, d))
-            world.add_event("fin_assets", {
-                "id_number": m.person.id_number, "as_of": d,
-                "deposits": money(rng.uniform(0, 6000)), "wealth_products": Decimal("0.00"),
-                "securities": Decimal("0.00"), "insurance_cash_value": money(rng.uniform(0, 1500)),
-            }, delivered_on=d + timedelta(days=3))
+            world.add_event(
+                "fin_assets",
+                {
+                    "id_number": m.person.id_number,
+                    "as_of": d,
+                    "deposits": money(rng.uniform(0, 6000)),
+                    "wealth_products": Decimal("0.00"),
+                    "securities": Decimal("0.00"),
+                    "insurance_cash_value": money(rng.uniform(0, 1500)),
+                },
+                delivered_on=d + timedelta(days=3),
+            )
 
 
 def _application(world: World, hh: AssistedHousehold, rng: np.random.Generator) -> None:
@@ -168,14 +208,26 @@ def _application(world: World, hh: AssistedHousehold, rng: np.random.Generator) 
         return
     applied = hh.approved_on - timedelta(days=int(rng.integers(20, 40)))
     program = hh.assistance_type if hh.assistance_type in ("dibao", "tekun", "edge") else "edge"
-    world.add_event("ca_applications", {
-        "application_id": f"SQ{applied:%Y%m%d}{hh.household_id[-8:]}", "applicant_id_number": hh.head.id_number,
-        "household_id": hh.household_id, "program": program, "region_code": hh.region_code,
-        "channel": str(rng.choice(["counter", "online", "mobile", "outreach", "hotline"],
-                                  p=[0.55, 0.15, 0.15, 0.1, 0.05])),
-        "applied_on": applied, "verification_completed_on": applied + timedelta(days=int(rng.integers(3, 12))),
-        "decision": "approved", "decided_on": hh.approved_on,
-    }, delivered_on=hh.approved_on)
+    world.add_event(
+        "ca_applications",
+        {
+            "application_id": f"SQ{applied:%Y%m%d}{hh.household_id[-8:]}",
+            "applicant_id_number": hh.head.id_number,
+            "household_id": hh.household_id,
+            "program": program,
+            "region_code": hh.region_code,
+            "channel": str(
+                rng.choice(
+                    ["counter", "online", "mobile", "outreach", "hotline"], p=[0.55, 0.15, 0.15, 0.1, 0.05]
+                )
+            ),
+            "applied_on": applied,
+            "verification_completed_on": applied + timedelta(days=int(rng.integers(3, 12))),
+            "decision": "approved",
+            "decided_on": hh.approved_on,
+        },
+        delivered_on=hh.approved_on,
+    )
 
 
 def person_rows(world: World) -> None:
@@ -183,19 +235,34 @@ def person_rows(world: World) -> None:
     for p in world.persons:
         if not p.in_hukou or p.background:
             continue
-        base = {"id_number": p.id_number, "name": p.name, "gender": p.sex, "birth_date": p.birth_date,
-                "hukou_no": p.hukou_no, "relation_to_head": p.relation, "region_code": p.region_code}
+        base = {
+            "id_number": p.id_number,
+            "name": p.name,
+            "gender": p.sex,
+            "birth_date": p.birth_date,
+            "hukou_no": p.hukou_no,
+            "relation_to_head": p.relation,
+            "region_code": p.region_code,
+        }
         world.origin = "plant"
         if p.hukou_status != "normal" and p.status_changed_on is not None:
-            world.add_snapshot("ps_hukou", {**base, "hukou_status": "normal", "status_changed_on": None},
-                               valid_from=p.registered_on, valid_to=p.status_changed_on)
-            world.add_snapshot("ps_hukou", {**base, "hukou_status": p.hukou_status,
-                                            "status_changed_on": p.status_changed_on},
-                               valid_from=p.status_changed_on)
+            world.add_snapshot(
+                "ps_hukou",
+                {**base, "hukou_status": "normal", "status_changed_on": None},
+                valid_from=p.registered_on,
+                valid_to=p.status_changed_on,
+            )
+            world.add_snapshot(
+                "ps_hukou",
+                {**base, "hukou_status": p.hukou_status, "status_changed_on": p.status_changed_on},
+                valid_from=p.status_changed_on,
+            )
         else:
-            world.add_snapshot("ps_hukou", {**base, "hukou_status": p.hukou_status,
-                                            "status_changed_on": p.status_changed_on},
-                               valid_from=p.registered_on)
+            world.add_snapshot(
+                "ps_hukou",
+                {**base, "hukou_status": p.hukou_status, "status_changed_on": p.status_changed_on},
+                valid_from=p.registered_on,
+            )
 
 
 def _coerce(df: pd.DataFrame, feed: Feed) -> pd.DataFrame:
@@ -235,10 +302,12 @@ def _not_before_own_dates(table: pd.DataFrame, feed: Feed) -> pd.DataFrame:
         if col.type in ("date", "month", "timestamp") and not col.future_ok:
             values = table[col.name].to_numpy(dtype="datetime64[s]")
         elif col.type == "id_number":
-            codes, uniques = pd.factorize(table[col.name].fillna("").astype(str))
-            births = np.array([i[6:10] + "-" + i[10:12] + "-" + i[12:14] if len(i) == 18 else "NaT"
-                               for i in uniques] + ["NaT"]).astype("datetime64[D]")
-            values = births[codes].astype("datetime64[s]")
+            codes, uniques = pd.factorize(table[col.name], use_na_sentinel=True)
+            births = np.array(
+                [f"{i[6:10]}-{i[10:12]}-{i[12:14]}" if len(str(i)) == 18 else "NaT" for i in uniques]
+                + ["NaT"]
+            ).astype("datetime64[D]")
+            values = births[codes].astype("datetime64[s]")  # code -1 (null) reads the last, NaT
         else:
             continue
         latest = np.fmax(latest, values)  # fmax ignores NaT on either side
@@ -251,6 +320,30 @@ def _not_before_own_dates(table: pd.DataFrame, feed: Feed) -> pd.DataFrame:
         bumped = np.where(np.isnat(current) & ~np.isnat(latest), latest, bumped)
     table[column] = bumped.astype("datetime64[s]")
     return table
+
+
+def _object_categorical(s: pd.Series) -> pd.Categorical:
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        categories = pd.Index(s.cat.categories.to_numpy(dtype=object), dtype=object)
+        return pd.Categorical.from_codes(s.cat.codes.to_numpy(), categories=categories)
+    values = s.to_numpy(dtype=object)
+    return pd.Categorical(values, categories=pd.Index(pd.unique(values[pd.notna(values)]), dtype=object))
+
+
+def _concat(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """Concatenate chunks; a column that is categorical in some chunk stays categorical
+    (pd.concat would turn millions of repeated IDs into separate strings)."""
+    if len(parts) == 1:
+        return parts[0].reset_index(drop=True)
+    columns = {}
+    for name in parts[0].columns:
+        series = [p[name] for p in parts]
+        if any(isinstance(s.dtype, pd.CategoricalDtype) for s in series):
+            cats = [_object_categorical(s) for s in series]
+            columns[name] = pd.Series(pd.api.types.union_categoricals(cats))
+        else:
+            columns[name] = pd.concat(series, ignore_index=True)
+    return pd.DataFrame(columns)
 
 
 def tables(world: World) -> dict[str, pd.DataFrame]:
@@ -283,7 +376,7 @@ def tables(world: World) -> dict[str, pd.DataFrame]:
                 parts.append(_coerce(df, feed))
             empty = {"_do": []}
         if parts:
-            table = _not_before_own_dates(pd.concat(parts, ignore_index=True), feed)
+            table = _not_before_own_dates(_concat(parts), feed)
         else:
             table = _coerce(pd.DataFrame({c.name: [] for c in feed.columns} | empty | {"_origin": []}), feed)
         out[feed_id] = table

@@ -36,7 +36,13 @@ ROW_FAULTS = (
     ("bad_check_digit", "ps_hukou", "id_number", True, None),
     ("gender_mismatch", "ps_hukou", "gender", True, None),
     ("birth_date_mismatch", "ps_hukou", "birth_date", True, None),
-    ("impossible_date", "ca_payments", "paid_on", False, ("program", ("disability_living", "disability_care"))),
+    (
+        "impossible_date",
+        "ca_payments",
+        "paid_on",
+        False,
+        ("program", ("disability_living", "disability_care")),
+    ),
     ("future_date", "hc_housing_aid", "granted_on", False, None),
     ("unknown_enum", "sf_charity_aid", "org_type", False, None),
     ("missing_required", "hotline_12345", "received_at", False, ("category", ("inquiry",))),
@@ -46,8 +52,9 @@ ROW_FAULTS = (
 )
 
 
-def plant_faults(world: World, tables: dict[str, pd.DataFrame], writers: dict[str, FeedWriter],
-                 deliveries: list[Delivery]) -> FaultTruth:
+def plant_faults(
+    world: World, tables: dict[str, pd.DataFrame], writers: dict[str, FeedWriter], deliveries: list[Delivery]
+) -> FaultTruth:
     """Change a few rows of the deliveries in place and make the bad files; return the truth."""
     rng = np.random.default_rng([world.seed, 50])
     truth = FaultTruth()
@@ -68,27 +75,30 @@ def plant_faults(world: World, tables: dict[str, pd.DataFrame], writers: dict[st
         if kind == "medical_parts_mismatch":
             ok &= (table["total_cost"] > 10).to_numpy()
         candidates = by_feed[feed_id][:-1] if old_only else by_feed[feed_id]
-        candidates = [dl for dl in candidates if any(ok[e] for e in dl.entries if isinstance(e, int))]
+        candidates = [dl for dl in candidates if len(dl.rows) and ok[dl.rows].any()]
         if not candidates:
             continue
         for _ in range(per_kind):
             dl = candidates[int(rng.integers(len(candidates)))]
-            positions = [i for i, e in enumerate(dl.entries)
-                         if isinstance(e, int) and ok[e] and (dl.rel_path, i) not in used]
+            positions = [
+                int(i)
+                for i in np.flatnonzero(ok[dl.rows])
+                if (dl.rel_path, int(i)) not in used and int(i) not in dl.changed
+            ]
             if not positions:
                 continue
             pos = positions[int(rng.integers(len(positions)))]
-            row = dl.entries[pos]
+            row = int(dl.rows[pos])
             texts = writer.row_texts(row)
             reason = f"{column}: {kind}"
             if kind == "duplicate_key":
-                dl.entries.insert(pos + 1, row)
+                dl.insert_copy(pos)
                 used.update({(dl.rel_path, pos), (dl.rel_path, pos + 1)})
                 truth.quarantine.append([feed_id, dl.rel_path, pos + 1, reason])
                 truth.quarantine.append([feed_id, dl.rel_path, pos + 2, reason])
                 continue
             texts[column] = _bad_value(kind, texts, table, row, writer, dl, column)
-            dl.entries[pos] = texts
+            dl.changed[pos] = texts
             used.add((dl.rel_path, pos))
             truth.quarantine.append([feed_id, dl.rel_path, pos + 1, reason])
     # rows of a duplicated key were listed once each; later row faults shift nothing
@@ -98,8 +108,15 @@ def plant_faults(world: World, tables: dict[str, pd.DataFrame], writers: dict[st
     return truth
 
 
-def _bad_value(kind: str, texts: dict[str, str], table: pd.DataFrame, row: int, writer: FeedWriter,
-               dl: Delivery, column: str) -> str:
+def _bad_value(
+    kind: str,
+    texts: dict[str, str],
+    table: pd.DataFrame,
+    row: int,
+    writer: FeedWriter,
+    dl: Delivery,
+    column: str,
+) -> str:
     style = writer.style
     if kind == "bad_check_digit":
         idn = texts[column]
@@ -129,8 +146,13 @@ def _bad_value(kind: str, texts: dict[str, str], table: pd.DataFrame, row: int, 
     raise ValueError(kind)
 
 
-def _file_faults(world: World, writers: dict[str, FeedWriter], by_feed: dict[str, list[Delivery]],
-                 truth: FaultTruth, rng: np.random.Generator) -> None:
+def _file_faults(
+    world: World,
+    writers: dict[str, FeedWriter],
+    by_feed: dict[str, list[Delivery]],
+    truth: FaultTruth,
+    rng: np.random.Generator,
+) -> None:
     """One undecodable file, one missing a required column, one empty, one repeated delivery."""
     mid = world.extract_dates[len(world.extract_dates) // 2]
     stamp = f"{mid:%Y%m%d}"
@@ -146,10 +168,8 @@ def _file_faults(world: World, writers: dict[str, FeedWriter], by_feed: dict[str
     rel = f"{feed_id}/{feed_id}_{stamp}_补充.csv"
     cols = [c for c in w.feed.columns if c.name != "record_id"]
     lines = [",".join(c.name for c in cols)]
-    source = by_feed[feed_id][-1].entries[:5]
-    for e in source:
-        if isinstance(e, int):
-            lines.append(",".join(_csv(w.text(c.name, e)) for c in cols))
+    for e in by_feed[feed_id][-1].rows[:5]:
+        lines.append(",".join(_csv(w.text(c.name, int(e))) for c in cols))
     truth.extra_files.append((rel, ("\n".join(lines) + "\n").encode("utf-8")))
     truth.rejected.append([feed_id, rel, "missing_required_column: record_id"])
     # an empty file

@@ -18,10 +18,20 @@ from ingestion.contracts import Column, Feed
 
 #: feeds small enough to write as .xlsx every month at scale 1 (openpyxl is slow):
 #: event feeds with a few hundred rows a month, and small reference snapshots
-XLSX_FEEDS = frozenset({
-    "ca_applications", "ca_temp_assistance", "ca_standards", "ca_deaths", "ca_vagrant_cases", "hc_housing_aid",
-    "em_disaster_victims", "rr_monitoring", "hotline_12345", "sf_charity_aid",
-})
+XLSX_FEEDS = frozenset(
+    {
+        "ca_applications",
+        "ca_temp_assistance",
+        "ca_standards",
+        "ca_deaths",
+        "ca_vagrant_cases",
+        "hc_housing_aid",
+        "em_disaster_victims",
+        "rr_monitoring",
+        "hotline_12345",
+        "sf_charity_aid",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -79,7 +89,8 @@ def choose_styles(feeds: dict[str, Feed], seed: int, empty_feeds: set[str]) -> d
         else:
             encoding = "utf-8"
         styles[f] = Style(
-            format=fmt, encoding=encoding,
+            format=fmt,
+            encoding=encoding,
             headers=kw.get("headers") or str(rng.choice(["canonical", "zh"])),
             dates=str(rng.choice(["iso", "iso", "slash", "compact", "cn"])),
             months=str(rng.choice(["iso", "compact", "cn"])),
@@ -135,7 +146,9 @@ def value_formatter(col: Column, style: Style):
     if t == "integer":
         return lambda v: str(int(v))
     if t == "bool":
-        true, false = {"cn": ("是", "否"), "yn": ("Y", "N"), "10": ("1", "0"), "tf": ("true", "false")}[style.bools]
+        true, false = {"cn": ("是", "否"), "yn": ("Y", "N"), "10": ("1", "0"), "tf": ("true", "false")}[
+            style.bools
+        ]
         return lambda v: true if v else false
     if t == "enum" and style.enums == "label":
         labels = {code: label for label, code in col.values.items()}

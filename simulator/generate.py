@@ -8,11 +8,14 @@ and `_truth/` (expected warnings, quarantine, rejected files, manifest).
 from __future__ import annotations
 
 import csv
+import hashlib
 import importlib
 import io
 import logging
 import pkgutil
+import re
 import shutil
+import time
 from datetime import date
 from pathlib import Path
 
@@ -41,13 +44,34 @@ def run_plants(world: World) -> list[str]:
 
 def roll_counts(world: World) -> dict[str, int]:
     """The simulator's own rolls on as_of (what IND-01 must report)."""
-    counts = {k: 0 for k in (
-        "dibao_households", "dibao_persons", "dibao_A_households", "dibao_A_persons", "dibao_B_households",
-        "dibao_B_persons", "dibao_urban_households", "dibao_urban_persons", "dibao_rural_households",
-        "dibao_rural_persons", "tekun_persons", "tekun_centralized", "tekun_dispersed", "tekun_care",
-        "edge_households", "edge_persons", "rigid_expense_households", "rigid_expense_persons",
-        "other_low_income_households", "other_low_income_persons", "gradual_exit_households",
-        "gradual_exit_persons", "terminated_households")}
+    counts = {
+        k: 0
+        for k in (
+            "dibao_households",
+            "dibao_persons",
+            "dibao_A_households",
+            "dibao_A_persons",
+            "dibao_B_households",
+            "dibao_B_persons",
+            "dibao_urban_households",
+            "dibao_urban_persons",
+            "dibao_rural_households",
+            "dibao_rural_persons",
+            "tekun_persons",
+            "tekun_centralized",
+            "tekun_dispersed",
+            "tekun_care",
+            "edge_households",
+            "edge_persons",
+            "rigid_expense_households",
+            "rigid_expense_persons",
+            "other_low_income_households",
+            "other_low_income_persons",
+            "gradual_exit_households",
+            "gradual_exit_persons",
+            "terminated_households",
+        )
+    }
     for hh in world.households:
         status = hh.status_on(world.as_of)
         if status is None:
@@ -78,10 +102,13 @@ def roll_counts(world: World) -> dict[str, int]:
     return counts
 
 
-def simulate(out: Path, as_of: date, seed: int = 1, scale: float = 1.0, months: int = 24) -> Path:
+def simulate(
+    out: Path, as_of: date, seed: int = 1, scale: float = 1.0, months: int = 24, *, plants: bool = True
+) -> Path:
     """Write an inbox `out/<feed_id>/...` and `out/_truth/`; returns `out`.
 
     Same arguments give byte-identical files. `out` is emptied first if it exists.
+    `plants=False` writes the clean background alone (no rule may fire on it).
     """
     if months < 1:
         raise ValueError("months must be at least 1")
@@ -91,10 +118,13 @@ def simulate(out: Path, as_of: date, seed: int = 1, scale: float = 1.0, months: 
     if out.exists():
         shutil.rmtree(out)
     out.mkdir(parents=True)
+    clock = time.perf_counter()
     world = World(as_of=as_of, months=months, seed=seed, scale=scale)
     build_background(world)
-    plant_names = run_plants(world)
+    log.info("background built in %.1f s", time.perf_counter() - clock)
+    plant_names = run_plants(world) if plants else []
     feed_tables = tables(world)
+    log.info("plants and feed tables ready at %.1f s", time.perf_counter() - clock)
     feeds = load_feeds()
     rows = {f: delivery_rows(feed_tables[f], feeds[f].kind, world.extract_dates) for f in feeds}
     empty = {f for f, per in rows.items() if any(len(r) == 0 for r in per)}
@@ -103,30 +133,59 @@ def simulate(out: Path, as_of: date, seed: int = 1, scale: float = 1.0, months: 
     deliveries: list[Delivery] = []
     for f in feeds:
         for d, r in zip(world.extract_dates, rows[f], strict=True):
-            deliveries.append(Delivery(f, d, f"{f}/{file_name(feeds[f], styles[f], d)}", [int(i) for i in r]))
+            deliveries.append(Delivery(f, d, f"{f}/{file_name(feeds[f], styles[f], d)}", r))
     faults = plant_faults(world, feed_tables, writers, deliveries)
-    for dl in deliveries:
-        write_bytes(out / dl.rel_path, writers[dl.feed_id].render(dl))
+    written: list[tuple[date, str, str]] = []  # extract, file, sha256
+    for f in feeds:  # one feed at a time, so only one feed's formatted lines are held
+        for dl in (d for d in deliveries if d.feed_id == f):
+            data = writers[f].render(dl)
+            write_bytes(out / dl.rel_path, data)
+            written.append((dl.extract, dl.rel_path, hashlib.sha256(data).hexdigest()))
+        writers[f].release()
     for rel, data in faults.extra_files:
         write_bytes(out / rel, data)
+        written.append((_extract_of(rel), rel, hashlib.sha256(data).hexdigest()))
+    log.info("%d files written at %.1f s", len(written), time.perf_counter() - clock)
+    seen: set[str] = set()
+    planted_duplicates = {r[1] for r in faults.rejected if r[2] == "duplicate"}
+    for _, rel, digest in sorted(written):
+        if digest in seen and rel not in planted_duplicates:
+            # a month with nothing new (e.g. the standards): the same bytes again are a duplicate
+            faults.rejected.append([rel.split("/")[0], rel, "duplicate"])
+        seen.add(digest)
     truth = out / "_truth"
     truth.mkdir()
-    _write_csv(truth / "expected_warnings.csv", ["rule_id", "subject_key", "id_number", "must_fire"],
-               [[e["rule_id"], e["subject_key"], e["id_number"], "true" if e["must_fire"] else "false"]
-                for e in world.expected])
+    _write_csv(
+        truth / "expected_warnings.csv",
+        ["rule_id", "subject_key", "id_number", "must_fire"],
+        [
+            [e["rule_id"], e["subject_key"], e["id_number"], "true" if e["must_fire"] else "false"]
+            for e in world.expected
+        ],
+    )
     _write_csv(truth / "expected_quarantine.csv", ["feed", "file", "source_row", "reason"], faults.quarantine)
     _write_csv(truth / "expected_rejected_files.csv", ["feed", "file", "reason"], faults.rejected)
     manifest = {
-        "seed": seed, "scale": scale, "as_of": as_of.isoformat(), "months": months,
+        "seed": seed,
+        "scale": scale,
+        "as_of": as_of.isoformat(),
+        "months": months,
         "extract_dates": [d.isoformat() for d in world.extract_dates],
-        "plants": plant_names, "counts": roll_counts(world),
+        "plants": plant_names,
+        "counts": roll_counts(world),
         "styles": {f: vars(s) for f, s in styles.items()},
         "rows": {f: int(len(feed_tables[f])) for f in feeds},
-        "files": len(deliveries) + len(faults.extra_files),
+        "files": len(written),
+        "delivered_rows": int(sum(len(dl.rows) for dl in deliveries)),
         "synthetic": "Simulated data: villages, people and records are made up (see simulator/README.md).",
     }
     (truth / "manifest.json").write_text(dump_json(manifest), encoding="utf-8")
     return out
+
+
+def _extract_of(rel: str) -> date:
+    stamp = re.search(r"(\d{4})(\d{2})(\d{2})", rel.rsplit("/", 1)[-1])
+    return date(int(stamp[1]), int(stamp[2]), int(stamp[3]))
 
 
 def _write_csv(path: Path, header: list[str], rows: list[list]) -> None:

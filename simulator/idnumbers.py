@@ -27,8 +27,13 @@ def check_digits(bodies: np.ndarray) -> np.ndarray:
     return CHECK_CHARS[(codes.astype(np.int64) @ WEIGHTS) % 11]
 
 
-def make_ids(area: np.ndarray, birth: np.ndarray, sex_male: np.ndarray, rng: np.random.Generator,
-             taken: set[str] | None = None) -> np.ndarray:
+def make_ids(
+    area: np.ndarray,
+    birth: np.ndarray,
+    sex_male: np.ndarray,
+    rng: np.random.Generator,
+    taken: set[str] | None = None,
+) -> np.ndarray:
     """18-char IDs for people with the given county codes, birth dates and sexes.
 
     The 3-digit sequence is unique within (area, birth date): its last digit is odd

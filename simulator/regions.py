@@ -14,8 +14,34 @@ from functools import cache
 
 from simulator.reference import BANNERS, TOWNSHIPS
 
-_COMMUNITY_WORDS = ("团结", "和平", "幸福", "建设", "光明", "友谊", "新华", "振兴", "育才", "安定", "怡和", "繁荣")
-_VILLAGE_WORDS = ("巴彦", "乌兰", "图古日格", "查干", "宝日", "陶来", "呼和", "额尔登", "哈日", "苏布尔", "敖包", "锡林")
+_COMMUNITY_WORDS = (
+    "团结",
+    "和平",
+    "幸福",
+    "建设",
+    "光明",
+    "友谊",
+    "新华",
+    "振兴",
+    "育才",
+    "安定",
+    "怡和",
+    "繁荣",
+)
+_VILLAGE_WORDS = (
+    "巴彦",
+    "乌兰",
+    "图古日格",
+    "查干",
+    "宝日",
+    "陶来",
+    "呼和",
+    "额尔登",
+    "哈日",
+    "苏布尔",
+    "敖包",
+    "锡林",
+)
 
 
 @dataclass(frozen=True)
@@ -52,7 +78,9 @@ def villages() -> tuple[Village, ...]:
         suffix = "嘎查" if "苏木" in tname else "村"
         for i in range(rural):
             word = _VILLAGE_WORDS[(i + int(tcode[-3:])) % len(_VILLAGE_WORDS)]
-            out.append(Village(f"{tcode}{200 + i + 1:03d}", f"{tname}{word}{suffix}(模拟)", tcode, tcode[:6], False))
+            out.append(
+                Village(f"{tcode}{200 + i + 1:03d}", f"{tname}{word}{suffix}(模拟)", tcode, tcode[:6], False)
+            )
     return tuple(out)
 
 

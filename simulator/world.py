@@ -194,11 +194,13 @@ class World:
         """A fresh identifier like `PLxxxxxxx` that the background never uses."""
         return f"{prefix}{self.next_serial(prefix):0{width}d}"
 
-    def pick_region(self, banner_code: str | None = None, township_code: str | None = None,
-                    urban: bool | None = None) -> str:
+    def pick_region(
+        self, banner_code: str | None = None, township_code: str | None = None, urban: bool | None = None
+    ) -> str:
         """A (synthetic) village/community code, optionally inside a banner or township."""
         options = [
-            v for v in self.villages
+            v
+            for v in self.villages
             if (banner_code is None or v.banner_code == banner_code)
             and (township_code is None or v.township_code == township_code)
             and (urban is None or v.urban == urban)
@@ -232,16 +234,28 @@ class World:
         banner = banner_code[:6]
         rows = list(self.standards) + [r for r, *_ in self.snapshots.get("ca_standards", [])]
         for region in (banner, "152900"):
-            best = [r for r in rows if r["region_code"] == region and r["standard"] == standard
-                    and r["effective_from"] <= on]
+            best = [
+                r
+                for r in rows
+                if r["region_code"] == region and r["standard"] == standard and r["effective_from"] <= on
+            ]
             if best:
                 return money(max(best, key=lambda r: r["effective_from"])["amount"])
         raise KeyError(f"no {standard} standard in force for {banner} on {on}")
 
     # ----------------------------------------------------------------- people
-    def new_person(self, age: int | None = None, birth_date: date | None = None, sex: str | None = None,
-                   region_code: str | None = None, hukou_no: str | None = None, relation: str = "self",
-                   name: str | None = None, id_area: str | None = None, in_hukou: bool = True) -> Person:
+    def new_person(
+        self,
+        age: int | None = None,
+        birth_date: date | None = None,
+        sex: str | None = None,
+        region_code: str | None = None,
+        hukou_no: str | None = None,
+        relation: str = "self",
+        name: str | None = None,
+        id_area: str | None = None,
+        in_hukou: bool = True,
+    ) -> Person:
         """A registered resident (listed in ps_hukou). Without `hukou_no` the person heads
         a new hukou household of their own. `age` is the age at as_of."""
         if sex is None:
@@ -257,8 +271,13 @@ class World:
             hukou_no = self.new_hukou_no(region_code)
         person = Person(
             id_number=self.new_id_number(birth_date, sex, id_area),
-            name=name or self.random_name(sex), sex=sex, birth_date=birth_date,
-            hukou_no=hukou_no, relation=relation, region_code=region_code, in_hukou=in_hukou,
+            name=name or self.random_name(sex),
+            sex=sex,
+            birth_date=birth_date,
+            hukou_no=hukou_no,
+            relation=relation,
+            region_code=region_code,
+            in_hukou=in_hukou,
         )
         self.persons.append(person)
         return person
@@ -267,8 +286,9 @@ class World:
         """A fresh hukou number (户号) for a household registered at region_code."""
         return f"H{region_code[:9]}P{self.next_serial('hukou'):06d}"
 
-    def new_hukou_household(self, size: int, region_code: str | None = None,
-                            ages: Iterable[int] | None = None) -> list[Person]:
+    def new_hukou_household(
+        self, size: int, region_code: str | None = None, ages: Iterable[int] | None = None
+    ) -> list[Person]:
         """`size` persons sharing a new hukou number; the first is the head (`self`)."""
         region_code = region_code or self.pick_region()
         hukou_no = self.new_hukou_no(region_code)
@@ -286,12 +306,19 @@ class World:
             sex = None
             if i == 1 and relation == "spouse":
                 sex = "F" if people[0].sex == "M" else "M"
-            people.append(self.new_person(age=a, sex=sex, region_code=region_code, hukou_no=hukou_no,
-                                          relation=relation))
+            people.append(
+                self.new_person(age=a, sex=sex, region_code=region_code, hukou_no=hukou_no, relation=relation)
+            )
         return people
 
-    def kill(self, person: Person, death_date: date, source: str = "cremation",
-             hukou_cancelled_on: date | None = None, report: bool = True) -> None:
+    def kill(
+        self,
+        person: Person,
+        death_date: date,
+        source: str = "cremation",
+        hukou_cancelled_on: date | None = None,
+        report: bool = True,
+    ) -> None:
         """The person dies: a ca_deaths event and, from `hukou_cancelled_on` (default 20 days
         later), hukou status `deceased` in ps_hukou."""
         person.death_date = death_date
@@ -299,16 +326,27 @@ class World:
         person.hukou_status = "deceased"
         person.status_changed_on = cancelled
         if report:
-            self.add_event("ca_deaths", {"id_number": person.id_number, "death_date": death_date,
-                                         "source": source}, delivered_on=death_date + timedelta(days=7))
+            self.add_event(
+                "ca_deaths",
+                {"id_number": person.id_number, "death_date": death_date, "source": source},
+                delivered_on=death_date + timedelta(days=7),
+            )
 
     # ----------------------------------------------------------------- assisted households
-    def new_assisted_household(self, assistance_type: str, members: list[Person] | int,
-                               urban_rural: str | None = None, dibao_class: str | None = None,
-                               tekun_support_mode: str | None = None, status: str = "active",
-                               approved_on: date | None = None, last_review_on: date | None = None,
-                               single_person: bool = False, pay: bool = True,
-                               **overrides: Any) -> AssistedHousehold:
+    def new_assisted_household(
+        self,
+        assistance_type: str,
+        members: list[Person] | int,
+        urban_rural: str | None = None,
+        dibao_class: str | None = None,
+        tekun_support_mode: str | None = None,
+        status: str = "active",
+        approved_on: date | None = None,
+        last_review_on: date | None = None,
+        single_person: bool = False,
+        pay: bool = True,
+        **overrides: Any,
+    ) -> AssistedHousehold:
         """An assisted household, clean by default.
 
         `members`: persons (the first is the head) or a count (a new hukou household of
@@ -361,15 +399,29 @@ class World:
             elif assistance_type in ("edge", "rigid_expense", "other_low_income") and i == 0:
                 income = money(float(std) * len(people) * float(self.rng.uniform(1.15, 1.4)))
             labor = "none" if assistance_type == "tekun" or not adult_working else "full"
-            hh_members.append(Member(person=p, relation=relation, covered=not single_person or i == 0,
-                                     labor_capacity=labor, monthly_income=income))
+            hh_members.append(
+                Member(
+                    person=p,
+                    relation=relation,
+                    covered=not single_person or i == 0,
+                    labor_capacity=labor,
+                    monthly_income=income,
+                )
+            )
         fields = {k: overrides.pop(k) for k in list(overrides) if k in AssistedHousehold.__dataclass_fields__}
         hh = AssistedHousehold(
             household_id=fields.pop("household_id", self.new_key("PLHH")),
-            members=hh_members, region_code=region_code, urban_rural=urban_rural,
-            assistance_type=assistance_type, approved_on=approved_on, dibao_class=dibao_class,
-            tekun_support_mode=tekun_support_mode, review_dates=reviews, single_person=single_person,
-            pay=pay, origin=self.origin,
+            members=hh_members,
+            region_code=region_code,
+            urban_rural=urban_rural,
+            assistance_type=assistance_type,
+            approved_on=approved_on,
+            dibao_class=dibao_class,
+            tekun_support_mode=tekun_support_mode,
+            review_dates=reviews,
+            single_person=single_person,
+            pay=pay,
+            origin=self.origin,
         )
         for k, v in fields.items():
             setattr(hh, k, v)
@@ -399,8 +451,13 @@ class World:
         return money(max(Decimal(0), std - income / n) * n)
 
     # ----------------------------------------------------------------- departmental records
-    def add_snapshot(self, feed_id: str, record: dict[str, Any], valid_from: date | None = None,
-                     valid_to: date | None = None) -> None:
+    def add_snapshot(
+        self,
+        feed_id: str,
+        record: dict[str, Any],
+        valid_from: date | None = None,
+        valid_to: date | None = None,
+    ) -> None:
         """A snapshot record listed in every delivery d with valid_from <= d < valid_to."""
         self.snapshots.setdefault(feed_id, []).append((dict(record), valid_from, valid_to, self.origin))
 
@@ -412,19 +469,31 @@ class World:
             delivered_on = max(dates) if dates else self.start
         self.events.setdefault(feed_id, []).append((dict(record), delivered_on, self.origin))
 
-    def set_employment(self, person: Person, status: str, since: date | None = None,
-                       difficult: bool = False, public_welfare_post: bool = False,
-                       employer_name: str | None = None) -> None:
+    def set_employment(
+        self,
+        person: Person,
+        status: str,
+        since: date | None = None,
+        difficult: bool = False,
+        public_welfare_post: bool = False,
+        employer_name: str | None = None,
+    ) -> None:
         """An hrss_employment registration (employed | flexible | unemployed)."""
-        self.add_snapshot("hrss_employment", {
-            "id_number": person.id_number, "employment_status": status,
-            "status_since": since or add_months(self.as_of, -8), "difficult_employment": difficult,
-            "public_welfare_post": public_welfare_post,
-            "employer_name": employer_name if status == "employed" else None,
-        })
+        self.add_snapshot(
+            "hrss_employment",
+            {
+                "id_number": person.id_number,
+                "employment_status": status,
+                "status_since": since or add_months(self.as_of, -8),
+                "difficult_employment": difficult,
+                "public_welfare_post": public_welfare_post,
+                "employer_name": employer_name if status == "employed" else None,
+            },
+        )
 
-    def add_insurance(self, person: Person, item: str, amount: Decimal,
-                      months: Iterable[date] | None = None) -> None:
+    def add_insurance(
+        self, person: Person, item: str, amount: Decimal, months: Iterable[date] | None = None
+    ) -> None:
         """Monthly hrss_insurance rows; default every month from 12 months before the
         first extract up to as_of's month (each delivered on the 15th of the next month)."""
         if months is None:
@@ -435,17 +504,32 @@ class World:
                 months.append(m)
                 m = add_months(m, 1)
         for m in months:
-            self.add_event("hrss_insurance", {"id_number": person.id_number, "month": month_start(m),
-                                              "item": item, "amount": money(amount)},
-                           delivered_on=add_months(month_start(m), 1) + timedelta(days=14))
+            self.add_event(
+                "hrss_insurance",
+                {
+                    "id_number": person.id_number,
+                    "month": month_start(m),
+                    "item": item,
+                    "amount": money(amount),
+                },
+                delivered_on=add_months(month_start(m), 1) + timedelta(days=14),
+            )
 
     def add_tax_income(self, person: Person, year: int, taxable_income: Decimal) -> None:
         """An annual tax_income record, delivered on 30 June of the following year."""
-        self.add_event("tax_income", {"id_number": person.id_number, "year": year,
-                                      "taxable_income": money(taxable_income)},
-                       delivered_on=date(year + 1, 6, 30))
+        self.add_event(
+            "tax_income",
+            {"id_number": person.id_number, "year": year, "taxable_income": money(taxable_income)},
+            delivered_on=date(year + 1, 6, 30),
+        )
 
     def expect(self, rule_id: str, subject_key: str, id_number: str | None, must_fire: bool = True) -> None:
         """Record the truth: a correct warehouse raises (or must not raise) this warning."""
-        self.expected.append({"rule_id": rule_id, "subject_key": subject_key,
-                              "id_number": id_number or "", "must_fire": bool(must_fire)})
+        self.expected.append(
+            {
+                "rule_id": rule_id,
+                "subject_key": subject_key,
+                "id_number": id_number or "",
+                "must_fire": bool(must_fire),
+            }
+        )

@@ -30,6 +30,7 @@ column missing, or empty); the reason is in its ledger entry and the summary.
 """
 
 SUMMARY_FIELDS = ("files", "rows_read", "rows_loaded", "rows_quarantined", "rejected", "duplicate")
+SUMMARY_TITLES = ("files", "read", "loaded", "quarantined", "rejected", "duplicates")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -61,10 +62,10 @@ def summarise(entries: list[dict]) -> dict[str, dict[str, int]]:
 
 
 def summary_table(entries: list[dict]) -> Table:
-    table = Table(title="Ingestion summary")
-    table.add_column("feed")
-    for name in SUMMARY_FIELDS:
-        table.add_column(name.replace("rows_", "rows "), justify="right")
+    table = Table(title="Ingestion summary (rows read = loaded + quarantined)")
+    table.add_column("feed", no_wrap=True)
+    for title in SUMMARY_TITLES:
+        table.add_column(title, justify="right", no_wrap=True)
     totals = summarise(entries)
     for feed_id, row in totals.items():
         style = "red" if row["rejected"] else None

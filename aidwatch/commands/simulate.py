@@ -17,15 +17,22 @@ log = logging.getLogger(__name__)
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
-        "simulate", help="simulate the league's departmental deliveries into an inbox",
+        "simulate",
+        help="simulate the league's departmental deliveries into an inbox",
         description="Write DIR/<feed_id>/... deliveries for every feed over the last N months, "
-                    "with the truth (expected warnings, quarantine, rejected files) in DIR/_truth/.",
+        "with the truth (expected warnings, quarantine, rejected files) in DIR/_truth/.",
     )
     parser.add_argument("--out", required=True, type=Path, help="inbox folder to write (emptied first)")
-    parser.add_argument("--as-of", type=date.fromisoformat, default=date.today(),
-                        help="last extract date, ISO (default: today)")
+    parser.add_argument(
+        "--as-of",
+        type=date.fromisoformat,
+        default=date.today(),
+        help="last extract date, ISO (default: today)",
+    )
     parser.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
-    parser.add_argument("--scale", type=float, default=1.0, help="population scale; 1 = the league (default 1)")
+    parser.add_argument(
+        "--scale", type=float, default=1.0, help="population scale; 1 = the league (default 1)"
+    )
     parser.add_argument("--months", type=int, default=24, help="monthly deliveries (default 24)")
     parser.set_defaults(func=run)
 

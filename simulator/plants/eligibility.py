@@ -78,10 +78,15 @@ def plant_elg_02(world: World) -> None:
     """ELG-02: a member of an assisted dibao/tekun/edge household has died."""
     a = world.as_of
     for assistance_type, died in [("dibao", a - timedelta(days=70)), ("edge", a - timedelta(days=40)),
-                                  ("dibao", a - timedelta(days=100))]:
+                                  ("dibao", a)]:
         hh = _household(world, assistance_type, 3)
         member = hh.members[-1].person  # not the head, who receives the payments (no ELG-01)
-        world.kill(member, died)
+        if died == a:  # died on as_of itself, reported the same day
+            world.kill(member, died, report=False)
+            world.add_event("ca_deaths", {"id_number": member.id_number, "death_date": died,
+                                          "source": "medical_certificate"}, delivered_on=a)
+        else:
+            world.kill(member, died)
         world.expect("ELG-02", member.id_number, member.id_number, must_fire=True)
     # near miss: the deceased relative was never on the assisted roll
     people = world.new_hukou_household(3)
@@ -279,7 +284,10 @@ def plant_elg_09(world: World) -> None:
         if source == "insurance":
             world.add_insurance(earner, "pension_contribution", monthly)
         else:
-            world.add_tax_income(earner, a.year - 1, monthly * 12)
+            # the previous year's tax record, delivered before as_of even early in the year
+            world.add_event("tax_income", {"id_number": earner.id_number, "year": a.year - 1,
+                                           "taxable_income": monthly * 12},
+                            delivered_on=min(date(a.year, 6, 30), a - timedelta(days=20)))
         world.expect("ELG-09", hh.household_id, hh.head.id_number, must_fire=fire)
 
 

@@ -82,7 +82,8 @@ RULE_NAMES = {"REV-01": "年度核查逾期", "REV-02": "半年核查逾期", "E
               "ELG-08": "重复享受", "REV-09": "申请超期未办结",
               "ELG-04": "拥有非豁免机动车", "HRD-06": "主要劳动力死亡", "ELG-12": "特困成年有劳动能力",
               "STD-01": "特困基本生活标准低于低保1.3倍"}
-PRIORITY = [("H002", 1), ("H001", 2), ("H003", 3)]
+# (household_key, rank): assisted households by id; PEOPLE[5], in no assisted household, by hukou number.
+PRIORITY = [("H002", 1), ("H001", 2), ("H003", 3), ("HK-BATEER", 4)]
 
 
 def make_warehouse(path: Path, as_of: date, rows: list[dict], history_runs: list[tuple[date, list[dict]]],
@@ -97,11 +98,11 @@ def make_warehouse(path: Path, as_of: date, rows: list[dict], history_runs: list
                 "parent_code varchar)")
     con.executemany("insert into marts.dim_region values (?, ?, ?, ?)", REGIONS)
     con.execute("create table marts.dim_person (id_number varchar, name varchar, gender varchar, "
-                "birth_date date, hukou_region_code varchar, is_dibao boolean)")
+                "birth_date date, hukou_region_code varchar, is_dibao boolean, hukou_no varchar)")
     for idn, name, region in PEOPLE:
         birth = date(int(idn[6:10]), int(idn[10:12]), int(idn[12:14]))
-        con.execute("insert into marts.dim_person values (?, ?, ?, ?, ?, true)",
-                    [idn, name, "男", birth, region])
+        con.execute("insert into marts.dim_person values (?, ?, ?, ?, ?, true, ?)",
+                    [idn, name, "男", birth, region, "HK-BATEER" if name == "巴特尔" else f"HK-{idn[-4:]}"])
     columns = ("warning_key varchar, rule_id varchar, rule_name_zh varchar, category varchar, "
                "severity varchar, policy_clause varchar, subject_type varchar, subject_key varchar, "
                "id_number varchar, household_id varchar, region_code varchar, banner_code varchar, "
@@ -138,8 +139,9 @@ def make_warehouse(path: Path, as_of: date, rows: list[dict], history_runs: list
     for household, rank in priority:
         head = next((r["id_number"] for r in rows if r["household_id"] == household), None)
         name = next((n for i, n, _ in PEOPLE if i == head), None)
-        con.execute("insert into marts.household_priority values (?, 'assisted', ?, ?, ?, ?)",
-                    [rank, household, household, name, head])
+        kind, household_id = ("hukou", None) if household.startswith("HK-") else ("assisted", household)
+        con.execute("insert into marts.household_priority values (?, ?, ?, ?, ?, ?)",
+                    [rank, kind, household, household_id, name, head])
     con.execute("create table marts.dim_household (household_id varchar, head_id_number varchar, "
                 "head_name varchar, member_id_numbers varchar, hukou_nos varchar)")
     households = [("H001", PEOPLE[0][0], PEOPLE[0][1], f"{PEOPLE[0][0]} {PEOPLE[1][0]}", "HK1 HK2"),

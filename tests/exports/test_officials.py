@@ -91,9 +91,10 @@ def test_rows_ordered_by_priority_then_severity_then_days_open(exported: tuple[H
     rows = list_rows(result.workbooks["152900_阿拉善盟"])
     order = [(row["家庭优先级"], row["规则编号"]) for row in rows]
     assert order[:5] == [(1, "REV-02"), (1, "ELG-04"), (2, "ELG-08"), (2, "ELG-01"), (2, "REV-01")]
-    assert order[5] == (3, "HRD-06")
-    unranked = [(row["预警等级"], row["持续天数"]) for row in rows[6:]]
-    assert unranked == [("高", 0), ("中", 20), ("低", 40)]
+    # a person in no assisted household is ranked through their hukou household (dim_person.hukou_no)
+    assert order[5:7] == [(3, "HRD-06"), (4, "ELG-12")]
+    unranked = [(row["预警等级"], row["持续天数"]) for row in rows[7:]]
+    assert unranked == [("高", 0), ("低", 40)]
     assert rows[0]["状态"] == "持续" and rows[1]["状态"] == "新增" and rows[-1]["状态"] == "已解除"
     assert rows[0]["预警依据"] == "应核查日期：2026-05-01；逾期天数：185。"
     assert "小型汽车" in rows[1]["预警依据"]

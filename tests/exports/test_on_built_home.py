@@ -63,6 +63,7 @@ def test_real_export_has_every_warning_and_no_full_id_or_name(
         total = con.execute("select count(*) from marts.warnings").fetchone()[0]
         townships = con.execute(
             "select count(*) from marts.dim_region where region_level = 'township'").fetchone()[0]
+        ranks = {r[0] for r in con.execute("select priority_rank from marts.household_priority").fetchall()}
     assert total > 0, "the simulated league plants warnings: the build should have some"
     assert result.rows_by_area["152900_阿拉善盟"] == total
     assert len(result.workbooks) == 1 + 4 + townships
@@ -70,8 +71,11 @@ def test_real_export_has_every_warning_and_no_full_id_or_name(
         values = cell_values(path) if path.suffix == ".xlsx" else [path.read_text(encoding="utf-8")]
         assert not leaks(values, *people), path.name
     sheet = openpyxl.load_workbook(result.workbooks["152900_阿拉善盟"])[LIST_SHEET]
-    evidence = [row[16] for row in sheet.iter_rows(min_row=HEADER_ROW + 1, values_only=True)]
+    rows = list(sheet.iter_rows(min_row=HEADER_ROW + 1, values_only=True))
+    evidence = [row[16] for row in rows]
     assert evidence and not any(str(e).lstrip().startswith("{") for e in evidence)
+    # every ranked household's warnings carry its rank (the export places them as the priority model)
+    assert {row[1] for row in rows if row[1] is not None} == ranks
 
 
 def test_real_analyst_views_hide_people(copied_home: Home, people: tuple[list[str], list[str]],

@@ -53,7 +53,8 @@ def write_xlsx(path: Path, header: list[str], rows: list[list[object]], blank_ro
 def write_json(path: Path, records: list[dict], lines: bool = False) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     if lines:
-        path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in records) + "\n", encoding="utf-8")
+        text = "\n".join(json.dumps(r, ensure_ascii=False) for r in records) + "\n"
+        path.write_text(text, encoding="utf-8")
     else:
         path.write_text(json.dumps(records, ensure_ascii=False), encoding="utf-8")
     return path

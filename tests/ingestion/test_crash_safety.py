@@ -36,7 +36,8 @@ def visible_batches(home: Home) -> list[str]:
 def assert_rerun_loads(home: Home, inbox: Path) -> None:
     assert pending_feeds(inbox, home) == ["ca_deaths"]
     [entry] = ingest_feed("ca_deaths", inbox, home)
-    assert (entry["status"], entry["rows_loaded"], entry["rows_quarantined"]) == ("loaded_with_quarantine", 1, 1)
+    counts = (entry["status"], entry["rows_loaded"], entry["rows_quarantined"])
+    assert counts == ("loaded_with_quarantine", 1, 1)
     leftovers = [p for p in home.root.rglob("*") if p.name.startswith(".tmp-")]
     assert leftovers == []
     assert visible_batches(home) == [entry["batch_id"]]

@@ -81,7 +81,8 @@ def test_excel_serial_dates_only_in_xlsx() -> None:
 
 
 def test_months() -> None:
-    values, errors = run("ca_payments", "pay_month", ["2026-11", "202611", "2026年11月", "2026-11-01", "2026-13"])
+    cells = ["2026-11", "202611", "2026年11月", "2026-11-01", "2026-13"]
+    values, errors = run("ca_payments", "pay_month", cells)
     assert values[:4] == [pd.Timestamp("2026-11-01")] * 4
     assert errors[4] == "not a valid month"
 
@@ -110,7 +111,8 @@ def test_booleans_and_enums() -> None:
 
 
 def test_timestamps_integers_and_credit_codes() -> None:
-    values, errors = run("hotline_12345", "received_at", ["2026-11-01 08:30:05", "2026/11/1 8:30", "2026-11-01 25:00"])
+    cells = ["2026-11-01 08:30:05", "2026/11/1 8:30", "2026-11-01 25:00"]
+    values, errors = run("hotline_12345", "received_at", cells)
     assert values[:2] == [pd.Timestamp("2026-11-01 08:30:05"), pd.Timestamp("2026-11-01 08:30")]
     assert errors[2] == "not a valid timestamp"
     values, errors = run("ca_temp_assistance", "installments", ["3", "3.0", "three"])

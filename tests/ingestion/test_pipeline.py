@@ -103,7 +103,8 @@ def test_xlsx_with_serial_dates_15_digit_ids_and_json(home: Home, inbox: Path) -
 
 def test_cross_column_rules(home: Home, inbox: Path) -> None:
     female = valid_id("15292119850505124")  # 17th digit 4: female
-    write_csv(inbox / "ps_hukou" / f"hukou_{STAMP}.csv", ["公民身份号码", "姓名", "性别", "出生日期", "户号"], [
+    header = ["公民身份号码", "姓名", "性别", "出生日期", "户号"]
+    write_csv(inbox / "ps_hukou" / f"hukou_{STAMP}.csv", header, [
         [PERSON, "甲", "男", "1980-01-01", "1"],
         [female, "乙", "男", "1985-05-05", "2"],
         [OTHER, "丙", "女", "1990-02-03", "3"],
@@ -129,7 +130,8 @@ def test_cross_column_rules(home: Home, inbox: Path) -> None:
 
 def test_duplicates_rejections_and_reruns(home: Home, inbox: Path, capsys: pytest.CaptureFixture) -> None:
     rows = [[PERSON, "2026-10-01", "火化"]]
-    original = write_csv(inbox / "ca_deaths" / f"deaths_{STAMP}.csv", ["身份证号", "死亡日期", "信息来源"], rows)
+    header = ["身份证号", "死亡日期", "信息来源"]
+    original = write_csv(inbox / "ca_deaths" / f"deaths_{STAMP}.csv", header, rows)
     (inbox / "ca_deaths" / f"deaths_{STAMP}_resent.csv").write_bytes(original.read_bytes())
     (inbox / "ca_deaths" / "deaths_20261201.csv").write_bytes(original.read_bytes())  # unchanged, next month
     (inbox / "ca_vagrant_cases").mkdir(parents=True)
@@ -148,15 +150,17 @@ def test_duplicates_rejections_and_reruns(home: Home, inbox: Path, capsys: pytes
     seen = ledger(home)
     assert seen["ca_deaths/deaths_20261101_resent.csv"]["status"] == "duplicate"
     assert seen["ca_deaths/deaths_20261101_resent.csv"]["batch_id"].endswith("__dup")
-    assert seen["ca_deaths/deaths_20261201.csv"]["status"] == "loaded"
+    assert seen["ca_deaths/deaths_20261201.csv"]["status"] == "duplicate"  # same bytes, any date
+    assert seen["ca_deaths/deaths_20261201.csv"]["extract_date"] == "2026-12-01"
     assert seen["ca_temp_assistance/t_20261101.csv"]["status"] == "loaded"
     assert seen["ca_temp_assistance/t_20261101.csv"]["rows_read"] == 0
     assert seen["ca_vagrant_cases/v_20261101.csv"]["reasons"] == ["empty file: no header row"]
-    assert seen["hc_housing_aid/h_20261101.csv"]["reasons"] == ["required column missing: record_id (记录编号)"]
+    missing = ["required column missing: record_id (记录编号)"]
+    assert seen["hc_housing_aid/h_20261101.csv"]["reasons"] == missing
     assert "cannot decode" in seen["sf_charity_aid/s_20261101.csv"]["reasons"][0]
     for entry in seen.values():
         assert entry["rows_read"] == entry["rows_loaded"] + entry["rows_quarantined"]
-    assert len(list(home.raw_feed("ca_deaths").glob("ca_deaths__*.parquet"))) == 2
+    assert len(list(home.raw_feed("ca_deaths").glob("ca_deaths__*.parquet"))) == 1
 
     assert pending_feeds(inbox, home) == []
     assert main(["ingest", "--inbox", str(inbox), "--home", str(home.root)]) == 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from pathlib import Path
 
 import pytest
@@ -83,3 +84,22 @@ def test_header_rules(tmp_path: Path) -> None:
     with pytest.raises(FileRejected, match="empty"):
         (tmp_path / "e.csv").write_bytes(b"")
         read_file(tmp_path / "e.csv")
+
+
+def test_extract_date_from_the_name_else_the_modification_date(tmp_path: Path) -> None:
+    from ingestion.delivery import extract_date_of
+
+    named = tmp_path / "民政低保户_20261101_v2.xlsx"
+    named.write_bytes(b"")
+    assert extract_date_of(named) == dt.date(2026, 11, 1)
+    unnamed = tmp_path / "export_99999999.csv"  # not a real date: falls back to the file's date
+    unnamed.write_bytes(b"")
+    stamp = dt.datetime(2026, 3, 4, 12, 0).timestamp()
+    os.utime(unnamed, (stamp, stamp))
+    assert extract_date_of(unnamed) == dt.date(2026, 3, 4)
+
+
+def test_unsupported_file_type_is_rejected(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("x")
+    with pytest.raises(FileRejected, match="unsupported file type"):
+        read_file(tmp_path / "notes.txt")

@@ -1,4 +1,4 @@
-"""The simulated league: ingestion quarantines exactly the planted rows and rejects exactly the planted files."""
+"""The simulated league: ingestion quarantines exactly the planted rows, rejects exactly the planted files."""
 
 from __future__ import annotations
 
@@ -54,7 +54,8 @@ def test_every_row_is_loaded_or_quarantined(ingested: tuple[Home, list[dict]]) -
             assert raw.num_rows == entry["rows_loaded"]
 
 
-def test_quarantine_is_exactly_the_planted_rows(simulated_inbox: Path, ingested: tuple[Home, list[dict]]) -> None:
+def test_quarantine_is_exactly_the_planted_rows(
+        simulated_inbox: Path, ingested: tuple[Home, list[dict]]) -> None:
     home, _ = ingested
     found = {}
     for path in home.quarantine.glob("*/*.parquet"):
@@ -73,7 +74,8 @@ def test_rejected_and_duplicate_files_are_exactly_the_planted_ones(
     _, entries = ingested
     found = {(e["feed_id"], e["file"]): " ".join(e["reasons"]) for e in entries
              if e["status"] in ("rejected", "duplicate")}
-    expected = {(t["feed"], t["file"]): t["reason"] for t in truth(simulated_inbox, "expected_rejected_files.csv")}
+    planted = truth(simulated_inbox, "expected_rejected_files.csv")
+    expected = {(t["feed"], t["file"]): t["reason"] for t in planted}
     assert sorted(found) == sorted(expected)
     for key, planted in expected.items():
         assert FILE_REASON_WORDS[planted.split(":")[0]] in found[key], (key, planted, found[key])

@@ -40,6 +40,7 @@ class ReadFile:
     format: str
     rows: list[dict[str, object]]  # canonical column -> raw value (str, or a cell value for xlsx)
     missing_required: list[str]
+    header: list[str]
 
 
 class Rejected(Exception):
@@ -92,7 +93,7 @@ def read(path: Path, inbox: Path) -> ReadFile:
     names = [header_map.get(unicodedata.normalize("NFKC", h).strip().lower()) for h in header]
     missing = [c["name"] for c in spec["columns"] if c.get("required") and c["name"] not in names]
     rows = [{n: v for n, v in zip(names, r, strict=False) if n} for r in body]
-    return ReadFile(feed, rel, extract, encoding, fmt, rows, missing)
+    return ReadFile(feed, rel, extract, encoding, fmt, rows, missing, header)
 
 
 # ---------------------------------------------------------------- value checks
@@ -124,8 +125,12 @@ def parse_date(v: object) -> date:
     if isinstance(v, date):
         return v
     s = str(v).strip()
-    for pattern in (r"^(\d{4})-(\d{1,2})-(\d{1,2})$", r"^(\d{4})/(\d{1,2})/(\d{1,2})$", r"^(\d{4})(\d{2})(\d{2})$",
-                    r"^(\d{4})年(\d{1,2})月(\d{1,2})日$"):
+    for pattern in (
+        r"^(\d{4})-(\d{1,2})-(\d{1,2})$",
+        r"^(\d{4})/(\d{1,2})/(\d{1,2})$",
+        r"^(\d{4})(\d{2})(\d{2})$",
+        r"^(\d{4})年(\d{1,2})月(\d{1,2})日$",
+    ):
         m = re.match(pattern, s)
         if m:
             return date(int(m[1]), int(m[2]), int(m[3]))
@@ -209,8 +214,13 @@ def check_file(f: ReadFile) -> dict[int, list[str]]:
     for i, row in enumerate(f.rows, start=1):
         reasons = check_row(spec, row, f.extract)
         if f.feed == "mi_settlements" and not reasons:
-            parts = ["basic_insurance_paid", "critical_illness_paid", "other_insurance_paid",
-                     "medical_assistance_paid", "out_of_pocket"]
+            parts = [
+                "basic_insurance_paid",
+                "critical_illness_paid",
+                "other_insurance_paid",
+                "medical_assistance_paid",
+                "out_of_pocket",
+            ]
             total = sum(parse_money(row[p]) for p in parts if row.get(p) not in (None, ""))
             if abs(total - parse_money(row["total_cost"])) > 0.0101:
                 reasons.append("total_cost: parts")
@@ -220,7 +230,9 @@ def check_file(f: ReadFile) -> dict[int, list[str]]:
             if gender and gender != ("M" if int(idn[16]) % 2 else "F"):
                 reasons.append("gender: mismatch")
             b = row.get("birth_date")
-            if b not in (None, "") and parse_date(b) != date(int(idn[6:10]), int(idn[10:12]), int(idn[12:14])):
+            if b not in (None, "") and parse_date(b) != date(
+                int(idn[6:10]), int(idn[10:12]), int(idn[12:14])
+            ):
                 reasons.append("birth_date: mismatch")
         if reasons:
             bad[i] = reasons

@@ -19,14 +19,22 @@ AS_OF = date(2026, 11, 28)
 
 def example_plant(world: World) -> None:
     """A REV-02 case (class B, last reviewed 8 months ago) and its clean near miss."""
-    late = world.new_assisted_household("dibao", 2, dibao_class="B", last_review_on=add_months(world.as_of, -8))
+    late = world.new_assisted_household(
+        "dibao", 2, dibao_class="B", last_review_on=add_months(world.as_of, -8)
+    )
     world.expect("REV-02", late.household_id, late.head.id_number, must_fire=True)
     fine = world.new_assisted_household("dibao", 3, dibao_class="B")
     world.expect("REV-02", fine.household_id, fine.head.id_number, must_fire=False)
-    widow = world.new_person(age=45, sex="F", region_code=world.pick_region(banner_code="152923", urban=False))
+    widow = world.new_person(
+        age=45, sex="F", region_code=world.pick_region(banner_code="152923", urban=False)
+    )
     world.set_employment(widow, "unemployed", since=add_months(world.as_of, -2))
-    world.add_insurance(widow, "pension_contribution", Decimal("3000"),
-                        months=[add_months(world.as_of, -k).replace(day=1) for k in range(3, 6)])
+    world.add_insurance(
+        widow,
+        "pension_contribution",
+        Decimal("3000"),
+        months=[add_months(world.as_of, -k).replace(day=1) for k in range(3, 6)],
+    )
 
 
 @pytest.fixture(scope="module")
@@ -81,7 +89,8 @@ def test_planted_household_is_written_as_planted(planted) -> None:
     assert add_months(fine_review, 6) >= AS_OF
     members = newest(t["ca_members"], AS_OF)
     assert set(members[members.household_id == late.household_id].id_number) == {
-        m.person.id_number for m in late.members}
+        m.person.id_number for m in late.members
+    }
     hukou = newest(t["ps_hukou"], AS_OF).set_index("id_number")
     assert len({hukou.loc[m.person.id_number, "hukou_no"] for m in late.members}) == 1
     assert [e["rule_id"] for e in world.expected] == ["REV-02", "REV-02"]

@@ -27,7 +27,7 @@ residents_by_extract as (
     from {{ source('raw', 'ps_hukou') }}
     where _extract_date <= {{ as_of() }}
       and hukou_status = 'normal'
-    group by all
+    group by 1, 2, 3
 ),
 
 residents as (
