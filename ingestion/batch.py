@@ -6,7 +6,6 @@ the benchmark can call it on a single file, and the pipeline stays about bookkee
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from collections import Counter
 from dataclasses import dataclass, field
@@ -173,6 +172,3 @@ def reason_summary(counts: Counter) -> list[str]:
     """Ledger reasons for quarantined rows: each distinct reason with its row count."""
     return [f"{text} ({count} rows)" for text, count in counts.most_common()]
 
-
-def today_utc() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)

@@ -12,18 +12,21 @@ ingested in name order so that "which copy is the duplicate" is deterministic.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 import multiprocessing
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from pathlib import Path
+from queue import Empty
+from typing import Any
 
 from aidwatch.home import Home
-from ingestion.batch import BatchResult, PreparedBatch, gate_batches, prepare_batch, reason_summary, today_utc
+from ingestion.batch import BatchResult, PreparedBatch, gate_batches, prepare_batch, reason_summary
 from ingestion.contracts import Feed, get_feed, load_feeds
 from ingestion.delivery import Delivery, describe, feed_files
-from ingestion.gate import GateError, report_html
+from ingestion.gate import GateError, report_html, warm_up
 from ingestion.landing import (
     clean_feed,
     ensure_feed_folder,
@@ -69,7 +72,7 @@ def _entry(delivery: Delivery, batch_id: str, started: str) -> dict:
 
 
 def _now() -> str:
-    return today_utc().isoformat(timespec="milliseconds")
+    return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
 
 
 def _rejected(delivery: Delivery, home: Home, started: str, reason: str) -> dict:
@@ -202,30 +205,64 @@ def _feed_weight(inbox: Path, feed_id: str) -> int:
     return sum(p.stat().st_size for p in feed_files(inbox, feed_id))
 
 
+_progress_queue: Any = None  # set in each worker process by _start_worker
+
+
+def _start_worker(queue: Any) -> None:
+    global _progress_queue
+    _progress_queue = queue
+
+
+def _ingest_feed_in_worker(feed_id: str, inbox: Path, home: Home) -> list[dict]:
+    """Runs in a worker process: ingest one feed, sending each ledger entry back as it is written."""
+    return ingest_feed(feed_id, inbox, home, on_file=_progress_queue.put)
+
+
 def ingest_inbox(inbox: Path, home: Home, workers: int = 2,
-                 on_feed: Callable[[str, list[dict]], None] | None = None) -> list[dict]:
+                 on_feed: Callable[[str, list[dict]], None] | None = None,
+                 on_file: FileCallback | None = None) -> list[dict]:
     """Ingest every pending feed, `workers` feeds at a time in separate processes.
 
-    Largest feeds are started first so the processes finish together. `on_feed` is called
-    in this process as each feed completes (the CLI's progress display).
+    Largest feeds are started first so the processes finish together. `on_file` (each
+    ledger entry as it is written) and `on_feed` (each feed as it completes) are called in
+    this process: the CLI's progress display.
     """
     inbox = Path(inbox)
     feeds = sorted(pending_feeds(inbox, home), key=lambda f: -_feed_weight(inbox, f))
     entries: list[dict] = []
     if workers <= 1 or len(feeds) <= 1:
         for feed_id in feeds:
-            done = ingest_feed(feed_id, inbox, home)
+            done = ingest_feed(feed_id, inbox, home, on_file=on_file)
             entries += done
             if on_feed is not None:
                 on_feed(feed_id, done)
         return entries
-    # fork: a worker starts in milliseconds and inherits what the parent already imported.
+    # fork: a worker starts in milliseconds and inherits what the parent already imported,
+    # so GX is imported once here rather than once per worker.
+    warm_up()
     context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        futures = {pool.submit(ingest_feed, feed_id, inbox, home): feed_id for feed_id in feeds}
-        for future in as_completed(futures):
-            done = future.result()
-            entries += done
-            if on_feed is not None:
-                on_feed(futures[future], done)
+    queue = context.Queue()
+
+    def drain() -> None:
+        while True:
+            try:
+                entry = queue.get_nowait()
+            except Empty:
+                return
+            if on_file is not None:
+                on_file(entry)
+
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_start_worker,
+                             initargs=(queue,)) as pool:
+        futures = {pool.submit(_ingest_feed_in_worker, feed_id, inbox, home): feed_id for feed_id in feeds}
+        waiting = set(futures)
+        while waiting:
+            finished, waiting = wait(waiting, timeout=0.25, return_when=FIRST_COMPLETED)
+            drain()
+            for future in finished:
+                done = future.result()
+                entries += done
+                if on_feed is not None:
+                    on_feed(futures[future], done)
+    drain()
     return sorted(entries, key=lambda e: e["batch_id"])

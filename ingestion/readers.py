@@ -84,14 +84,18 @@ def _blank(value: str | None) -> bool:
 
 def _table(headers: list[str], rows: list[list[str | None]], source_rows: list[int],
            encoding: str | None, fmt: str) -> RawTable:
-    """Square the rows to the header: short rows are padded, long rows noted as a row problem."""
+    """Square the rows to the header: short rows are padded, long rows noted as a row problem.
+
+    A short CSV row is a row problem (a field went missing); a short .xlsx row is not
+    (a sheet simply does not store trailing empty cells).
+    """
     width = len(headers)
     problems: list[str | None] = []
     squared: list[list[str | None]] = []
     for row in rows:
         if len(row) > width and any(not _blank(v) for v in row[width:]):
             problems.append(f"row has {len(row)} fields, the header has {width}")
-        elif len(row) < width:
+        elif len(row) < width and fmt == "csv":
             problems.append(f"row has {len(row)} fields, the header has {width}")
         else:
             problems.append(None)

@@ -81,11 +81,11 @@ aidwatch local Airflow
   HOME:      $AIDWATCH_HOME
   inbox:     $AIDWATCH_INBOX
   DAGs:      $AIRFLOW__CORE__DAGS_FOLDER (paused at creation)
-  Run the demo day from another shell:
+  Run the demo day from another shell (trigger first: unpausing also schedules today's run):
     source $env_file
-    airflow dags unpause aidwatch_daily
     airflow dags trigger aidwatch_daily --logical-date ${logical_date}T06:00:00+08:00
-  or in the UI: Dags > aidwatch_daily > Trigger (logical date $logical_date).
+    airflow dags unpause aidwatch_daily
+  or in the UI: Dags > aidwatch_daily > Trigger (logical date $logical_date), then unpause.
   Stop with Ctrl-C.
 
 EOF

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import cache
 
 import numpy as np
 import pandas as pd
@@ -255,7 +256,10 @@ class Background:
         has_worker = self.p[(self.p.age >= 22) & (self.p.age <= 54)].groupby("hh").size()
         has_worker = self.hh.index.isin(has_worker.index)
         old_single = (self.hh["size"] == 1) & (hh_min.reindex(self.hh.index).to_numpy() >= 62)
-        no_minor_head = hh_min.reindex(self.hh.index).to_numpy() >= 0
+        # nobody born during the deliveries (a birth would change the member count the
+        # past payments were computed with)
+        no_minor_head = hh_min.reindex(self.hh.index).to_numpy() >= self.w.months // 12 + 1
+        has_worker = has_worker & no_minor_head
         plan = []
         months = self.w.months
         churn = max(0.0, months / 12 * 0.08)  # share of a roll that left during the window
@@ -726,8 +730,7 @@ class Background:
             pd.DataFrame(
                 {
                     "certificate_no": [
-                        f"蒙({str(d)[:4]})阿拉善盟不动产权第{i:07d}号"
-                        for i, d in enumerate(reg)
+                        f"蒙({str(d)[:4]})阿拉善盟不动产权第{i:07d}号" for i, d in enumerate(reg)
                     ],
                     "owner_id_number": p.id_number.to_numpy()[owners],
                     "property_use": use,
@@ -756,7 +759,7 @@ class Background:
         for etype, who, tcode, (clo, chi) in ents:
             for i in who:
                 org = "".join(alphabet[j] for j in rng.integers(0, 31, 9))
-                body = f"9{tcode}{p.region_code.iat[i][:6]}{org}"
+                body = f"9{tcode}{self._arrays['region'][i][:6]}{org}"
                 code = body + uscc.calc_check_digit(body + "0")
                 name = {
                     "sole_trader": "个体经营部",
@@ -766,8 +769,8 @@ class Background:
                 rows.append(
                     (
                         code,
-                        f"阿拉善{p.name.iat[i]}{name}",
-                        p.id_number.iat[i],
+                        f"阿拉善{self._arrays['name'][i]}{name}",
+                        self._arrays["id"][i],
                         etype,
                         round(float(rng.uniform(clo, chi)), -2),
                         "cancelled" if rng.random() < 0.05 else "active",
@@ -1059,7 +1062,12 @@ class Background:
         chosen = rng.choice(rural_heads, size=k, replace=False)
         for i in chosen:
             rows.append(
-                (p.id_number.iat[i], p.region_code.iat[i], str(rng.choice(["unstable", "edge"])), False)
+                (
+                    self._arrays["id"][i],
+                    self._arrays["region"][i],
+                    str(rng.choice(["unstable", "edge"])),
+                    False,
+                )
             )
         rural_dibao = [
             h
@@ -1145,8 +1153,8 @@ class Background:
                         "event_name": f"{occurred.year}年{TOWNSHIPS[township]}{zh}(模拟)",
                         "disaster_type": kind,
                         "occurred_on": occurred,
-                        "id_number": p.id_number.iat[i],
-                        "region_code": p.region_code.iat[i],
+                        "id_number": self._arrays["id"][i],
+                        "region_code": self._arrays["region"][i],
                         "house_damage": damage,
                         "livestock_lost": int(rng.integers(0, 60)),
                         "direct_loss": loss,
@@ -1205,6 +1213,7 @@ class Background:
         help-first cases complete their paperwork before they are delivered (clean REV-06)."""
         rng, p, w = self.rng, self.p, self.w
         per_month = n_scaled(w, CASELOAD["temporary_cases_per_month"])
+        standard = cache(w.standard)
         eligible = np.flatnonzero(((p.age >= 18) & ~p.dying).to_numpy())
         hh_of = {
             m.person.id_number: h.household_id
@@ -1226,7 +1235,7 @@ class Background:
                     amount = round(float(rng.uniform(5400, 15000)), -1)
                 else:
                     amount = round(float(rng.uniform(15100, 30000)), -1)
-                limit = float(w.standard(p.region_code.iat[i], "dibao_urban", approved)) * 5
+                limit = float(standard(self._arrays["region"][i][:6], "dibao_urban", approved)) * 5
                 level = (
                     "township"
                     if amount <= limit
@@ -1239,10 +1248,10 @@ class Background:
                 last = paperwork or approved
                 rows.append(
                     {
-                        "case_id": f"LS{p.region_code.iat[i][:6]}{applied:%Y%m}{len(rows):06d}",
-                        "id_number": p.id_number.iat[i],
-                        "household_id": hh_of.get(p.id_number.iat[i]),
-                        "region_code": p.region_code.iat[i],
+                        "case_id": f"LS{self._arrays['region'][i][:6]}{applied:%Y%m}{len(rows):06d}",
+                        "id_number": self._arrays["id"][i],
+                        "household_id": hh_of.get(self._arrays["id"][i]),
+                        "region_code": self._arrays["region"][i],
                         "case_type": "emergency" if rng.random() < 0.45 else "expense",
                         "cause": str(
                             rng.choice(
@@ -1276,7 +1285,7 @@ class Background:
 
     # ------------------------------------------------------------------ vagrants, hotline, charity
     def vagrants_hotline_charity(self) -> None:
-        rng, p, w = self.rng, self.p, self.w
+        rng, w = self.rng, self.w
         months = self._months(add_months(self.start, -1), self.as_of)
         rows = []
         for m in months:
@@ -1325,57 +1334,7 @@ class Background:
         self.frame("ca_vagrant_cases", df)
         # hotline: requests closed within 4 days (clean REV-10); an open version is
         # delivered first when the ticket is still open at an extract date
-        callers = np.flatnonzero(((p.age >= 18) & ~p.dying).to_numpy())
-        extracts = np.array(w.extract_dates, dtype="datetime64[D]")
-        rows = []
-        summaries = {
-            "assistance_request": [
-                "家中老人生病无力支付医疗费，请求临时救助",
-                "失业后生活困难，咨询能否申请低保",
-                "冬季取暖困难，请求帮助",
-            ],
-            "inquiry": [
-                "咨询低保申请条件",
-                "咨询特困人员供养标准",
-                "咨询临时救助办理流程",
-                "咨询医疗救助报销比例",
-            ],
-            "complaint": ["反映低保审核时间过长", "反映社区工作人员态度问题"],
-        }
-        for m in months:
-            m = to_date(m)
-            for _ in range(n_scaled(w, 300)):
-                cat = str(rng.choice(["assistance_request", "inquiry", "complaint"], p=[0.3, 0.55, 0.15]))
-                received = pd.Timestamp(m) + pd.Timedelta(minutes=int(rng.integers(0, 27 * 24 * 60)))
-                hours = {"assistance_request": (2, 90), "inquiry": (1, 200), "complaint": (24, 400)}[cat]
-                closed = received + pd.Timedelta(hours=int(rng.integers(*hours)))
-                i = int(rng.choice(callers))
-                known = rng.random() < 0.7
-                base = {
-                    "ticket_id": f"12345{received:%Y%m%d}{len(rows):05d}",
-                    "received_at": received,
-                    "region_code": p.region_code.iat[i],
-                    "caller_id_number": p.id_number.iat[i] if known else None,
-                    "category": cat,
-                    "summary": str(rng.choice(summaries[cat])),
-                }
-                if received.date() > self.as_of:
-                    continue
-                first_extract = extracts[np.searchsorted(extracts, np.datetime64(received.date(), "D"))]
-                if closed.date() > to_date(first_extract):
-                    rows.append({**base, "closed_at": pd.NaT, "outcome": None, "_do": received.normalize()})
-                if closed.date() <= self.as_of:
-                    rows.append(
-                        {
-                            **base,
-                            "closed_at": closed,
-                            "outcome": "已办结，已告知来电人",
-                            "_do": closed.normalize(),
-                        }
-                    )
-        df = pd.DataFrame(rows)
-        df["_do"] = pd.to_datetime(df["_do"])
-        self.frame("hotline_12345", df)
+        self.frame("hotline_12345", self._hotline(months))
         # social forces' charity to assisted members
         recipients = [m.person.id_number for h in self.bg_households for m in h.members]
         orgs = [
@@ -1400,7 +1359,7 @@ class Background:
                         "org_type": otype,
                         "id_number": recipients[int(rng.integers(len(recipients)))]
                         if recipients
-                        else p.id_number.iat[0],
+                        else self._arrays["id"][0],
                         "aid_form": form,
                         "value": float(round(rng.uniform(100, 2000), -1)),
                         "given_on": given,
@@ -1411,6 +1370,62 @@ class Background:
         for c in ("given_on", "_do"):
             df[c] = pd.to_datetime(df[c])
         self.frame("sf_charity_aid", df)
+
+    def _hotline(self, months: np.ndarray) -> pd.DataFrame:
+        """12345 tickets, vectorised: categories, received/closed times, open versions."""
+        rng, p, w = self.rng, self.p, self.w
+        callers = np.flatnonzero(((p.age >= 18) & ~p.dying).to_numpy())
+        per_month = n_scaled(w, 300)
+        n = per_month * len(months)
+        cats = np.array(["assistance_request", "inquiry", "complaint"])
+        cat = rng.choice(3, size=n, p=[0.3, 0.55, 0.15])
+        received = np.repeat(months, per_month).astype("datetime64[m]") + rng.integers(
+            0, 27 * 24 * 60, n
+        ).astype("timedelta64[m]")
+        lo, hi = np.array([2, 1, 24])[cat], np.array([90, 200, 400])[cat]
+        closed = received + (rng.integers(lo, hi) * 60).astype("timedelta64[m]")
+        who = rng.choice(callers, size=n)
+        known = rng.random(n) < 0.7
+        summaries = [
+            [
+                "家中老人生病无力支付医疗费，请求临时救助",
+                "失业后生活困难，咨询能否申请低保",
+                "冬季取暖困难，请求帮助",
+            ],
+            ["咨询低保申请条件", "咨询特困人员供养标准", "咨询临时救助办理流程", "咨询医疗救助报销比例"],
+            ["反映低保审核时间过长", "反映社区工作人员态度问题"],
+        ]
+        pick = rng.integers(0, 12, n)
+        summary = np.array([summaries[c][k % len(summaries[c])] for c, k in zip(cat, pick, strict=True)])
+        received_day = received.astype("datetime64[D]")
+        closed_day = closed.astype("datetime64[D]")
+        keep = received_day <= d64(self.as_of)
+        extracts = np.array(w.extract_dates, dtype="datetime64[D]")
+        first_extract = extracts[np.minimum(np.searchsorted(extracts, received_day), len(extracts) - 1)]
+        ids = np.array(self._arrays["id"], dtype=object)[who]
+        base = pd.DataFrame(
+            {
+                "ticket_id": [f"12345{str(d).replace('-', '')}{i:05d}" for i, d in enumerate(received_day)],
+                "received_at": received.astype("datetime64[s]"),
+                "region_code": p.region_code.to_numpy()[who],
+                "caller_id_number": np.where(known, ids, None),
+                "category": cats[cat],
+                "summary": summary,
+            }
+        )
+        open_rows = base[keep & (closed_day > first_extract)].assign(
+            closed_at=pd.NaT, outcome=None, _do=received_day[keep & (closed_day > first_extract)]
+        )
+        done = keep & (closed_day <= d64(self.as_of))
+        closed_rows = base[done].assign(
+            closed_at=closed[done].astype("datetime64[s]"),
+            outcome="已办结，已告知来电人",
+            _do=closed_day[done],
+        )
+        out = pd.concat([open_rows, closed_rows], ignore_index=True)
+        out["closed_at"] = pd.to_datetime(out["closed_at"])
+        out["_do"] = pd.to_datetime(out["_do"])
+        return out
 
     # ------------------------------------------------------------------ applications
     def applications(self) -> None:
@@ -1429,10 +1444,10 @@ class Background:
             verified = applied + timedelta(days=int(rng.integers(3, 14)))
             base = {
                 "application_id": f"SQ{applied:%Y%m%d}B{len(rows):05d}",
-                "applicant_id_number": p.id_number.iat[i],
+                "applicant_id_number": self._arrays["id"][i],
                 "household_id": None,
                 "program": str(rng.choice(["dibao", "edge", "temporary", "tekun"], p=[0.5, 0.3, 0.15, 0.05])),
-                "region_code": p.region_code.iat[i],
+                "region_code": self._arrays["region"][i],
                 "channel": str(
                     rng.choice(
                         ["counter", "online", "mobile", "outreach", "hotline"],

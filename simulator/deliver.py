@@ -229,7 +229,8 @@ def deterministic_zip(data: bytes, dimension: str | None = None) -> bytes:
                     content,
                 )
             if dimension and info.filename == "xl/worksheets/sheet1.xml" and b"<dimension" not in content:
-                content = content.replace(b"<sheetViews>", f'<dimension ref="{dimension}" /><sheetViews>'.encode(), 1)
+                tag = f'<dimension ref="{dimension}" /><sheetViews>'.encode()
+                content = content.replace(b"<sheetViews>", tag, 1)
             zi = zipfile.ZipInfo(info.filename, date_time=FIXED_ZIP_TIME)
             zi.compress_type = zipfile.ZIP_DEFLATED
             zi.external_attr = 0o600 << 16

@@ -283,13 +283,16 @@ def _coerce(df: pd.DataFrame, feed: Feed) -> pd.DataFrame:
             s = pd.array(s, dtype="Int64")
         elif col.type == "bool":
             s = pd.array(s, dtype="boolean")
+        elif col.type == "enum" and not isinstance(s.dtype, pd.CategoricalDtype):
+            s = s.astype(object).astype("category")  # few codes repeated over millions of rows
         elif s.dtype == object:
             s = s.where(s.notna(), None)
         out[col.name] = s
     for extra in ("_vf", "_vt", "_do"):
         if extra in df.columns:
             out[extra] = pd.to_datetime(df[extra]).astype("datetime64[s]")
-    out["_origin"] = df["_origin"] if "_origin" in df.columns else "plant"
+    origin = df["_origin"] if "_origin" in df.columns else pd.Series("plant", index=df.index)
+    out["_origin"] = origin.astype(object).astype("category")
     return pd.DataFrame(out, index=df.index)
 
 
@@ -357,7 +360,8 @@ def tables(world: World) -> dict[str, pd.DataFrame]:
     standards["_origin"] = "bg"
     world.frames.setdefault("ca_standards", []).insert(0, standards)
     for feed_id, feed in feeds.items():
-        parts = [_coerce(f, feed) for f in world.frames.get(feed_id, [])]
+        # the world's records are handed over to the table (memory: scale 10 is millions of rows)
+        parts = [_coerce(f, feed) for f in world.frames.pop(feed_id, [])]
         if feed.kind == "snapshot":
             recs = world.snapshots.get(feed_id, [])
             if recs:

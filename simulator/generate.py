@@ -107,7 +107,8 @@ def simulate(
 ) -> Path:
     """Write an inbox `out/<feed_id>/...` and `out/_truth/`; returns `out`.
 
-    Same arguments give byte-identical files. `out` is emptied first if it exists.
+    Same arguments give byte-identical files. An earlier simulated inbox at `out` is
+    replaced; any other non-empty folder is refused (FileExistsError).
     `plants=False` writes the clean background alone (no rule may fire on it).
     """
     if months < 1:
@@ -115,7 +116,9 @@ def simulate(
     if scale <= 0:
         raise ValueError("scale must be positive")
     out = Path(out)
-    if out.exists():
+    if out.exists() and any(out.iterdir()):
+        if not (out / "_truth" / "manifest.json").exists():
+            raise FileExistsError(f"{out} is not empty and not a simulated inbox; refusing to overwrite it")
         shutil.rmtree(out)
     out.mkdir(parents=True)
     clock = time.perf_counter()

@@ -89,13 +89,21 @@ def run(args: argparse.Namespace) -> int:
     entries: list[dict] = []
     with Progress(TextColumn("[progress.description]{task.description}"), BarColumn(),
                   MofNCompleteColumn(), TimeElapsedColumn(), console=console, transient=True) as progress:
-        task = progress.add_task("ingesting feeds", total=len(feeds))
+        task = progress.add_task(f"ingesting {len(feeds)} feeds", total=len(feeds))
+        files = {"done": 0, "rows": 0}
+
+        def on_file(entry: dict) -> None:
+            files["done"] += 1
+            files["rows"] += entry["rows_read"]
+            progress.update(task, description=f"{files['done']} files, {files['rows']:,} rows; "
+                                              f"last {entry['file']} ({entry['status']})")
 
         def on_feed(feed_id: str, done: list[dict]) -> None:
-            progress.update(task, advance=1, description=f"ingested {feed_id} ({len(done)} files)")
+            progress.update(task, advance=1)
 
-        entries = ingest_inbox(inbox, home, workers=args.workers, on_feed=on_feed)
-    Console().print(summary_table(entries))
+        entries = ingest_inbox(inbox, home, workers=args.workers, on_feed=on_feed, on_file=on_file)
+    if entries:
+        Console().print(summary_table(entries))
     rejected = [e for e in entries if e["status"] == "rejected"]
     for entry in rejected:
         console.print(f"[red]rejected[/red] {entry['file']}: {'; '.join(entry['reasons'])}")

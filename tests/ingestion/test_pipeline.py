@@ -170,6 +170,8 @@ def test_duplicates_rejections_and_reruns(home: Home, inbox: Path, capsys: pytes
 def test_feeds_in_parallel_processes(home: Home, inbox: Path) -> None:
     write_csv(inbox / "ca_members" / f"m_{STAMP}.csv", MEMBERS_HEADER, members_rows(), "utf-8-sig")
     write_csv(inbox / "ca_deaths" / f"d_{STAMP}.csv", ["身份证号", "死亡日期"], [[PERSON, "2026-10-01"]])
-    entries = ingest_inbox(inbox, home, workers=2)
+    reported: list[dict] = []
+    entries = ingest_inbox(inbox, home, workers=2, on_file=reported.append)
     assert sorted(e["feed_id"] for e in entries) == ["ca_deaths", "ca_members"]
+    assert sorted(e["batch_id"] for e in reported) == [e["batch_id"] for e in entries]
     assert {e["status"] for e in entries} == {"loaded", "loaded_with_quarantine"}

@@ -103,3 +103,11 @@ def test_unsupported_file_type_is_rejected(tmp_path: Path) -> None:
     (tmp_path / "notes.txt").write_text("x")
     with pytest.raises(FileRejected, match="unsupported file type"):
         read_file(tmp_path / "notes.txt")
+
+
+def test_xlsx_rows_without_trailing_cells_are_fine(tmp_path: Path) -> None:
+    path = write_xlsx(tmp_path / "d.xlsx", ["身份证号", "死亡日期", "信息来源"],
+                      [["152921198001011239", "2026-10-01"], ["152921198001011239", "2026-10-01", "火化"]])
+    table = read_file(path)
+    assert table.row_problems.isna().all()
+    assert table.cells["2"].tolist()[0] != table.cells["2"].tolist()[0]  # padded with null

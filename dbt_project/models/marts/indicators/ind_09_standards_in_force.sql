@@ -2,7 +2,9 @@
 -- urban/rural, and the ratios the measures require (§6): tekun basic / dibao
 -- (>= tekun_multiple) and the care standards / the minimum wage in force
 -- min_wage_lag_months before the care standard took effect (>= care_full_share,
--- >= care_partial_share). Thresholds are the rule parameters of STD-01 / STD-02.
+-- >= care_partial_share). Thresholds are the rule parameters of STD-01 / STD-02,
+-- and the STD-01 / STD-02 warnings the month's latest warning run raised for the
+-- place (warning_history) are counted next to the ratios.
 with places as (
     select
         months.month,
@@ -31,6 +33,29 @@ standards as (
         {{ standard_field_in_force('region_code', "'tekun_care_partial'", 'snapshot_date', 'effective_from') }}
             as care_partial_effective_from
     from places
+),
+
+month_runs as (
+    select
+        months.month,
+        max(history.as_of) as run_as_of
+    from {{ ref('int_month_spine') }} as months
+    inner join {{ ref('warning_history') }} as history
+        on history.as_of >= months.month
+        and history.as_of <= months.snapshot_date
+    where months.in_range
+    group by months.month
+),
+
+standard_warnings as (
+    select
+        month_runs.month,
+        {{ banner_of('history.subject_key') }} as banner_code,
+        count(*) as standard_warnings
+    from month_runs
+    inner join {{ ref('warning_history') }} as history on history.as_of = month_runs.run_as_of
+    where history.rule_id in ('STD-01', 'STD-02')
+    group by month_runs.month, {{ banner_of('history.subject_key') }}
 ),
 
 with_wages as (
@@ -65,5 +90,11 @@ select
     cast(care_full_standard >= {{ rule_param('care_full_share') }} * min_wage_for_full_care as boolean)
         as care_full_ratio_met,
     cast(care_partial_standard >= {{ rule_param('care_partial_share') }} * min_wage_for_partial_care as boolean)
-        as care_partial_ratio_met
+        as care_partial_ratio_met,
+    cast(coalesce((
+        select sum(w.standard_warnings)
+        from standard_warnings as w
+        where w.month = with_wages.month
+          and (with_wages.region_level = 'league' or w.banner_code = with_wages.region_code)
+    ), 0) as bigint) as standard_warnings
 from with_wages

@@ -39,7 +39,7 @@ select
     'medium' as severity,
     cast(json_object(
         'residential_count', per_household.residential_count,
-        'max_residences', {{ rule_param('max_residences') }},
+        'max_residences', cast({{ rule_param('max_residences') }} as integer),
         'commercial_count', per_household.commercial_count,
         'industrial_count', per_household.industrial_count,
         'properties', per_household.properties

@@ -57,8 +57,8 @@ select
         'member_count', member_count,
         'per_capita_assets', round(per_capita_assets, 2),
         'dibao_standard', dibao_standard,
-        'asset_months', asset_months,
-        'asset_limit', asset_months * dibao_standard,
+        'asset_months', cast(asset_months as decimal(10, 2)),
+        'asset_limit', cast(asset_months * dibao_standard as decimal(14, 2)),
         'latest_check_on', latest_check_on
     ) as varchar) as evidence
 from compared

@@ -32,7 +32,7 @@ select
         'entity_count', per_person.entity_count,
         'entities', per_person.entities,
         'max_registered_capital', per_person.max_registered_capital,
-        'business_capital_limit', {{ rule_param('business_capital_limit') }}
+        'business_capital_limit', cast({{ rule_param('business_capital_limit') }} as decimal(14, 2))
     ) as varchar) as evidence
 from {{ ref('wrn_helper_assisted_members') }} as members
 inner join per_person on members.id_number = per_person.legal_rep_id_number

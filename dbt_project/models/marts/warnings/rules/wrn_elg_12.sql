@@ -40,8 +40,8 @@ select
     cast(json_object(
         'birth_date', birth_date,
         'age', age,
-        'adult_age', {{ rule_param('adult_age') }},
-        'elderly_age', {{ rule_param('elderly_age') }},
+        'adult_age', cast({{ rule_param('adult_age') }} as integer),
+        'elderly_age', cast({{ rule_param('elderly_age') }} as integer),
         'labor_capacity', labor_capacity
     ) as varchar) as evidence
 from one_per_person

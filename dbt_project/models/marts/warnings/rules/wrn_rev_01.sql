@@ -15,7 +15,7 @@ due as (
     select
         *,
         coalesce(last_review_on, approved_on) as review_base_on,
-        {{ rule_param('review_months_annual') }} as review_interval_months,
+        cast({{ rule_param('review_months_annual') }} as integer) as review_interval_months,
         {{ add_months('coalesce(last_review_on, approved_on)',
                       "cast(" ~ rule_param('review_months_annual') ~ " as integer)") }} as review_due_on
     from households
@@ -24,7 +24,7 @@ due as (
 overdue as (
     select
         *,
-        {{ rule_param('review_late_high_months') }} as high_after_months_late,
+        cast({{ rule_param('review_late_high_months') }} as integer) as high_after_months_late,
         {{ add_months('review_due_on',
                       "cast(" ~ rule_param('review_late_high_months') ~ " as integer)") }} as high_from_after
     from due

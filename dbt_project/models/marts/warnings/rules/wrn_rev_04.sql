@@ -41,8 +41,8 @@ select
         'gradual_exit_type', gradual_exit_type,
         'gradual_exit_start', gradual_exit_start,
         'gradual_exit_months', gradual_exit_months,
-        'allowed_min_months', allowed_min_months,
-        'allowed_max_months', allowed_max_months,
+        'allowed_min_months', cast(allowed_min_months as integer),
+        'allowed_max_months', cast(allowed_max_months as integer),
         'urban_rural', urban_rural,
         'months_out_of_range', months_out_of_range,
         'rural_type_for_urban', rural_type_for_urban

@@ -26,7 +26,7 @@ select
         'amount', amount,
         'applied_on', applied_on,
         'approved_on', approved_on,
-        'paperwork_days', {{ rule_param('prior_paperwork_days') }},
+        'paperwork_days', cast({{ rule_param('prior_paperwork_days') }} as integer),
         'paperwork_due_on', paperwork_due_on,
         'days_overdue', {{ dbt.datediff('paperwork_due_on', as_of(), 'day') }}
     ) as varchar) as evidence

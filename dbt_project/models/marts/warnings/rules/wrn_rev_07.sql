@@ -61,8 +61,8 @@ select
         'amount', amount,
         'approved_on', approved_on,
         'urban_dibao_standard', urban_dibao_standard,
-        'township_multiple', township_multiple,
-        'township_limit', township_limit,
+        'township_multiple', cast(township_multiple as decimal(10, 2)),
+        'township_limit', cast(township_limit as decimal(14, 2)),
         'banner_limit', banner_limit,
         'required_level', required_level,
         'approval_level', approval_level

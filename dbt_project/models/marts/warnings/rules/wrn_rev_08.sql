@@ -25,7 +25,7 @@ select
     'medium' as severity,
     cast(json_object(
         'admitted_on', admitted_on,
-        'stranded_months', {{ rule_param('stranded_months') }},
+        'stranded_months', cast({{ rule_param('stranded_months') }} as integer),
         'settle_due_on', settle_due_on,
         'days_overdue', {{ dbt.datediff('settle_due_on', as_of(), 'day') }}
     ) as varchar) as evidence

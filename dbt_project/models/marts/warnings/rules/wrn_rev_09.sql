@@ -23,7 +23,7 @@ select
         'program', program,
         'channel', channel,
         'applied_on', applied_on,
-        'application_days', {{ rule_param('application_days') }},
+        'application_days', cast({{ rule_param('application_days') }} as integer),
         'decision_due_on', decision_due_on,
         'days_overdue', {{ dbt.datediff('decision_due_on', as_of(), 'day') }}
     ) as varchar) as evidence

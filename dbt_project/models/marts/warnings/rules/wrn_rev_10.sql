@@ -24,7 +24,7 @@ select
     'medium' as severity,
     cast(json_object(
         'received_at', received_at,
-        'hotline_days', {{ rule_param('hotline_days') }},
+        'hotline_days', cast({{ rule_param('hotline_days') }} as integer),
         'close_due_on', close_due_on,
         'days_overdue', {{ dbt.datediff('close_due_on', as_of(), 'day') }}
     ) as varchar) as evidence
