@@ -34,7 +34,21 @@ class Delivery:
         return f"{self.feed_id}__{self.extract_date:%Y%m%d}__{self.sha256[:12]}"
 
 
+#: sha256 by (path, size, mtime): `pending_feeds` and `ingest_feed` both fingerprint every
+#: file, and forked workers inherit what the parent already hashed.
+_SHA_CACHE: dict[tuple[str, int, int], str] = {}
+
+
 def sha256_of(path: Path) -> str:
+    """The file's sha256 (cached per process while its size and modification time stay the same)."""
+    stat = path.stat()
+    key = (str(path), stat.st_size, stat.st_mtime_ns)
+    if key not in _SHA_CACHE:
+        _SHA_CACHE[key] = _hash_file(path)
+    return _SHA_CACHE[key]
+
+
+def _hash_file(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
