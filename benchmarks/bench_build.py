@@ -108,6 +108,12 @@ def replicate_raw_zone(source: Home, target: Home, copies: int) -> None:
 def bench(scale: float, workdir: Path) -> None:
     inbox = workdir / f"inbox_{scale:g}"
     home = Home(workdir / f"home_{scale:g}")
+    if home.raw.exists() and (home.ledger.exists() and any(home.ledger.iterdir())):
+        # --keep DIR from an earlier run: rebuild only (a fresh warehouse each time)
+        for path in (home.warehouse, home.warehouse_previous):
+            path.unlink(missing_ok=True)
+        report(f"scale {scale:g} (raw zone reused from {home.root})", home)
+        return
     started = time.perf_counter()
     simulate(inbox, as_of=AS_OF, seed=1, scale=scale, months=24)
     simulated = time.perf_counter() - started

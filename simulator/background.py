@@ -105,7 +105,7 @@ class Background:
 
     def frame(self, feed_id: str, df: pd.DataFrame) -> None:
         df = df.copy()
-        df["_origin"] = "bg"
+        df["_origin"] = pd.Categorical.from_codes(np.zeros(len(df), dtype=np.int8), categories=["bg"])
         self.w.frames.setdefault(feed_id, []).append(df)
 
     # ------------------------------------------------------------------ people
@@ -566,7 +566,9 @@ class Background:
                     {
                         "id_number": repeat_each(ids, len(months)),
                         "month": np.tile(months, k),
-                        "item": item,
+                        "item": pd.Categorical.from_codes(
+                            np.zeros(k * len(months), dtype=np.int8), categories=[item]
+                        ),
                         "amount": np.repeat(amount[idx], len(months)),
                         "_do": np.tile(delivered, k),
                     }
@@ -689,16 +691,11 @@ class Background:
         lo = np.array([price[t][0] for t in types])
         hi = np.array([price[t][1] for t in types])
         registered = random_dates(rng, add_months(self.as_of, -150), self.as_of - timedelta(days=3), k)
+        # plates 蒙M + letter + 5 digits, distinct (24 x 100,000 of them)
         plate_letters = np.array(list("ABCDEFGHJKLMNPQRSTUVWXYZ"))
-        plates = np.char.add(
-            "蒙M",
-            np.char.add(
-                plate_letters[rng.integers(0, 24, k)],
-                np.char.zfill(rng.permutation(100000)[:k].astype(str), 5),
-            ),
-        )
-        if k > 100000:
-            plates = np.array([f"蒙M{i:06d}" for i in range(k)])
+        serial = rng.choice(24 * 100000, size=k, replace=False)
+        digits = np.char.zfill((serial % 100000).astype(str), 5)
+        plates = np.char.add(np.char.add("蒙M", plate_letters[serial // 100000]), digits)
         vf = np.where(registered > d64(self.start), registered, NaT)
         self.frame(
             "ps_vehicles",

@@ -111,21 +111,32 @@ class FeedWriter:
             return f'"{header}":"{text}"'
         return json_field(text, col, self.style, header)
 
+    def _build_lines(self, rows: np.ndarray | None) -> pa.Array:
+        """Rows as file lines (CSV records or JSON objects), joined column-wise in Arrow."""
+        parts = []
+        for col, header in zip(self.feed.columns, self.headers, strict=True):
+            codes, texts = self.columns[col.name]
+            if rows is not None:
+                codes = codes[rows]
+            fields = pa.array([self._field(t, col, header) for t in texts], pa.string())
+            column = pa.DictionaryArray.from_arrays(pa.array(codes, pa.int32()), fields)
+            parts.append(column.cast(pa.string()))
+        if self.style.format != "csv":
+            parts[0] = pc.binary_join_element_wise(pa.scalar("{"), parts[0], "")
+            parts[-1] = pc.binary_join_element_wise(parts[-1], pa.scalar("}"), "")
+        return pc.binary_join_element_wise(*parts, ",") if len(parts) > 1 else parts[0]
+
     def lines(self) -> pa.Array:
-        """Every table row as one line of the file (CSV record or JSON object), in Arrow."""
+        """Every table row as a line, cached: snapshot rows repeat in every delivery."""
         if self._lines is None:
-            parts = []
-            for col, header in zip(self.feed.columns, self.headers, strict=True):
-                codes, texts = self.columns[col.name]
-                fields = pa.array([self._field(t, col, header) for t in texts], pa.string())
-                parts.append(
-                    pa.DictionaryArray.from_arrays(pa.array(codes, pa.int32()), fields).cast(pa.string())
-                )
-            if self.style.format != "csv":
-                parts[0] = pc.binary_join_element_wise(pa.scalar("{"), parts[0], "")
-                parts[-1] = pc.binary_join_element_wise(parts[-1], pa.scalar("}"), "")
-            self._lines = pc.binary_join_element_wise(*parts, ",") if len(parts) > 1 else parts[0]
+            self._lines = self._build_lines(None)
         return self._lines
+
+    def lines_of(self, rows: np.ndarray) -> pa.Array:
+        """The lines of some rows; event rows are delivered once, so they are not cached."""
+        if self.feed.kind == "snapshot":
+            return self.lines().take(pa.array(rows, pa.int64()))
+        return self._build_lines(rows)
 
     def line_of(self, texts: dict[str, str]) -> str:
         fields = [
@@ -137,7 +148,7 @@ class FeedWriter:
     def _join(self, rows: np.ndarray, sep: str) -> str:
         if len(rows) == 0:
             return ""
-        taken = self.lines().take(pa.array(rows, pa.int64())).cast(pa.large_string())
+        taken = self.lines_of(rows).cast(pa.large_string())
         lists = pa.LargeListArray.from_arrays(pa.array([0, len(taken)], pa.int64()), taken)
         return pc.binary_join(lists, pa.scalar(sep, pa.large_string()))[0].as_py()
 

@@ -292,7 +292,9 @@ def _coerce(df: pd.DataFrame, feed: Feed) -> pd.DataFrame:
         if extra in df.columns:
             out[extra] = pd.to_datetime(df[extra]).astype("datetime64[s]")
     origin = df["_origin"] if "_origin" in df.columns else pd.Series("plant", index=df.index)
-    out["_origin"] = origin.astype(object).astype("category")
+    if not isinstance(origin.dtype, pd.CategoricalDtype):
+        origin = origin.astype(object).astype("category")
+    out["_origin"] = origin
     return pd.DataFrame(out, index=df.index)
 
 

@@ -165,7 +165,7 @@ def format_column(series: pd.Series, col: Column, style: Style) -> tuple[np.ndar
     codes, uniques = pd.factorize(series, use_na_sentinel=True)
     fmt = value_formatter(col, style)
     texts = [fmt(u) for u in uniques] + [""]
-    codes = np.where(codes < 0, len(texts) - 1, codes)
+    codes = np.where(codes < 0, len(texts) - 1, codes).astype(np.int32)
     return codes, texts
 
 

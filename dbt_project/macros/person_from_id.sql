@@ -12,5 +12,9 @@
 {#- Whole years from `birth_sql` to `on_sql` (the birthday itself counts). -#}
 {% macro age_on(birth_sql, on_sql) -%}
     (date_part('year', {{ on_sql }}) - date_part('year', {{ birth_sql }})
-     - case when strftime({{ on_sql }}, '%m%d') < strftime({{ birth_sql }}, '%m%d') then 1 else 0 end)
+     - case
+           when date_part('month', {{ on_sql }}) * 100 + date_part('day', {{ on_sql }})
+                < date_part('month', {{ birth_sql }}) * 100 + date_part('day', {{ birth_sql }})
+           then 1 else 0
+       end)
 {%- endmacro %}

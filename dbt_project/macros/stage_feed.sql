@@ -9,6 +9,7 @@
     The stg_<feed>.sql files that call this are generated from the feed contracts
     (warehouse/dbt_sources.py). -#}
 {% macro stage_feed(relation, kind, key, columns) %}
+{%- set key_list %}{% for k in key %}"{{ k }}"{{ ", " if not loop.last }}{% endfor %}{% endset -%}
 with delivered as (
     select
         {%- for name, sql_type in columns.items() %}
@@ -19,37 +20,31 @@ with delivered as (
         _source_file,
         _source_row
     from {{ relation }}
+    {%- if kind == 'snapshot' %}
+    -- a scalar filter lets DuckDB skip the older deliveries' rows while scanning
+    where _extract_date = (
+        select max(_extract_date) from {{ relation }} where _extract_date <= {{ as_of() }}
+    )
+    {%- else %}
     where _extract_date <= {{ as_of() }}
+    {%- endif %}
 ),
 
-{% if kind == 'snapshot' %}
-newest_extract as (
-    select max(_extract_date) as _extract_date
-    from delivered
-),
-
-in_scope as (
-    select delivered.*
-    from delivered
-    inner join newest_extract on delivered._extract_date = newest_extract._extract_date
-),
-{% else %}
-in_scope as (
-    select * from delivered
-),
-{% endif %}
-
-versions as (
+latest_version as (
+    -- per key, the greatest (extract date, batch, source row): a hash aggregate,
+    -- much cheaper than sorting every version in a window
     select
-        *,
-        row_number() over (
-            partition by {% for k in key %}"{{ k }}"{{ ", " if not loop.last }}{% endfor %}
-            order by _extract_date desc, _batch_id desc, _source_row desc
-        ) as _version_rank
-    from in_scope
+        {{ key_list }},
+        max(struct_pack(e := _extract_date, b := _batch_id, r := _source_row)) as version
+    from delivered
+    group by {{ key_list }}
 )
 
-select * exclude (_version_rank)
-from versions
-where _version_rank = 1
+select delivered.*
+from delivered
+inner join latest_version
+    on {% for k in key %}delivered."{{ k }}" is not distinct from latest_version."{{ k }}"{{ " and " if not loop.last }}{% endfor %}
+    and delivered._extract_date = latest_version.version.e
+    and delivered._batch_id = latest_version.version.b
+    and delivered._source_row = latest_version.version.r
 {% endmacro %}

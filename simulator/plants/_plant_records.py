@@ -46,25 +46,44 @@ def birth_for_age(world: World, years: int, days_after: int = 0) -> date:
     return add_months(world.as_of, -12 * years) + timedelta(days=days_after)
 
 
-def person(world: World, age: int | None = None, birth_date: date | None = None,
-           household_of: Person | None = None, relation: str = "self", urban: bool | None = None) -> Person:
+def person(
+    world: World,
+    age: int | None = None,
+    birth_date: date | None = None,
+    household_of: Person | None = None,
+    relation: str = "self",
+    urban: bool | None = None,
+) -> Person:
     """A registered resident; with `household_of`, in that person's hukou household."""
     if household_of is None:
         return world.new_person(age=age, birth_date=birth_date, region_code=world.pick_region(urban=urban))
-    return world.new_person(age=age, birth_date=birth_date, region_code=household_of.region_code,
-                            hukou_no=household_of.hukou_no, relation=relation)
+    return world.new_person(
+        age=age,
+        birth_date=birth_date,
+        region_code=household_of.region_code,
+        hukou_no=household_of.hukou_no,
+        relation=relation,
+    )
 
 
-def register_employment(world: World, who: Person, status: str, since: date | None = None,
-                        difficult: bool = False) -> None:
+def register_employment(
+    world: World, who: Person, status: str, since: date | None = None, difficult: bool = False
+) -> None:
     """An hrss_employment registration, listed from `since` on (a snapshot row must not
     carry a date after the extract that lists it)."""
     since = since or world.as_of - timedelta(days=120)
-    world.add_snapshot("hrss_employment", {
-        "id_number": who.id_number, "employment_status": status, "status_since": since,
-        "difficult_employment": difficult, "public_welfare_post": False,
-        "employer_name": "阿拉善盟某商贸有限公司(模拟)" if status == "employed" else None,
-    }, valid_from=since)
+    world.add_snapshot(
+        "hrss_employment",
+        {
+            "id_number": who.id_number,
+            "employment_status": status,
+            "status_since": since,
+            "difficult_employment": difficult,
+            "public_welfare_post": False,
+            "employer_name": "阿拉善盟某商贸有限公司(模拟)" if status == "employed" else None,
+        },
+        valid_from=since,
+    )
 
 
 def early_window_months(world: World, count: int) -> list[date]:
@@ -79,43 +98,86 @@ def early_window_months(world: World, count: int) -> list[date]:
 def insured_income(world: World, who: Person, monthly_amount: Decimal, months: int = 6) -> Decimal:
     """Pension contributions of `monthly_amount` in the first `months` window months;
     returns the resulting annual verified income (12 × verified monthly income)."""
-    world.add_insurance(who, "pension_contribution", money(monthly_amount),
-                        months=early_window_months(world, months))
+    world.add_insurance(
+        who, "pension_contribution", money(monthly_amount), months=early_window_months(world, months)
+    )
     return money(monthly_amount) * months
 
 
-def settlement(world: World, who: Person, settled_on: date, out_of_pocket: Decimal | str,
-               visit_type: str = "inpatient") -> None:
+def settlement(
+    world: World, who: Person, settled_on: date, out_of_pocket: Decimal | str, visit_type: str = "inpatient"
+) -> None:
     """A medical settlement whose parts add up to the total (basic insurance paid the rest)."""
     oop = money(out_of_pocket)
     basic = money(oop * 2 + 100)
-    world.add_event("mi_settlements", {
-        "settlement_id": world.new_key("YBPL", 10), "id_number": who.id_number, "settled_on": settled_on,
-        "visit_type": visit_type, "hospital_name": "阿拉善盟中心医院", "total_cost": basic + oop,
-        "basic_insurance_paid": basic, "critical_illness_paid": Decimal("0.00"),
-        "other_insurance_paid": Decimal("0.00"), "medical_assistance_paid": Decimal("0.00"),
-        "out_of_pocket": oop,
-    })
+    world.add_event(
+        "mi_settlements",
+        {
+            "settlement_id": world.new_key("YBPL", 10),
+            "id_number": who.id_number,
+            "settled_on": settled_on,
+            "visit_type": visit_type,
+            "hospital_name": "阿拉善盟中心医院",
+            "total_cost": basic + oop,
+            "basic_insurance_paid": basic,
+            "critical_illness_paid": Decimal("0.00"),
+            "other_insurance_paid": Decimal("0.00"),
+            "medical_assistance_paid": Decimal("0.00"),
+            "out_of_pocket": oop,
+        },
+    )
 
 
-def disability_certificate(world: World, who: Person, grade: str, category: str, *, care_subsidy: bool,
-                           living_subsidy: bool, valid_until: date | None = None) -> None:
+def disability_certificate(
+    world: World,
+    who: Person,
+    grade: str,
+    category: str,
+    *,
+    care_subsidy: bool,
+    living_subsidy: bool,
+    valid_until: date | None = None,
+) -> None:
     """A dpf_disability certificate issued about three years ago, valid ten years unless
     `valid_until` says otherwise."""
     issued = add_months(world.as_of, -37)
-    world.add_snapshot("dpf_disability", {
-        "id_number": who.id_number, "category": category, "grade": grade, "issued_on": issued,
-        "valid_until": valid_until or add_months(issued, 120), "living_subsidy": living_subsidy,
-        "care_subsidy": care_subsidy,
-    }, valid_from=issued)
+    world.add_snapshot(
+        "dpf_disability",
+        {
+            "id_number": who.id_number,
+            "category": category,
+            "grade": grade,
+            "issued_on": issued,
+            "valid_until": valid_until or add_months(issued, 120),
+            "living_subsidy": living_subsidy,
+            "care_subsidy": care_subsidy,
+        },
+        valid_from=issued,
+    )
 
 
-def disaster(world: World, who: Person, occurred_on: date, house_damage: str, direct_loss: Decimal | str,
-             relief_amount: Decimal | str = "0") -> None:
+def disaster(
+    world: World,
+    who: Person,
+    occurred_on: date,
+    house_damage: str,
+    direct_loss: Decimal | str,
+    relief_amount: Decimal | str = "0",
+) -> None:
     """An em_disaster_victims record for `who` (the head) at their home."""
-    world.add_event("em_disaster_victims", {
-        "record_id": world.new_key("ZHPL", 8), "event_name": f"{occurred_on.year}年雪灾(模拟)",
-        "disaster_type": "snow", "occurred_on": occurred_on, "id_number": who.id_number,
-        "region_code": who.region_code, "house_damage": house_damage, "livestock_lost": 0,
-        "direct_loss": money(direct_loss), "relief_amount": money(relief_amount), "relief_stage": "emergency",
-    })
+    world.add_event(
+        "em_disaster_victims",
+        {
+            "record_id": world.new_key("ZHPL", 8),
+            "event_name": f"{occurred_on.year}年雪灾(模拟)",
+            "disaster_type": "snow",
+            "occurred_on": occurred_on,
+            "id_number": who.id_number,
+            "region_code": who.region_code,
+            "house_damage": house_damage,
+            "livestock_lost": 0,
+            "direct_loss": money(direct_loss),
+            "relief_amount": money(relief_amount),
+            "relief_stage": "emergency",
+        },
+    )

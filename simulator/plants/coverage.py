@@ -72,12 +72,20 @@ def _school_year_start(world: World) -> date:
 
 def _student(world: World, who: Person, stage: str, aid: Decimal) -> None:
     enrolled_on = _school_year_start(world)
-    world.add_snapshot("edu_students", {
-        "id_number": who.id_number, "school_name": "阿拉善盟第一中学(模拟)", "stage": stage,
-        "enrolled_on": enrolled_on, "expected_graduation_on": date(enrolled_on.year + 3, 7, 1),
-        "status": "enrolled", "aid_amount_this_year": aid,
-        "aid_types": "国家助学金" if aid > 0 else None,
-    }, valid_from=enrolled_on)
+    world.add_snapshot(
+        "edu_students",
+        {
+            "id_number": who.id_number,
+            "school_name": "阿拉善盟第一中学(模拟)",
+            "stage": stage,
+            "enrolled_on": enrolled_on,
+            "expected_graduation_on": date(enrolled_on.year + 3, 7, 1),
+            "status": "enrolled",
+            "aid_amount_this_year": aid,
+            "aid_types": "国家助学金" if aid > 0 else None,
+        },
+        valid_from=enrolled_on,
+    )
 
 
 def students_without_aid(world: World) -> None:
@@ -154,11 +162,19 @@ def _pay_tekun(world: World, hh: AssistedHousehold, care_months: set[date] | Non
             items.append(("tekun_care", world.standard(banner, f"tekun_care_{level}", m)))
         for program, amount in items:
             paid_on = m.replace(day=10)
-            world.add_event("ca_payments", {
-                "payment_id": f"{hh.household_id}-{m:%Y%m}-{program}-{member.person.id_number[-4:]}",
-                "pay_month": m, "household_id": hh.household_id, "id_number": member.person.id_number,
-                "program": program, "amount": amount, "paid_on": paid_on,
-            }, delivered_on=paid_on)
+            world.add_event(
+                "ca_payments",
+                {
+                    "payment_id": f"{hh.household_id}-{m:%Y%m}-{program}-{member.person.id_number[-4:]}",
+                    "pay_month": m,
+                    "household_id": hh.household_id,
+                    "id_number": member.person.id_number,
+                    "program": program,
+                    "amount": amount,
+                    "paid_on": paid_on,
+                },
+                delivered_on=paid_on,
+            )
         m = add_months(m, 1)
 
 

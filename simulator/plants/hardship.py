@@ -92,8 +92,15 @@ def single_person_dibao_candidates(world: World) -> None:
     for atype, grade, category, valid_until, fires in cases:
         hh = world.new_assisted_household(atype, 2)
         disabled = hh.members[1].person
-        disability_certificate(world, disabled, grade, category, care_subsidy=grade in ("1", "2"),
-                               living_subsidy=False, valid_until=valid_until)
+        disability_certificate(
+            world,
+            disabled,
+            grade,
+            category,
+            care_subsidy=grade in ("1", "2"),
+            living_subsidy=False,
+            valid_until=valid_until,
+        )
         world.expect("HRD-02", disabled.id_number, disabled.id_number, fires)
 
 
@@ -117,13 +124,24 @@ def disaster_without_relief(world: World) -> None:
     helped = person(world, age=55, urban=False)
     occurred_on = a - timedelta(days=50)
     disaster(world, helped, occurred_on, "severe", Decimal("8000"))
-    world.add_event("ca_temp_assistance", {
-        "case_id": world.new_key("LSPL", 8), "id_number": helped.id_number, "household_id": None,
-        "region_code": helped.region_code, "case_type": "emergency", "cause": "disaster",
-        "amount": Decimal("3000.00"), "approval_level": "township", "applied_on": occurred_on,
-        "approved_on": occurred_on + timedelta(days=5), "prior_assistance": False,
-        "paperwork_completed_on": None, "installments": 1,
-    })
+    world.add_event(
+        "ca_temp_assistance",
+        {
+            "case_id": world.new_key("LSPL", 8),
+            "id_number": helped.id_number,
+            "household_id": None,
+            "region_code": helped.region_code,
+            "case_type": "emergency",
+            "cause": "disaster",
+            "amount": Decimal("3000.00"),
+            "approval_level": "township",
+            "applied_on": occurred_on,
+            "approved_on": occurred_on + timedelta(days=5),
+            "prior_assistance": False,
+            "paperwork_completed_on": None,
+            "installments": 1,
+        },
+    )
     world.expect("HRD-03", helped.id_number, helped.id_number, False)
 
 
@@ -192,8 +210,10 @@ def breadwinner_deaths(world: World) -> None:
     ]
     for since_death, survivor_ages, survivor_income, fires in cases:
         earner = person(world, age=47)
-        survivors = [person(world, age=age, household_of=earner, relation="spouse" if age >= 18 else "child")
-                     for age in survivor_ages]
+        survivors = [
+            person(world, age=age, household_of=earner, relation="spouse" if age >= 18 else "child")
+            for age in survivor_ages
+        ]
         insured_income(world, earner, Decimal("4200"))
         if survivor_income:
             insured_income(world, survivors[0], Decimal("1500"))
@@ -232,12 +252,22 @@ def low_income_below_dibao(world: World) -> None:
 
 def _monitoring(world: World, head, category: str, identified_on, cleared_on=None) -> str:
     rr_id = world.new_key("RRPL", 8)
-    world.add_snapshot("rr_monitoring", {
-        "rr_household_id": rr_id, "head_id_number": head.id_number, "region_code": head.region_code,
-        "poverty_alleviated": True, "category": category, "risk_type": "illness",
-        "identified_on": identified_on, "per_capita_net_income": Decimal("8600.00"),
-        "risk_cleared": cleared_on is not None, "cleared_on": cleared_on,
-    }, valid_from=cleared_on or identified_on)
+    world.add_snapshot(
+        "rr_monitoring",
+        {
+            "rr_household_id": rr_id,
+            "head_id_number": head.id_number,
+            "region_code": head.region_code,
+            "poverty_alleviated": True,
+            "category": category,
+            "risk_type": "illness",
+            "identified_on": identified_on,
+            "per_capita_net_income": Decimal("8600.00"),
+            "risk_cleared": cleared_on is not None,
+            "cleared_on": cleared_on,
+        },
+        valid_from=cleared_on or identified_on,
+    )
     return rr_id
 
 
@@ -284,8 +314,9 @@ def former_households_in_hardship(world: World) -> None:
     def terminated(on):
         head = person(world, age=46)
         spouse = person(world, age=44, household_of=head, relation="spouse")
-        return world.new_assisted_household("dibao", [head, spouse], status="terminated", terminated_on=on,
-                                            approved_on=add_months(a, -48))
+        return world.new_assisted_household(
+            "dibao", [head, spouse], status="terminated", terminated_on=on, approved_on=add_months(a, -48)
+        )
 
     # fires: terminated exactly exit_watch_months ago; the head is registered unemployed
     hh = terminated(watch_from)

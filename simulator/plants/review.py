@@ -46,14 +46,25 @@ def plant(world: World) -> None:
     plant_rev_10(world)
 
 
-def _reviewed(world: World, assistance_type: str, last_review_on: date | None, *,
-              dibao_class: str | None = None, approved_on: date | None = None, fire: bool,
-              rule_id: str) -> None:
+def _reviewed(
+    world: World,
+    assistance_type: str,
+    last_review_on: date | None,
+    *,
+    dibao_class: str | None = None,
+    approved_on: date | None = None,
+    fire: bool,
+    rule_id: str,
+) -> None:
     """A clean household whose only review is `last_review_on` (None: never reviewed)."""
     approved_on = approved_on or add_months(world.as_of, -40)
-    hh = world.new_assisted_household(assistance_type, int(world.rng.integers(1, 4)), dibao_class=dibao_class,
-                                      approved_on=approved_on,
-                                      last_review_on=last_review_on or approved_on)
+    hh = world.new_assisted_household(
+        assistance_type,
+        int(world.rng.integers(1, 4)),
+        dibao_class=dibao_class,
+        approved_on=approved_on,
+        last_review_on=last_review_on or approved_on,
+    )
     hh.review_dates = [last_review_on] if last_review_on else []
     world.expect(rule_id, hh.household_id, hh.head.id_number, must_fire=fire)
 
@@ -64,8 +75,9 @@ def plant_rev_01(world: World) -> None:
     _reviewed(world, "dibao", overdue_since_yesterday(a, 12), dibao_class="A", fire=True, rule_id="REV-01")
     _reviewed(world, "tekun", add_months(a, -16), fire=True, rule_id="REV-01")  # high: > 3 months late
     never_reviewed_since = overdue_since_yesterday(a, 12) - timedelta(days=40)
-    _reviewed(world, "dibao", None, dibao_class="A", approved_on=never_reviewed_since,
-              fire=True, rule_id="REV-01")  # never reviewed since approval
+    _reviewed(
+        world, "dibao", None, dibao_class="A", approved_on=never_reviewed_since, fire=True, rule_id="REV-01"
+    )  # never reviewed since approval
     _reviewed(world, "dibao", due_on_as_of(a, 12), dibao_class="A", fire=False, rule_id="REV-01")  # due today
     _reviewed(world, "tekun", due_on_as_of(a, 12), fire=False, rule_id="REV-01")  # due today
 
@@ -77,23 +89,30 @@ def plant_rev_02(world: World) -> None:
     _reviewed(world, "dibao", add_months(a, -7), dibao_class="B", fire=True, rule_id="REV-02")
     _reviewed(world, "dibao", add_months(a, -11), dibao_class="B", fire=True, rule_id="REV-02")  # high
     _reviewed(world, "dibao", due_on_as_of(a, 6), dibao_class="B", fire=False, rule_id="REV-02")  # due today
-    _reviewed(world, "dibao", due_on_as_of(a, 6) + timedelta(days=1), dibao_class="B", fire=False,
-              rule_id="REV-02")
+    _reviewed(
+        world, "dibao", due_on_as_of(a, 6) + timedelta(days=1), dibao_class="B", fire=False, rule_id="REV-02"
+    )
 
 
-def _gradual_exit(world: World, start: date, months: int, exit_type: str = "employment",
-                  urban_rural: str | None = None) -> tuple[str, str]:
+def _gradual_exit(
+    world: World, start: date, months: int, exit_type: str = "employment", urban_rural: str | None = None
+) -> tuple[str, str]:
     """A clean dibao household in gradual exit since `start` for `months` months:
     (household_id, head's id_number)."""
     region = None
     if urban_rural is not None:
         region = world.pick_region(urban=urban_rural == "urban")
     members = world.new_hukou_household(int(world.rng.integers(2, 4)), region_code=region)
-    hh = world.new_assisted_household("dibao", members, status="gradual_exit",
-                                      approved_on=add_months(world.as_of, -40),
-                                      last_review_on=add_months(world.as_of, -3),
-                                      gradual_exit_type=exit_type, gradual_exit_start=start,
-                                      gradual_exit_months=months)
+    hh = world.new_assisted_household(
+        "dibao",
+        members,
+        status="gradual_exit",
+        approved_on=add_months(world.as_of, -40),
+        last_review_on=add_months(world.as_of, -3),
+        gradual_exit_type=exit_type,
+        gradual_exit_start=start,
+        gradual_exit_months=months,
+    )
     return hh.household_id, hh.head.id_number
 
 
@@ -127,17 +146,27 @@ def plant_rev_04(world: World) -> None:
         world.expect("REV-04", household_id, head, must_fire=fire)
 
 
-def _application(world: World, decision: str, applied_on: date, decided_on: date | None,
-                 verified_on: date | None) -> tuple[str, str]:
+def _application(
+    world: World, decision: str, applied_on: date, decided_on: date | None, verified_on: date | None
+) -> tuple[str, str]:
     """A temporary-assistance application by a new resident."""
     person = world.new_person()
     application_id = world.new_key("PLSQ")
-    world.add_event("ca_applications", {
-        "application_id": application_id, "applicant_id_number": person.id_number, "household_id": None,
-        "program": "temporary", "region_code": person.region_code, "channel": "counter",
-        "applied_on": applied_on, "verification_completed_on": verified_on, "decision": decision,
-        "decided_on": decided_on,
-    })
+    world.add_event(
+        "ca_applications",
+        {
+            "application_id": application_id,
+            "applicant_id_number": person.id_number,
+            "household_id": None,
+            "program": "temporary",
+            "region_code": person.region_code,
+            "channel": "counter",
+            "applied_on": applied_on,
+            "verification_completed_on": verified_on,
+            "decision": decision,
+            "decided_on": decided_on,
+        },
+    )
     return application_id, person.id_number
 
 
@@ -157,18 +186,36 @@ def plant_rev_05(world: World) -> None:
         world.expect("REV-05", application_id, applicant, must_fire=fire)
 
 
-def _temp_case(world: World, amount: Decimal, level: str, approved_on: date, prior: bool = False,
-               paperwork_on: date | None = None, region_code: str | None = None) -> tuple[str, str]:
+def _temp_case(
+    world: World,
+    amount: Decimal,
+    level: str,
+    approved_on: date,
+    prior: bool = False,
+    paperwork_on: date | None = None,
+    region_code: str | None = None,
+) -> tuple[str, str]:
     """A temporary assistance case for a new resident."""
     person = world.new_person(region_code=region_code)
     case_id = world.new_key("PLLS")
-    world.add_event("ca_temp_assistance", {
-        "case_id": case_id, "id_number": person.id_number, "household_id": None,
-        "region_code": person.region_code, "case_type": "emergency", "cause": "accident",
-        "amount": amount, "approval_level": level, "applied_on": approved_on - timedelta(days=3),
-        "approved_on": approved_on, "prior_assistance": prior, "paperwork_completed_on": paperwork_on,
-        "installments": 1,
-    })
+    world.add_event(
+        "ca_temp_assistance",
+        {
+            "case_id": case_id,
+            "id_number": person.id_number,
+            "household_id": None,
+            "region_code": person.region_code,
+            "case_type": "emergency",
+            "cause": "accident",
+            "amount": amount,
+            "approval_level": level,
+            "applied_on": approved_on - timedelta(days=3),
+            "approved_on": approved_on,
+            "prior_assistance": prior,
+            "paperwork_completed_on": paperwork_on,
+            "installments": 1,
+        },
+    )
     return case_id, person.id_number
 
 
@@ -219,8 +266,15 @@ def plant_rev_08(world: World) -> None:
         (add_months(a, -8), "settled_on", False),
     ]:
         case_id = world.new_key("PLLL")
-        record = {"case_id": case_id, "region_code": world.pick_region(), "admitted_on": admitted,
-                  "identity_confirmed_on": None, "id_number": None, "settled_on": None, "left_on": None}
+        record = {
+            "case_id": case_id,
+            "region_code": world.pick_region(),
+            "admitted_on": admitted,
+            "identity_confirmed_on": None,
+            "id_number": None,
+            "settled_on": None,
+            "left_on": None,
+        }
         id_number = None
         if outcome is not None:
             person = world.new_person()
@@ -261,10 +315,18 @@ def plant_rev_10(world: World) -> None:
         person = world.new_person()
         ticket_id = world.new_key("PLRX")
         received = datetime.combine(received_day, at)
-        world.add_event("hotline_12345", {
-            "ticket_id": ticket_id, "received_at": received, "region_code": person.region_code,
-            "caller_id_number": person.id_number, "category": category, "summary": "生活困难，申请救助",
-            "closed_at": datetime.combine(closed_day, time(17, 0)) if closed_day else None,
-            "outcome": "已办结" if closed_day else None,
-        }, delivered_on=closed_day or received_day)
+        world.add_event(
+            "hotline_12345",
+            {
+                "ticket_id": ticket_id,
+                "received_at": received,
+                "region_code": person.region_code,
+                "caller_id_number": person.id_number,
+                "category": category,
+                "summary": "生活困难，申请救助",
+                "closed_at": datetime.combine(closed_day, time(17, 0)) if closed_day else None,
+                "outcome": "已办结" if closed_day else None,
+            },
+            delivered_on=closed_day or received_day,
+        )
         world.expect("REV-10", ticket_id, person.id_number, must_fire=fire)

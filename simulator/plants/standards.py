@@ -32,10 +32,17 @@ def _required(share: Decimal, amount: Decimal) -> Decimal:
 
 
 def _standard_row(world: World, banner: str, standard: str, amount: Decimal, effective_from) -> None:
-    world.add_snapshot("ca_standards", {
-        "region_code": banner, "standard": standard, "amount": amount, "effective_from": effective_from,
-        "source": "SYNTHETIC: planted standards fault (simulator)",
-    }, valid_from=add_months(world.as_of, -1))
+    world.add_snapshot(
+        "ca_standards",
+        {
+            "region_code": banner,
+            "standard": standard,
+            "amount": amount,
+            "effective_from": effective_from,
+            "source": "SYNTHETIC: planted standards fault (simulator)",
+        },
+        valid_from=add_months(world.as_of, -1),
+    )
 
 
 def tekun_basic_below_multiple(world: World) -> None:
@@ -53,8 +60,13 @@ def tekun_basic_below_multiple(world: World) -> None:
         world.expect("STD-01", banner, None, True)
     # near miss: exactly the required amount today; a faulty rural row only from tomorrow
     _standard_row(world, COMPLIANT, "tekun_basic_urban", required(COMPLIANT, "urban"), a)
-    _standard_row(world, COMPLIANT, "tekun_basic_rural", required(COMPLIANT, "rural") - Decimal("300"),
-                  a + timedelta(days=1))
+    _standard_row(
+        world,
+        COMPLIANT,
+        "tekun_basic_rural",
+        required(COMPLIANT, "rural") - Decimal("300"),
+        a + timedelta(days=1),
+    )
     world.expect("STD-01", COMPLIANT, None, False)
 
 
@@ -69,18 +81,34 @@ def care_below_wage_share(world: World) -> None:
     def lagged_wage(banner: str, effective_from) -> Decimal:
         return world.standard(banner, "min_wage", add_months(effective_from, -lag))
 
-    _standard_row(world, "152921", "tekun_care_full",
-                  _required(full_share, lagged_wage("152921", a)) - FEN, a)
-    _standard_row(world, "152922", "tekun_care_partial",
-                  _required(partial_share, lagged_wage("152922", a)) - Decimal("50"), a)
+    _standard_row(
+        world, "152921", "tekun_care_full", _required(full_share, lagged_wage("152921", a)) - FEN, a
+    )
+    _standard_row(
+        world,
+        "152922",
+        "tekun_care_partial",
+        _required(partial_share, lagged_wage("152922", a)) - Decimal("50"),
+        a,
+    )
     # well below the share
-    _standard_row(world, "152923", "tekun_care_full",
-                  _required(full_share, lagged_wage("152923", a)) - Decimal("100"), a)
+    _standard_row(
+        world,
+        "152923",
+        "tekun_care_full",
+        _required(full_share, lagged_wage("152923", a)) - Decimal("100"),
+        a,
+    )
     for banner in FAULTY:
         world.expect("STD-02", banner, None, True)
     # near miss: exactly the required share today; a faulty partial-care row from tomorrow
     _standard_row(world, COMPLIANT, "tekun_care_full", _required(full_share, lagged_wage(COMPLIANT, a)), a)
     tomorrow = a + timedelta(days=1)
-    _standard_row(world, COMPLIANT, "tekun_care_partial",
-                  _required(partial_share, lagged_wage(COMPLIANT, tomorrow)) - Decimal("50"), tomorrow)
+    _standard_row(
+        world,
+        COMPLIANT,
+        "tekun_care_partial",
+        _required(partial_share, lagged_wage(COMPLIANT, tomorrow)) - Decimal("50"),
+        tomorrow,
+    )
     world.expect("STD-02", COMPLIANT, None, False)

@@ -1,9 +1,9 @@
 """Airflow for the tests: a throw-away AIRFLOW_HOME with a migrated SQLite database and the pool.
 
-Why a subprocess for `airflow db migrate` and `airflow pools set`: they are the commands the
-standalone script and the compose init job run, so the tests exercise the same setup. Airflow
-reads its configuration when it is first imported, so the environment is set before any
-import of airflow in this process (the DAG tests import it only inside fixtures).
+Why a subprocess for `airflow db migrate`: it is the command the standalone script and the
+compose init job run. Airflow reads its configuration when it is first imported, so the
+environment is set before any import of airflow in this process (the DAG tests import it only
+inside fixtures).
 """
 
 from __future__ import annotations
@@ -48,11 +48,16 @@ def airflow_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
         "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(home / "logs"),
     }
-    env = {**os.environ, **settings}
-    airflow_cli("db", "migrate", env=env)
-    airflow_cli("pools", "set", WAREHOUSE_POOL, "1", "aidwatch: one warehouse writer", env=env)
+    airflow_cli("db", "migrate", env={**os.environ, **settings})
     saved = {key: os.environ.get(key) for key in settings}
     os.environ.update(settings)
+    from airflow.models.pool import Pool  # first import of airflow: reads the settings above
+
+    # The pool through Airflow's Python API (the CLI `airflow pools set` would cost another
+    # interpreter start; test_deployment checks that the script and the init job run it).
+    Pool.create_or_update_pool(
+        WAREHOUSE_POOL, slots=1, description="aidwatch: one warehouse writer", include_deferred=False
+    )
     yield home
     for key, old in saved.items():
         if old is None:

@@ -136,7 +136,9 @@ def test_delivery_forms_all_occur(read_inbox: dict) -> None:
     files = read_inbox["files"].values()
     assert {f.format for f in files} == {"csv", "xlsx", "json", "jsonl"}
     assert {f.encoding for f in files if f.format == "csv"} == {"utf-8", "utf-8-sig", "gb18030"}
-    zh_headed = {f.format for f in files if all(any("\u4e00" <= ch <= "\u9fff" for ch in h) for h in f.header)}
+    zh_headed = {
+        f.format for f in files if all(any("\u4e00" <= ch <= "\u9fff" for ch in h) for h in f.header)
+    }
     canonical = {f.format for f in files if all(h.isascii() for h in f.header)}
     assert "csv" in zh_headed and "xlsx" in zh_headed and canonical
     values = [str(v) for f in files for row in f.rows[:50] for v in row.values() if v is not None]
@@ -317,3 +319,24 @@ def test_old_15_digit_ids_appear_in_one_feed_only(read_inbox: dict) -> None:
         if any(len(str(row.get(c) or "")) == 15 for row in f.rows for c in id_cols):
             feeds_with_15.add(f.feed)
     assert feeds_with_15 == {"hrss_insurance"}
+
+
+def test_refuses_to_overwrite_a_folder_that_is_not_an_inbox(tmp_path: Path) -> None:
+    (tmp_path / "precious.txt").write_text("keep me", encoding="utf-8")
+    with pytest.raises(FileExistsError):
+        simulate(tmp_path, as_of=TEST_AS_OF, seed=1, scale=0.005, months=1)
+    assert (tmp_path / "precious.txt").read_text(encoding="utf-8") == "keep me"
+
+
+def test_command_line_writes_an_inbox(tmp_path: Path) -> None:
+    from aidwatch.cli import main
+
+    out = tmp_path / "inbox"
+    assert (
+        main(["simulate", "--out", str(out), "--as-of", "2026-03-31", "--scale", "0.005", "--months", "2"])
+        == 0
+    )
+    manifest = json.loads((out / "_truth" / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["extract_dates"] == ["2026-02-28", "2026-03-31"]
+    assert manifest["counts"]["dibao_households"] > 0
+    assert len([p for p in (out / "ps_hukou").iterdir()]) == 2

@@ -23,7 +23,7 @@ month_extracts as (
 ),
 
 employment as (
-    select distinct
+    select
         month_extracts.month,
         month_extracts.snapshot_date,
         raw.id_number,
