@@ -30,7 +30,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import pyarrow as pa  # noqa: E402
 import pyarrow.compute as pc  # noqa: E402
 import pyarrow.parquet as pq  # noqa: E402
-from stdnum.cn import ric  # noqa: E402
 
 from aidwatch.home import Home  # noqa: E402
 from ingestion.contracts import load_feeds  # noqa: E402
@@ -67,12 +66,29 @@ KEY_TEXT_COLUMNS = {
 }
 
 
-def replica_id(id_number: str | None, copy: int) -> str | None:
-    """A different valid ID per replica: shift the first digit, recompute the check digit."""
-    if id_number is None or copy == 0:
-        return id_number
-    body = str((int(id_number[0]) + copy) % 10) + id_number[1:17]
-    return body + ric.calc_check_digit(body)
+CHECK_CHARS = "10X98765432"  # GB 11643: check character for (sum of weighted digits) mod 11
+FIRST_DIGIT_WEIGHT = 7  # 2**17 mod 11
+
+
+def replica_ids(ids: pa.ChunkedArray, copy: int) -> pa.Array:
+    """Different valid IDs per replica, vectorised: shift the first digit by `copy` (mod 10)
+    and correct the check character by the change in the weighted sum."""
+    if copy == 0:
+        return ids
+    pairs, replaced = [], []
+    for d0 in range(10):
+        for check in CHECK_CHARS:
+            new_d0 = (d0 + copy) % 10
+            total = CHECK_CHARS.index(check)  # the weighted sum mod 11 that gives this check
+            new_check = CHECK_CHARS[(total + (new_d0 - d0) * FIRST_DIGIT_WEIGHT) % 11]
+            pairs.append(f"{d0}{check}")
+            replaced.append((str(new_d0), new_check))
+    first = pc.utf8_slice_codeunits(ids, 0, 1)
+    last = pc.utf8_slice_codeunits(ids, 17, 18)
+    index = pc.index_in(pc.binary_join_element_wise(first, last, ""), value_set=pa.array(pairs))
+    new_first = pc.take(pa.array([r[0] for r in replaced]), index)
+    new_last = pc.take(pa.array([r[1] for r in replaced]), index)
+    return pc.binary_join_element_wise(new_first, pc.utf8_slice_codeunits(ids, 1, 17), new_last, "")
 
 
 def replicate_raw_zone(source: Home, target: Home, copies: int) -> None:
@@ -95,9 +111,8 @@ def replicate_raw_zone(source: Home, target: Home, copies: int) -> None:
             for copy in range(copies):
                 replica = table
                 for name in id_columns:
-                    values = [replica_id(v, copy) for v in replica.column(name).to_pylist()]
-                    replica = replica.set_column(replica.schema.get_field_index(name), name,
-                                                 pa.array(values, pa.string()))
+                    index = replica.schema.get_field_index(name)
+                    replica = replica.set_column(index, name, replica_ids(replica.column(name), copy))
                 for name in key_columns:
                     index = replica.schema.get_field_index(name)
                     replica = replica.set_column(index, name, pc.binary_join_element_wise(

@@ -90,10 +90,12 @@ class FeedWriter:
         self.headers = [c.zh if style.headers == "zh" else c.name for c in feed.columns]
         self.columns = {c.name: format_column(table[c.name], c, style) for c in feed.columns}
         self._lines: pa.Array | None = None
+        self._fields: dict[str, pa.Array] = {}
 
     def release(self) -> None:
         """Drop the formatted lines (memory) once the feed's files are written."""
         self._lines = None
+        self._fields = {}
         self.__dict__.pop("_typed_cache", None)
 
     def text(self, column: str, row: int) -> str:
@@ -118,7 +120,10 @@ class FeedWriter:
             codes, texts = self.columns[col.name]
             if rows is not None:
                 codes = codes[rows]
-            fields = pa.array([self._field(t, col, header) for t in texts], pa.string())
+            fields = self._fields.get(col.name)
+            if fields is None:  # each distinct text is quoted/encoded once per feed
+                fields = pa.array([self._field(t, col, header) for t in texts], pa.string())
+                self._fields[col.name] = fields
             column = pa.DictionaryArray.from_arrays(pa.array(codes, pa.int32()), fields)
             parts.append(column.cast(pa.string()))
         if self.style.format != "csv":

@@ -29,13 +29,13 @@ E2 = date(2026, 10, 31)
 EARLY = date(2026, 10, 15)  # sees only the deliveries of E1
 LATE = date(2026, 11, 1)  # sees E1 and E2
 
-# Valid resident IDs (check digits computed with stdnum).
-HEAD_1 = "152921198001010016"
-SPOUSE_1 = "152921198202020027"
-HEAD_2 = "152922194003030012"
-HEAD_3 = "152923199004040030"
-CHILD_3A = "152923201505050042"
-CHILD_3B = "152923201706060053"
+# Valid resident IDs (stdnum ric.is_valid is true for each).
+HEAD_1 = "152921198001010019"
+SPOUSE_1 = "152921198202020029"
+HEAD_2 = "152922194003030011"
+HEAD_3 = "152923199004040034"
+CHILD_3A = "152923201505050046"
+CHILD_3B = "152923201706060056"
 
 
 def _household(household_id: str, head: str, region: str, **fields) -> dict:
