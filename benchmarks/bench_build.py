@@ -70,6 +70,10 @@ CHECK_CHARS = "10X98765432"  # GB 11643: check character for (sum of weighted di
 FIRST_DIGIT_WEIGHT = 7  # 2**17 mod 11
 
 
+#: Reference data (the standards), the same for the whole league: copied once, not replicated.
+REFERENCE_FEEDS = {"ca_standards"}
+
+
 def replica_ids(ids: pa.ChunkedArray, copy: int) -> pa.Array:
     """Different valid IDs per replica, vectorised: shift the first digit by `copy` (mod 10)
     and correct the check character by the change in the weighted sum."""
@@ -105,7 +109,7 @@ def replicate_raw_zone(source: Home, target: Home, copies: int) -> None:
         out_dir.mkdir(parents=True, exist_ok=True)
         for path in sorted(source.raw_feed(feed.feed_id).glob("*.parquet")):
             table = pq.read_table(path)
-            if path.name.startswith("_") or table.num_rows == 0:
+            if path.name.startswith("_") or table.num_rows == 0 or feed.feed_id in REFERENCE_FEEDS:
                 pq.write_table(table, out_dir / path.name)
                 continue
             for copy in range(copies):

@@ -14,6 +14,7 @@ import csv
 import datetime as dt
 import io
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,7 +36,7 @@ class RawTable:
 
     headers: list[str]
     cells: pd.DataFrame  # one str column per header position (named "0", "1", ...), null = empty
-    source_rows: pd.Series  # int64, 1-based data row (xlsx: the sheet row)
+    source_rows: pd.Series  # int64, 1-based data row after the header (blank rows not counted)
     encoding: str | None
     file_format: str
     row_problems: pd.Series  # str per row, null when the row's shape is fine
@@ -49,33 +50,72 @@ def file_format(path: Path) -> str:
     return fmt
 
 
+_CJK = re.compile("[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
+_SAMPLE_CHARS = 200_000
+
+
+def _cjk_share(text: str) -> float:
+    """Share of the non-ASCII characters (in a sample) that are Chinese or CJK punctuation.
+
+    Why: GB18030 text is sometimes valid UTF-8 (元 is D4 AA, which UTF-8 reads as an
+    Armenian letter), and UTF-8 text often decodes as GB18030. The right decoding is the
+    one that reads as Chinese; the departments' files are Chinese, never Armenian.
+    """
+    sample = text[:_SAMPLE_CHARS]
+    non_ascii = sum(1 for ch in sample if ord(ch) > 127)
+    if non_ascii == 0:
+        return 1.0
+    return len(_CJK.findall(sample)) / non_ascii
+
+
+def _damaged_utf8(data: bytes) -> bool:
+    """True when the bytes are Chinese UTF-8 with a few broken sequences (a cut or damaged file)."""
+    text = data.decode("utf-8", errors="replace")
+    broken = text.count("\ufffd")
+    return 0 < broken <= 3 and _cjk_share(text.replace("\ufffd", "")) >= 0.9
+
+
 def decode(data: bytes) -> tuple[str, str]:
     """Decode CSV bytes as UTF-8 with BOM, UTF-8 or GB18030; never with errors ignored.
 
-    GB18030 decodes many byte strings, so a file that is valid UTF-8 up to some point and
-    then breaks (a truncated or damaged UTF-8 export) is rejected rather than re-read as
-    GB18030 mojibake: real GB18030 Chinese text is essentially never valid multi-byte UTF-8.
+    Both strict decodings are tried. When both succeed, the one that reads as Chinese wins
+    (ties go to UTF-8). When only GB18030 succeeds but the bytes are Chinese UTF-8 broken
+    in a few places (a truncated export), the file is rejected rather than re-read as
+    GB18030 mojibake. When neither succeeds, the file is rejected with both positions.
     """
     if data.startswith(codecs.BOM_UTF8):
         try:
             return data[len(codecs.BOM_UTF8):].decode("utf-8"), "utf-8-sig"
         except UnicodeDecodeError as exc:
             raise FileRejected(f"cannot decode: UTF-8 (with BOM) breaks at byte {exc.start + 3}") from exc
+    utf8_text = gb_text = None
+    utf8_error = gb_error = None
     try:
-        return data.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError as utf8_error:
-        prefix = data[: utf8_error.start].decode("utf-8")
-        if not prefix.isascii():
-            raise FileRejected(
-                f"cannot decode: valid UTF-8 until byte {utf8_error.start}, then broken "
-                f"({utf8_error.reason}); truncated or damaged file"
-            ) from utf8_error
-        try:
-            return data.decode("gb18030"), "gb18030"
-        except UnicodeDecodeError as gb_error:
-            raise FileRejected(
-                f"cannot decode as UTF-8 (byte {utf8_error.start}) or GB18030 (byte {gb_error.start})"
-            ) from gb_error
+        utf8_text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        utf8_error = exc
+    try:
+        gb_text = data.decode("gb18030")
+    except UnicodeDecodeError as exc:
+        gb_error = exc
+    if utf8_text is not None and gb_text is not None:
+        if _cjk_share(gb_text) > _cjk_share(utf8_text):
+            return gb_text, "gb18030"
+        return utf8_text, "utf-8"
+    if utf8_text is not None:
+        return utf8_text, "utf-8"
+    assert utf8_error is not None
+    if _damaged_utf8(data):
+        raise FileRejected(
+            f"cannot decode: UTF-8 text broken at byte {utf8_error.start} "
+            f"({utf8_error.reason}); truncated or damaged file"
+        )
+    if gb_text is not None:
+        return gb_text, "gb18030"
+    assert gb_error is not None
+    raise FileRejected(
+        f"cannot decode as UTF-8 (byte {utf8_error.start}) or GB18030 (byte {gb_error.start})"
+    )
 
 
 def _blank(value: str | None) -> bool:
@@ -205,7 +245,7 @@ def read_xlsx(path: Path) -> RawTable:
         headers: list[str] | None = None
         rows: list[list[str | None]] = []
         source_rows: list[int] = []
-        for sheet_row, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+        for values in sheet.iter_rows(values_only=True):
             texts = [_cell_text(v) for v in values]
             if all(_blank(v) for v in texts):
                 continue
@@ -215,7 +255,7 @@ def read_xlsx(path: Path) -> RawTable:
                 headers = [t or "" for t in texts]
                 continue
             rows.append(texts)
-            source_rows.append(sheet_row)
+            source_rows.append(len(rows))
     except FileRejected:
         raise
     except Exception as exc:

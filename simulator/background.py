@@ -31,7 +31,7 @@ from simulator.reference import (
     SURNAMES,
     TOWNSHIPS,
 )
-from simulator.world import AssistedHousehold, Member, Person, World, add_months, money
+from simulator.world import AssistedHousehold, Member, Person, World, add_months, money, resident_premium
 
 NaT = np.datetime64("NaT", "D")
 
@@ -1038,7 +1038,7 @@ class Background:
                         "id_number": p.id_number.to_numpy()[idx],
                         "year": year,
                         "enrolled": True,
-                        "premium": 400.0 if year >= 2025 else 380.0,
+                        "premium": float(resident_premium(year)),
                         "subsidy_amount": 0.0,
                         "subsidy_category": "none",
                         "_vf": jan1,

@@ -20,10 +20,16 @@ import numpy as np
 import pandas as pd
 
 from ingestion.contracts import Feed, load_feeds
-from simulator.world import TEKUN_PREMIUM, AssistedHousehold, World, add_months, money, month_start
-
-DIBAO_PREMIUM = Decimal("400.00")
-DIBAO_SUBSIDY = Decimal("280.00")
+from simulator.world import (
+    DIBAO_PREMIUM_SUBSIDY,
+    OTHER_PREMIUM_SUBSIDY,
+    AssistedHousehold,
+    World,
+    add_months,
+    money,
+    month_start,
+    resident_premium,
+)
 
 
 def household_rows(world: World) -> None:
@@ -158,11 +164,12 @@ def _enrollment(world: World, hh: AssistedHousehold, seen: set[tuple]) -> None:
                 continue
             seen.add(("mi", m.person.id_number, year))
             if hh.assistance_type == "tekun":
-                cat, premium, subsidy = "tekun_full", TEKUN_PREMIUM, TEKUN_PREMIUM
+                premium = resident_premium(year)
+                cat, subsidy = "tekun_full", premium
             elif hh.assistance_type == "dibao":
-                cat, premium, subsidy = "dibao_fixed", DIBAO_PREMIUM, DIBAO_SUBSIDY
+                cat, premium, subsidy = "dibao_fixed", resident_premium(year), DIBAO_PREMIUM_SUBSIDY
             else:
-                cat, premium, subsidy = "other", DIBAO_PREMIUM, Decimal("100.00")
+                cat, premium, subsidy = "other", resident_premium(year), OTHER_PREMIUM_SUBSIDY
             world.add_snapshot(
                 "mi_enrollment",
                 {

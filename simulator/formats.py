@@ -53,6 +53,22 @@ class Style:
         return {"csv": "csv", "xlsx": "xlsx", "json": "json", "jsonl": "jsonl"}[self.format]
 
 
+def gb18030_unambiguous(feed: Feed) -> bool:
+    """Whether a GB18030 file of this feed (Chinese headers) is recognisably not UTF-8.
+
+    Some GB18030 byte pairs are valid UTF-8 too (元 is D4 AA), so a GB18030 file with
+    ASCII headers can read as valid, garbled UTF-8. A department's GBK export has
+    Chinese headers; we use GB18030 only where the header itself breaks UTF-8 at its
+    first non-ASCII byte, so no reader can take the file for UTF-8.
+    """
+    header = ",".join(c.zh for c in feed.columns).encode("gb18030")
+    try:
+        header.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return header[: exc.start].isascii()
+    return False
+
+
 def choose_styles(feeds: dict[str, Feed], seed: int, empty_feeds: set[str]) -> dict[str, Style]:
     """A style per feed, drawn from the seed; every format, encoding and value form occurs.
 
@@ -76,10 +92,11 @@ def choose_styles(feeds: dict[str, Feed], seed: int, empty_feeds: set[str]) -> d
     force([f for f in small if f not in empty_feeds], format="xlsx", headers="canonical")
     force([f for f in json_ok if f not in small] + json_ok, format="jsonl")
     force([f for f in json_ok if f in small] + json_ok, format="json")
-    force(order, format="csv", encoding="gb18030", headers="zh")
+    gb_ok = [f for f in order if gb18030_unambiguous(feeds[f])]
+    force(gb_ok, format="csv", encoding="gb18030", headers="zh")
+    force(gb_ok[1:], format="csv", encoding="gb18030", headers="zh")
     force(["ps_hukou"] + order, format="csv", encoding="utf-8-sig", headers="zh")
     force(order, format="csv", encoding="utf-8", headers="canonical")
-    force(order, format="csv", encoding="gb18030", headers="canonical")
     styles = {}
     for f in ids:
         kw = forced.get(f, {})
@@ -88,10 +105,13 @@ def choose_styles(feeds: dict[str, Feed], seed: int, empty_feeds: set[str]) -> d
             encoding = kw.get("encoding") or str(rng.choice(["utf-8", "utf-8-sig", "gb18030"]))
         else:
             encoding = "utf-8"
+        headers = kw.get("headers") or str(rng.choice(["canonical", "zh"]))
+        if encoding == "gb18030" and not (headers == "zh" and gb18030_unambiguous(feeds[f])):
+            encoding = "utf-8-sig"
         styles[f] = Style(
             format=fmt,
             encoding=encoding,
-            headers=kw.get("headers") or str(rng.choice(["canonical", "zh"])),
+            headers=headers,
             dates=str(rng.choice(["iso", "iso", "slash", "compact", "cn"])),
             months=str(rng.choice(["iso", "compact", "cn"])),
             money=str(rng.choice(["plain", "plain", "yuan", "thousands"])),

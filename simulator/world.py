@@ -33,8 +33,14 @@ from simulator.reference import GIVEN_CHARS, ID_BANNER_CODES, MONGOLIAN_NAMES, S
 from simulator.regions import Village, villages
 
 CENT = Decimal("0.01")
-TEKUN_PREMIUM = Decimal("400.00")
+#: residents' medical insurance: the individual premium, and the subsidies of the rolls
 DIBAO_PREMIUM_SUBSIDY = Decimal("280.00")
+OTHER_PREMIUM_SUBSIDY = Decimal("100.00")
+
+
+def resident_premium(year: int) -> Decimal:
+    """The residents' medical insurance individual premium of a year (synthetic before 2025)."""
+    return Decimal("400.00") if year >= 2025 else Decimal("380.00")
 
 
 def add_months(d: date, n: int) -> date:

@@ -42,6 +42,24 @@ def test_truncated_utf8_is_rejected_not_read_as_gb18030(tmp_path: Path) -> None:
         read_file(path)
 
 
+def test_gb18030_that_is_also_valid_utf8_reads_as_chinese(tmp_path: Path) -> None:
+    """元 in GB18030 (D4 AA) is valid UTF-8 for an Armenian letter: the Chinese reading wins."""
+    path = tmp_path / "tax_income_20261128.csv"
+    path.write_bytes("id_number,year,taxable_income\n152921198001011239,2025,24614.40元\n".encode("gb18030"))
+    table = read_file(path)
+    assert table.encoding == "gb18030"
+    assert table.cells["2"].tolist() == ["24614.40元"]
+
+
+def test_gb18030_chinese_header_that_starts_like_utf8(tmp_path: Path) -> None:
+    """统一 in GB18030 (CD B3 D2 BB) begins with a valid UTF-8 sequence; still GB18030."""
+    path = tmp_path / "mr_business_20261128.csv"
+    path.write_bytes("统一社会信用代码,主体名称\n91152921MA0000000X,统一商店\n".encode("gb18030"))
+    table = read_file(path)
+    assert table.encoding == "gb18030"
+    assert table.headers == ["统一社会信用代码", "主体名称"]
+
+
 def test_short_and_long_rows_are_row_problems(tmp_path: Path) -> None:
     path = tmp_path / "ragged.csv"
     path.write_text("id_number,death_date,source\n1,2,3\n\n4,5\n6,7,8,9\n", encoding="utf-8")
@@ -60,7 +78,7 @@ def test_xlsx_header_in_first_non_empty_row_and_date_cells(tmp_path: Path) -> No
     table = read_file(path)
     assert table.file_format == "xlsx" and table.encoding is None
     assert table.headers == ["身份证号", "死亡日期", "信息来源"]
-    assert table.source_rows.tolist() == [4, 5]  # sheet rows
+    assert table.source_rows.tolist() == [1, 2]  # data rows after the header, as for CSV
     assert table.cells["1"].tolist() == ["2026-10-01", "46296"]
 
 

@@ -340,3 +340,49 @@ def test_command_line_writes_an_inbox(tmp_path: Path) -> None:
     assert manifest["extract_dates"] == ["2026-02-28", "2026-03-31"]
     assert manifest["counts"]["dibao_households"] > 0
     assert len([p for p in (out / "ps_hukou").iterdir()]) == 2
+
+
+def test_gb18030_files_cannot_pass_for_utf8(simulated_inbox: Path, read_inbox: dict) -> None:
+    """A GB18030 file breaks UTF-8 at its first non-ASCII byte (in the Chinese header),
+    so a reader never takes it for valid or damaged UTF-8."""
+    gb = [f for f in read_inbox["files"].values() if f.encoding == "gb18030"]
+    assert gb
+    for f in gb:
+        data = (simulated_inbox / f.rel).read_bytes()
+        with pytest.raises(UnicodeDecodeError) as caught:
+            data.decode("utf-8")
+        assert data[: caught.value.start].isascii(), f.rel
+
+
+@pytest.mark.parametrize(
+    "rule_id, feed, column, by",
+    [
+        ("ELG-03", "fin_fiscal_payroll", "id_number", "id_number"),
+        ("ELG-04", "ps_vehicles", "owner_id_number", "id_number"),
+        ("HRD-08", "rr_monitoring", "rr_household_id", "subject_key"),
+        ("HRD-09", "rr_monitoring", "rr_household_id", "subject_key"),
+        ("REV-08", "ca_vagrant_cases", "case_id", "subject_key"),
+        ("REV-10", "hotline_12345", "ticket_id", "subject_key"),
+        ("REV-06", "ca_temp_assistance", "case_id", "subject_key"),
+    ],
+)
+def test_planted_subject_is_in_its_rules_feed(
+    simulated_inbox: Path, read_inbox: dict, rule_id: str, feed: str, column: str, by: str
+) -> None:
+    """A subject that must fire is present in the feed its rule reads (newest delivery
+    for snapshots, any delivery for events); rules without plants pass trivially."""
+    kind = cf.contracts()[feed]["kind"]
+    files = (
+        [newest(read_inbox, feed)]
+        if kind == "snapshot"
+        else [f for f in read_inbox["files"].values() if f.feed == feed]
+    )
+    values = {
+        cf.full_id(str(r[column])) if column.endswith("id_number") else str(r[column])
+        for f in files
+        for r in f.rows
+        if r.get(column) not in (None, "")
+    }
+    for e in truth(simulated_inbox, "expected_warnings.csv"):
+        if e["rule_id"] == rule_id and e["must_fire"] == "true":
+            assert e[by] in values, e
