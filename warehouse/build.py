@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import importlib.util
 import json
 import logging
 import os
@@ -190,14 +189,11 @@ def prepare_next(home: Home) -> None:
 
 
 def post_build(home: Home, warehouse_file: Path) -> bool:
-    """POST-BUILD STEP, after dbt passed and before publishing: the analyst schema.
+    """After dbt passed and before publishing: the pseudonymised `analyst` schema.
 
-    The exports part provides `exports.analyst.create_analyst_schema(con, home) -> bool`
-    (pseudonymised views for analysts). Called when that module exists.
+    Without a pseudonym key the analyst views are not created (never with a default
+    key); the warehouse is still published for the data team and officials' exports.
     """
-    if importlib.util.find_spec("exports.analyst") is None:
-        log.info("exports.analyst not available: no analyst schema in this build")
-        return False
     import duckdb
 
     from exports.analyst import create_analyst_schema

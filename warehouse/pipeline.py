@@ -7,7 +7,6 @@ work; this one only sequences them and summarises what happened.
 
 from __future__ import annotations
 
-import importlib.util
 import logging
 from collections import Counter
 from dataclasses import dataclass, field
@@ -93,11 +92,8 @@ def describe_warehouse(path: Path) -> tuple[dict[str, int], dict[str, int]]:
         con.close()
 
 
-def export(home: Home, as_of: date) -> Path | None:
-    """Write the officials' warning lists when the exports part is installed."""
-    if importlib.util.find_spec("exports.officials") is None:
-        log.info("exports.officials not available: nothing exported")
-        return None
+def export(home: Home, as_of: date) -> Path:
+    """Write the officials' warning lists and the league report for `as_of`."""
     from exports.officials import export_warning_lists
 
     return export_warning_lists(home, as_of, None).out_dir

@@ -32,6 +32,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from exports.analyst import ensure_demo_key
     from simulator.generate import simulate
     from warehouse.pipeline import PipelineFailed, run_pipeline
 
@@ -39,6 +40,7 @@ def run(args: argparse.Namespace) -> int:
     as_of = args.as_of or date.today()
     print(f"simulating the league at scale {args.scale:g} for as_of {as_of} into {home.inbox} ...")
     simulate(home.inbox, as_of=as_of, seed=args.seed, scale=args.scale, months=24)
+    ensure_demo_key(home)  # the analyst views need a pseudonym key; a deployment brings its own
     try:
         summary = run_pipeline(home, home.inbox, as_of)
     except PipelineFailed as error:
