@@ -133,3 +133,33 @@ def test_fct_aid_has_one_row_per_aid_record_of_every_providing_feed(built_home, 
         "group by all having count(*) > 1)"
     ).fetchall()[0][0]
     assert duplicates == 0
+
+
+def test_ind_09_ratios_agree_with_the_standards_warnings(warehouse):
+    """Each banner's IND-09 ratios at as_of use that banner's own standards, as STD-01/02 do.
+
+    A banner is non-compliant in IND-09 exactly when the matching rule warns about it.
+    """
+    month = TEST_AS_OF.replace(day=1)
+    ratios = warehouse.execute(
+        """
+        select region_code,
+               bool_and(tekun_ratio_met) as tekun_ok,
+               bool_and(care_full_ratio_met and care_partial_ratio_met) as care_ok
+        from marts.ind_09_standards_in_force
+        where month = ? and region_level = 'banner'
+        group by region_code
+        """,
+        [month],
+    ).fetchall()
+    warned = {
+        (rule_id, subject_key)
+        for rule_id, subject_key in warehouse.execute(
+            "select rule_id, subject_key from marts.warnings where rule_id in ('STD-01', 'STD-02')"
+            " and status <> 'resolved'"
+        ).fetchall()
+    }
+    assert len(ratios) == 4
+    for region_code, tekun_ok, care_ok in ratios:
+        assert tekun_ok == (("STD-01", region_code) not in warned), region_code
+        assert care_ok == (("STD-02", region_code) not in warned), region_code

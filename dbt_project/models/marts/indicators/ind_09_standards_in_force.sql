@@ -23,14 +23,14 @@ with places as (
 standards as (
     select
         *,
-        {{ standard_in_force('region_code', "'dibao_' || urban_rural", 'snapshot_date') }} as dibao_standard,
-        {{ standard_in_force('region_code', "'tekun_basic_' || urban_rural", 'snapshot_date') }}
+        {{ standard_in_force('places.region_code', "'dibao_' || places.urban_rural", 'places.snapshot_date') }} as dibao_standard,
+        {{ standard_in_force('places.region_code', "'tekun_basic_' || places.urban_rural", 'places.snapshot_date') }}
             as tekun_basic_standard,
-        {{ standard_in_force('region_code', "'tekun_care_full'", 'snapshot_date') }} as care_full_standard,
-        {{ standard_field_in_force('region_code', "'tekun_care_full'", 'snapshot_date', 'effective_from') }}
+        {{ standard_in_force('places.region_code', "'tekun_care_full'", 'places.snapshot_date') }} as care_full_standard,
+        {{ standard_field_in_force('places.region_code', "'tekun_care_full'", 'places.snapshot_date', 'effective_from') }}
             as care_full_effective_from,
-        {{ standard_in_force('region_code', "'tekun_care_partial'", 'snapshot_date') }} as care_partial_standard,
-        {{ standard_field_in_force('region_code', "'tekun_care_partial'", 'snapshot_date', 'effective_from') }}
+        {{ standard_in_force('places.region_code', "'tekun_care_partial'", 'places.snapshot_date') }} as care_partial_standard,
+        {{ standard_field_in_force('places.region_code', "'tekun_care_partial'", 'places.snapshot_date', 'effective_from') }}
             as care_partial_effective_from
     from places
 ),
@@ -61,11 +61,11 @@ standard_warnings as (
 with_wages as (
     select
         *,
-        {{ standard_in_force('region_code', "'min_wage'",
-            add_months('care_full_effective_from', '-' ~ rule_param('min_wage_lag_months'))) }}
+        {{ standard_in_force('standards.region_code', "'min_wage'",
+            add_months('standards.care_full_effective_from', '-' ~ rule_param('min_wage_lag_months'))) }}
             as min_wage_for_full_care,
-        {{ standard_in_force('region_code', "'min_wage'",
-            add_months('care_partial_effective_from', '-' ~ rule_param('min_wage_lag_months'))) }}
+        {{ standard_in_force('standards.region_code', "'min_wage'",
+            add_months('standards.care_partial_effective_from', '-' ~ rule_param('min_wage_lag_months'))) }}
             as min_wage_for_partial_care
     from standards
 )

@@ -1,52 +1,11 @@
-{#- REV-02 半年核查逾期 (§7): an assisted dibao class B household whose
-    last review (or approval, if never reviewed) is more than
-    `review_months_semiannual` months old. Due on base + N months; overdue from the
-    day after. High when overdue by more than `review_late_high_months` months. -#}
+{#- REV-02 半年核查逾期 (§7): an assisted dibao class B household whose last review
+    (or approval, if never reviewed) is more than `review_months_semiannual` months
+    old. Due on base + N months; overdue from the day after. High when overdue by
+    more than `review_late_high_months` months. -#}
 {{ config(tags=['warning_rule']) }}
 
-with households as (
-    select *
-    from {{ ref('int_households') }}
-    where is_assisted
-      and assistance_type = 'dibao' and dibao_class = 'B'
-),
-
-due as (
-    select
-        *,
-        coalesce(last_review_on, approved_on) as review_base_on,
-        cast({{ rule_param('review_months_semiannual') }} as integer) as review_interval_months,
-        {{ add_months('coalesce(last_review_on, approved_on)',
-                      "cast(" ~ rule_param('review_months_semiannual') ~ " as integer)") }} as review_due_on
-    from households
-),
-
-overdue as (
-    select
-        *,
-        cast({{ rule_param('review_late_high_months') }} as integer) as high_after_months_late,
-        {{ add_months('review_due_on',
-                      "cast(" ~ rule_param('review_late_high_months') ~ " as integer)") }} as high_from_after
-    from due
-    where review_due_on < {{ as_of() }}
-)
-
-select
-    'REV-02' as rule_id,
-    'household' as subject_type,
-    household_id as subject_key,
-    head_id_number as id_number,
-    household_id,
-    region_code,
-    case when high_from_after < {{ as_of() }} then 'high' else 'medium' end as severity,
-    cast(json_object(
-        'assistance_type', assistance_type,
-        'dibao_class', dibao_class,
-        'approved_on', approved_on,
-        'last_review_on', last_review_on,
-        'review_interval_months', review_interval_months,
-        'review_due_on', review_due_on,
-        'days_overdue', {{ dbt.datediff('review_due_on', as_of(), 'day') }},
-        'high_after_months_late', high_after_months_late
-    ) as varchar) as evidence
-from overdue
+{{ overdue_review_warnings(
+    'REV-02',
+    "assistance_type = 'dibao' and dibao_class = 'B'",
+    'review_months_semiannual'
+) }}
