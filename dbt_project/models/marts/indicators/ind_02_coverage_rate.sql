@@ -1,21 +1,7 @@
 -- IND-02: coverage rate: persons in assisted households per 1,000 registered
 -- residents (ps_hukou status normal in the delivery in force that month).
-with months as (
-    select * from {{ ref('int_month_spine') }} where in_range
-),
-
-hukou_extracts as (
-    select distinct _extract_date as extract_date
-    from {{ source('raw', 'ps_hukou') }}
-    where _extract_date <= {{ as_of() }}
-),
-
-month_extracts as (
-    select
-        months.month,
-        (select max(h.extract_date) from hukou_extracts as h where h.extract_date <= months.snapshot_date)
-            as extract_date
-    from months
+with month_extracts as (
+    {{ snapshot_extract_by_month('ps_hukou') }}
 ),
 
 residents_by_extract as (

@@ -3,23 +3,8 @@
 -- employed or flexibly employed. Employment status is read from the
 -- hrss_employment delivery in force each month; hukou membership is the current
 -- one (int_hukou_members), which changes far more slowly.
-with months as (
-    select * from {{ ref('int_month_spine') }} where in_range
-),
-
-employment_extracts as (
-    select distinct _extract_date as extract_date
-    from {{ source('raw', 'hrss_employment') }}
-    where _extract_date <= {{ as_of() }}
-),
-
-month_extracts as (
-    select
-        months.month,
-        months.snapshot_date,
-        (select max(e.extract_date) from employment_extracts as e where e.extract_date <= months.snapshot_date)
-            as extract_date
-    from months
+with month_extracts as (
+    {{ snapshot_extract_by_month('hrss_employment') }}
 ),
 
 employment as (

@@ -2,22 +2,8 @@
 -- risk type (each its own `breakdown`), per month as the rr_monitoring delivery in
 -- force stated them, and how many of them have their head in an assisted
 -- civil-affairs household that month.
-with months as (
-    select * from {{ ref('int_month_spine') }} where in_range
-),
-
-rr_extracts as (
-    select distinct _extract_date as extract_date
-    from {{ source('raw', 'rr_monitoring') }}
-    where _extract_date <= {{ as_of() }}
-),
-
-month_extracts as (
-    select
-        months.month,
-        (select max(e.extract_date) from rr_extracts as e where e.extract_date <= months.snapshot_date)
-            as extract_date
-    from months
+with month_extracts as (
+    {{ snapshot_extract_by_month('rr_monitoring') }}
 ),
 
 monitored as (
