@@ -34,10 +34,9 @@ facts as (
 
 breakdowns as (
     select 'all' as breakdown, 'all' as breakdown_value
-    union all select 'case_type', unnest(['emergency', 'expense'])
-    union all select 'cause', unnest(['illness', 'accident', 'disaster', 'public_emergency', 'education',
-                                      'living_expense', 'other'])
-    union all select 'approval_level', unnest(['township', 'banner_civil_affairs', 'banner_leading_group'])
+    union all select 'case_type', unnest({{ contract_codes('ca_temp_assistance', 'case_type') }})
+    union all select 'cause', unnest({{ contract_codes('ca_temp_assistance', 'cause') }})
+    union all select 'approval_level', unnest({{ contract_codes('ca_temp_assistance', 'approval_level') }})
 ),
 
 grid as (

@@ -50,9 +50,8 @@ facts as (
 
 breakdowns as (
     select 'all' as breakdown, 'all' as breakdown_value
-    union all select 'category', unnest(['unstable', 'edge', 'sudden_hardship'])
-    union all select 'risk_type', unnest(['illness', 'disability', 'education', 'disaster', 'accident',
-                                          'employment', 'other'])
+    union all select 'category', unnest({{ contract_codes('rr_monitoring', 'category') }})
+    union all select 'risk_type', unnest({{ contract_codes('rr_monitoring', 'risk_type') }})
 ),
 
 grid as (
