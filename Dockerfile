@@ -1,7 +1,7 @@
 # aidwatch image for the deployed Airflow stack (docker-compose.yml): Airflow 3.3, dbt, DuckDB,
 # Great Expectations and the project itself, installed exactly as `make setup` installs them:
-# a venv and `pip install -e` of this project's pyproject.toml (the one list of pinned
-# dependencies), with the `deploy` extra for the PostgreSQL metadata database drivers.
+# a venv, `pip install -r requirements.lock` (the whole dependency tree, generated from
+# pyproject.toml by `make lock`), then the project with --no-deps.
 # No secret is baked in: the pseudonym key, database password and JWT secret come from the
 # environment at run time (see docs/airflow.md).
 FROM python:3.11-slim-bookworm
@@ -16,13 +16,17 @@ RUN groupadd --gid 50000 aidwatch \
     && useradd --uid 50000 --gid aidwatch --home-dir /home/aidwatch --create-home aidwatch
 
 WORKDIR /opt/aidwatch
-# The project (what .dockerignore leaves: sources, dbt project, DAGs, pyproject).
-COPY --chown=aidwatch:aidwatch . /opt/aidwatch
-
-# The same steps as `make setup`: venv, pip upgrade, editable install of pyproject.toml.
+# Dependencies first, from the lock file alone (the same file `make setup` and CI install), so
+# a change to the code does not invalidate this layer and every version equals the tested one.
+COPY --chown=aidwatch:aidwatch requirements.lock /opt/aidwatch/requirements.lock
 RUN python3.11 -m venv /opt/aidwatch/.venv \
-    && /opt/aidwatch/.venv/bin/pip install --quiet --no-cache-dir --upgrade pip \
-    && /opt/aidwatch/.venv/bin/pip install --quiet --no-cache-dir -e ".[deploy]"
+    && /opt/aidwatch/.venv/bin/pip install --quiet --no-cache-dir --upgrade "pip==26.3" \
+    && /opt/aidwatch/.venv/bin/pip install --quiet --no-cache-dir --require-hashes -r requirements.lock
+
+# The project itself (what .dockerignore leaves: sources, dbt project, DAGs, pyproject), without
+# resolving anything again.
+COPY --chown=aidwatch:aidwatch . /opt/aidwatch
+RUN /opt/aidwatch/.venv/bin/pip install --quiet --no-cache-dir --no-deps -e .
 
 ENV PATH=/opt/aidwatch/.venv/bin:$PATH \
     AIRFLOW_HOME=/opt/airflow \
