@@ -6,16 +6,25 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 HOME_DIR ?= data
 STAMP  := $(VENV)/.installed
+# The whole dependency tree, pinned with hashes, generated from pyproject.toml by `make lock`;
+# `make setup`, CI (.ci/run calls make test) and the Dockerfile install exactly this.
+LOCK   := requirements.lock
 
-.PHONY: setup demo test lint bench airflow docs clean
+.PHONY: setup lock demo test lint bench verify airflow docs clean serve
 
 setup: $(STAMP)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(LOCK)
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e ".[dev]"
+	$(BIN)/pip install --quiet --upgrade "pip==26.3"
+	$(BIN)/pip install --quiet --require-hashes -r $(LOCK)
+	$(BIN)/pip install --quiet --no-deps -e .
 	touch $(STAMP)
+
+## Regenerate requirements.lock after a change to pyproject.toml (keeps existing pins where it can)
+lock: setup
+	$(BIN)/uv pip compile pyproject.toml --extra dev --extra deploy --python-version 3.11 \
+		--generate-hashes --no-header --quiet -o $(LOCK)
 
 ## Simulate the league at scale 1 and run the whole pipeline into $(HOME_DIR)/
 demo: setup
@@ -28,11 +37,17 @@ test: setup lint
 lint: setup
 	$(BIN)/ruff check .
 
-## Benchmarks: print figures, assert nothing
+## Benchmarks: print figures beside their references (same run), assert nothing.
+## BENCH_SCALES="1 10" adds scale 10 and the growth (needs ~20 GB; see docs/performance.md).
+BENCH_SCALES ?= 1
 bench: setup
-	$(BIN)/python benchmarks/bench_simulate.py
 	$(BIN)/python benchmarks/bench_ingest.py
-	$(BIN)/python benchmarks/bench_build.py
+	$(BIN)/python benchmarks/bench_pipeline.py --scales $(BENCH_SCALES)
+
+## Replay check of the rules: warnings built at 15 dates over a simulated year, each compared
+## with that date's truth (recall, precision, severity per rule per date); fails on any wrong one
+verify: setup
+	$(BIN)/python benchmarks/verify_rules.py
 
 ## dbt docs for analysts (after a build)
 docs: setup
@@ -40,6 +55,11 @@ docs: setup
 
 clean:
 	rm -rf $(VENV) $(HOME_DIR) dbt_project/target dbt_project/logs
+
+## The officials' workspace on http://127.0.0.1:8000/ (SQLite ops database in $(HOME_DIR)/workspace.sqlite),
+## with one demo user per role; their passwords are printed once, when first created
+serve: setup
+	$(BIN)/aidwatch serve --home $(HOME_DIR) --demo-users
 
 ## Local Airflow (standalone, SQLite) with the DAGs and the demo inbox
 airflow: setup

@@ -160,6 +160,7 @@ def triage(
 def alert_payload(as_of: date, problems: Sequence[ProblemLike], report: Path | None) -> dict[str, Any]:
     return {
         "source": "aidwatch",
+        "kind": "data_quality",
         "as_of": as_of.isoformat(),
         "problems": [{"key": problem_key(p), "check": p.check, "feed_id": p.feed_id, "message": p.message}
                      for p in problems],
@@ -195,3 +196,27 @@ def notify(as_of: date, problems: Sequence[ProblemLike], report: Path | None) ->
         log.warning("no alert channel configured (%s, %s): data-quality alerts are logged only",
                     WEBHOOK_ENV, EMAIL_ENV)
     return channels
+
+
+def notify_pipeline_failure(
+    as_of: date | None, run_id: str, failed_task: str | None, reason: str
+) -> list[str]:
+    """Tell the operator the pipeline itself failed (Airflow's DAG failure callback), by webhook.
+
+    The same channels as data-quality alerts, but a different `kind`: a broken pipeline
+    needs the data team, a data problem the department. E-mail is sent by the caller
+    (Airflow's SMTP notifier), as for data-quality alerts.
+    """
+    log.error("pipeline run %s (as_of %s) failed at task %s: %s", run_id, as_of, failed_task, reason)
+    url = os.environ.get(WEBHOOK_ENV)
+    if not url:
+        return []
+    post_webhook(url, {
+        "source": "aidwatch",
+        "kind": "pipeline_failed",
+        "as_of": as_of.isoformat() if as_of else None,
+        "run_id": run_id,
+        "failed_task": failed_task,
+        "reason": reason,
+    })
+    return ["webhook"]

@@ -12,6 +12,7 @@ Layout of a backup folder:
 
     DIR/raw/<feed>/<batch>.parquet         append-only, copied once (incremental)
     DIR/quarantine/<feed>/<batch>.parquet  likewise
+    DIR/held/<feed>/<batch>.parquet        likewise (held for a person's decision)
     DIR/snapshots/<UTC stamp>/             one per backup, complete by itself:
         ledger/ reports/ audit/ records/   copied whole (small, may change)
         warehouse.duckdb                   the published warehouse
@@ -45,8 +46,8 @@ from aidwatch.home import Home
 
 log = logging.getLogger(__name__)
 
-#: Append-only zones: a file, once written, is never rewritten, so a backup copies each once.
-APPEND_ONLY_ZONES = ("raw", "quarantine")
+#: Zones written once per file name (held files may later move to raw), so a backup copies each once.
+APPEND_ONLY_ZONES = ("raw", "quarantine", "held")
 #: Small folders whose files may change (accept/reject rewrites a ledger entry): copied whole.
 MUTABLE_FOLDERS = ("ledger", "reports", "audit", "records")
 OPS_DB_ENV = "AIDWATCH_OPS_DB"

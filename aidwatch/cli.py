@@ -11,10 +11,13 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import pkgutil
 import sys
 
 from aidwatch import commands
+from aidwatch.arguments import UsageError
+from aidwatch.permissions import use_private_umask
 
 DESCRIPTION = """\
 aidwatch: the social-assistance data warehouse and early-warning pipeline of
@@ -51,7 +54,24 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    return int(args.func(args) or 0)
+    # what a command writes into HOME is private (aidwatch/permissions.py)
+    previous_umask = use_private_umask()
+    try:
+        return int(args.func(args) or 0)
+    except UsageError as error:
+        return refuse(args, str(error))
+    except OSError as error:  # an unusable path met at run time: say which, without a traceback
+        if args.verbose:
+            logging.getLogger(__name__).exception("%s", error)
+        return refuse(args, f"{error.strerror or error}: {error.filename or ''}".rstrip(": "))
+    finally:
+        os.umask(previous_umask)  # for callers in the same process (tests)
+
+
+def refuse(args: argparse.Namespace, message: str) -> int:
+    """Print why the command cannot go on as one line naming the command; exit status 1."""
+    print(f"aidwatch {args.command}: error: {message}", file=sys.stderr)
+    return 1
 
 
 if __name__ == "__main__":

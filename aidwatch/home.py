@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 HOME_ENV = "AIDWATCH_HOME"
@@ -65,6 +66,30 @@ class Home:
     def warehouse_previous(self) -> Path:
         """The warehouse published before the current one."""
         return self.root / "warehouse.previous.duckdb"
+
+    @property
+    def replays(self) -> Path:
+        """Builds for an as_of earlier than the published one: replays/<as_of>/warehouse.duckdb."""
+        return self.root / "replays"
+
+    def replay_warehouse(self, as_of: date) -> Path:
+        """The read-only result of replaying `as_of` (never the published file)."""
+        return self.replays / as_of.isoformat() / "warehouse.duckdb"
+
+    @property
+    def publish_log(self) -> Path:
+        """Append-only record of every publish, replay, refused publish and accepted change."""
+        return self.root / "audit" / "publishes.jsonl"
+
+    @property
+    def analyst_file(self) -> Path:
+        """The pseudonymised tables for analysts, written after each publish (exports/analyst.py)."""
+        return self.root / "analyst.duckdb"
+
+    @property
+    def analyst_next(self) -> Path:
+        """The analyst file being written; renamed over analyst.duckdb when complete."""
+        return self.root / "analyst.next.duckdb"
 
     @property
     def dbt_work(self) -> Path:

@@ -1,18 +1,27 @@
-"""Ingestion throughput: rows/s per delivery format at scales 1 and 10 (prints figures, asserts nothing).
+"""Ingestion against DuckDB's own read_csv -> Parquet of the same file, in the same run.
 
-Generates its own ps_hukou-shaped files (the largest feed: 262,000 persons at scale 1,
-here a tenth of it per file to keep the run short; `--rows` to change) in each format,
-ingests each into a fresh HOME and reports wall time and rows/s. GX is imported and its
-context built before timing (a per-process cost, reported separately), so the figures are
-the steady per-file cost the demo pays ~650 times.
+The file: one ps_hukou delivery (the largest feed; 261,364 rows at scale 1, ~22 MB of
+UTF-8 CSV with Chinese headers and labels, as the public-security export writes it),
+generated here (`--rows` to change) or given with `--file`.
 
-    .venv/bin/python benchmarks/bench_ingest.py [--rows 26200] [--scales 1 10]
+Figures (each printed with its reference and the machine's load):
+- cold process: `aidwatch ingest` of the file into a fresh HOME, as a separate process,
+  against a separate `python -c` process doing DuckDB read_csv -> Parquet;
+- steady state: in one process, after the imports and Great Expectations' context are
+  warm, ingesting the file into a fresh HOME against DuckDB's read_csv -> Parquet in the
+  same process (median of `--repeat` runs each, taken in turn);
+- the start-up a cold process pays before its first file (cold wall - steady wall).
+Goal (issue 14): steady ratio >= 0.5 and start-up <= 2 s. Prints figures, asserts nothing.
+
+    .venv/bin/python benchmarks/bench_ingest.py [--rows 261364] [--file F.csv] [--repeat 3] [--formats]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import shutil
+import statistics
 import sys
 import tempfile
 import time
@@ -24,29 +33,35 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from aidwatch.home import Home  # noqa: E402
-from ingestion import gate  # noqa: E402
-from ingestion.normalise import check_digits  # noqa: E402
-from ingestion.pipeline import ingest_feed  # noqa: E402
+from benchmarks.measure import load, run  # noqa: E402
 
 FORMATS = ("csv utf-8", "csv gb18030", "xlsx", "json")
+HUKOU_FILE = "户籍人口_20261101.csv"
+CHECK_CHARS = "10X98765432"
+WEIGHTS = np.array([2 ** (17 - i) % 11 for i in range(17)])
+
+DUCKDB_COPY = """
+import sys, duckdb
+duckdb.sql(f"copy (select * from read_csv('{sys.argv[1]}', header=true)) to '{sys.argv[2]}' (format parquet)")
+"""
 
 
-def hukou_frame(rows: int, seed: int) -> pd.DataFrame:
+def hukou_frame(rows: int, seed: int = 1) -> pd.DataFrame:
     """Distinct valid people with Chinese labels, as a public-security export carries them."""
     rng = np.random.default_rng(seed)
     person = rng.permutation(rows)  # (birth day, sequence) pairs are distinct, so IDs are too
     days = (person // 1000) * 97 % 30000
     birth = pd.Timestamp("1940-01-01") + pd.to_timedelta(days, unit="D")
     seq = person % 1000
-    bodies = pd.Series([f"152921{b:%Y%m%d}{s:03d}" for b, s in zip(birth, seq, strict=True)], dtype="str")
-    ids = bodies + pd.Series(check_digits(bodies), dtype="str")
+    bodies = [f"152921{b:%Y%m%d}{s:03d}" for b, s in zip(birth, seq, strict=True)]
+    digits = np.array([[ord(c) - 48 for c in b] for b in bodies])
+    checks = [CHECK_CHARS[v] for v in (digits @ WEIGHTS) % 11]
     return pd.DataFrame({
-        "公民身份号码": ids,
+        "公民身份号码": [b + c for b, c in zip(bodies, checks, strict=True)],
         "姓名": rng.choice(["张伟", "王芳", "巴特尔", "其其格", "李娜"], rows),
         "性别": np.where(seq % 2 == 1, "男", "女"),
         "出生日期": birth.strftime("%Y-%m-%d"),
-        "户号": [f"H{n:08d}" for n in range(rows)],
+        "户号": [f"H{n // 3:08d}" for n in range(rows)],
         "与户主关系": rng.choice(["本人", "配偶", "子女"], rows),
         "户籍地址区划": rng.choice(["152921001001", "152922100201", "152923100001"], rows),
         "户籍状态": "正常",
@@ -56,45 +71,122 @@ def hukou_frame(rows: int, seed: int) -> pd.DataFrame:
 
 def write(frame: pd.DataFrame, fmt: str, folder: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
+    stem = HUKOU_FILE.rsplit(".", 1)[0]
     if fmt.startswith("csv"):
-        path = folder / "户籍人口_20261101.csv"
+        path = folder / f"{stem}.csv"
         frame.to_csv(path, index=False, encoding=fmt.split()[1])
     elif fmt == "xlsx":
-        path = folder / "户籍人口_20261101.xlsx"
+        path = folder / f"{stem}.xlsx"
         frame.to_excel(path, index=False)
     else:
-        path = folder / "户籍人口_20261101.json"
+        path = folder / f"{stem}.json"
         path.write_text(json.dumps(frame.to_dict("records"), ensure_ascii=False), encoding="utf-8")
     return path
+
+
+def duckdb_in_process(csv: Path, out: Path) -> float:
+    import duckdb
+
+    started = time.perf_counter()
+    duckdb.sql(f"copy (select * from read_csv('{csv}', header=true)) to '{out}' (format parquet)")
+    return time.perf_counter() - started
+
+
+def ingest_in_process(csv: Path, work: Path) -> tuple[float, dict]:
+    from aidwatch.home import Home
+    from ingestion.pipeline import ingest_feed
+
+    inbox, home = work / "inbox", Home(work / "home")
+    shutil.rmtree(work, ignore_errors=True)
+    (inbox / "ps_hukou").mkdir(parents=True)
+    shutil.copyfile(csv, inbox / "ps_hukou" / csv.name)
+    started = time.perf_counter()
+    [entry] = ingest_feed("ps_hukou", inbox, home)
+    return time.perf_counter() - started, entry
+
+
+def large_file(csv: Path, repeat: int, work: Path) -> None:
+    rows = sum(1 for _ in csv.open(encoding="utf-8")) - 1
+    print(f"file: {csv.name}, {rows:,} rows, {csv.stat().st_size / 1e6:.1f} MB; {load()}")
+
+    # cold processes, in turn
+    colds, refs = [], []
+    for i in range(repeat):
+        inbox, home = work / f"cold{i}" / "inbox", work / f"cold{i}" / "home"
+        (inbox / "ps_hukou").mkdir(parents=True)
+        shutil.copyfile(csv, inbox / "ps_hukou" / csv.name)
+        refs.append(run("duckdb read_csv -> parquet (cold process)",
+                        [sys.executable, "-c", DUCKDB_COPY, str(csv), str(work / f"cold{i}.parquet")]))
+        colds.append(run("aidwatch ingest (cold process)",
+                         [str(ROOT / ".venv/bin/aidwatch"), "ingest", "--inbox", str(inbox),
+                          "--home", str(home), "--workers", "1"]))
+        shutil.rmtree(work / f"cold{i}", ignore_errors=True)
+    cold = statistics.median(m.wall_s for m in colds)
+    cold_ref = statistics.median(m.wall_s for m in refs)
+    cold_cpu = statistics.median(m.cpu_s for m in colds)
+    ref_cpu = statistics.median(m.cpu_s for m in refs)
+
+    # steady state, in this process
+    started = time.perf_counter()
+    from ingestion import gate
+
+    gate.warm_up()
+    warm_up = time.perf_counter() - started
+    steady, steady_ref, entry = [], [], {}
+    for i in range(repeat):
+        steady_ref.append(duckdb_in_process(csv, work / f"steady{i}.parquet"))
+        seconds, entry = ingest_in_process(csv, work / f"steady{i}")
+        steady.append(seconds)
+    s, r = statistics.median(steady), statistics.median(steady_ref)
+    print(f"  loaded {entry.get('rows_loaded')} of {entry.get('rows_read')} rows ({entry.get('status')}); "
+          f"median of {repeat}, {load()}")
+    print(f"  {'':<34} {'aidwatch':>9} {'DuckDB':>9} {'ratio (DuckDB/aidwatch)':>24}")
+    print(f"  {'cold process, wall s':<34} {cold:>9.2f} {cold_ref:>9.2f} {cold_ref / cold:>24.2f}")
+    print(f"  {'cold process, CPU s':<34} {cold_cpu:>9.2f} {ref_cpu:>9.2f} {ref_cpu / cold_cpu:>24.2f}")
+    print(f"  {'steady state, wall s':<34} {s:>9.2f} {r:>9.2f} {r / s:>24.2f}   goal >= 0.50")
+    print(f"  {'start-up before the first file, s':<34} {max(cold - s, 0):>9.2f} "
+          f"{'':>9} {'':>24}   goal <= 2 s")
+    print(f"  (GX import + context in this process: {warm_up:.1f} s; peak RSS cold ingest "
+          f"{statistics.median(m.peak_mb for m in colds):,.0f} MB, DuckDB "
+          f"{statistics.median(m.peak_mb for m in refs):,.0f} MB)")
+
+
+def formats(rows: int, work: Path) -> None:
+    """Per-format throughput on a tenth of the file (steady state, this process)."""
+    from aidwatch.home import Home
+    from ingestion.pipeline import ingest_feed
+
+    frame = hukou_frame(rows)
+    print(f"per format, {rows:,} rows, steady state; {load()}")
+    print(f"  {'format':<12} {'seconds':>8} {'rows/s':>9}")
+    for fmt in FORMATS:
+        folder = work / fmt.replace(" ", "_")
+        write(frame, fmt, folder / "inbox" / "ps_hukou")
+        t0 = time.perf_counter()
+        [entry] = ingest_feed("ps_hukou", folder / "inbox", Home(folder / "home"))
+        seconds = time.perf_counter() - t0
+        note = "" if entry["rows_loaded"] == rows else f"  (loaded {entry['rows_loaded']})"
+        print(f"  {fmt:<12} {seconds:>8.2f} {rows / seconds:>9,.0f}{note}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--rows", type=int, default=26_200, help="rows per file at scale 1")
-    parser.add_argument("--scales", type=float, nargs="+", default=[1, 10])
+    parser.add_argument("--rows", type=int, default=261_364, help="rows of the generated file")
+    parser.add_argument("--file", type=Path, help="a ps_hukou CSV to use instead (UTF-8)")
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each, in turn (median)")
+    parser.add_argument("--formats", action="store_true", help="also time each delivery format")
     args = parser.parse_args()
-    started = time.perf_counter()
-    gate.warm_up()
-    print(f"GX import + context: {time.perf_counter() - started:.1f} s (once per process)")
-    print(f"{'format':<12} {'scale':>5} {'rows':>9} {'seconds':>8} {'rows/s':>9}")
-    for scale in args.scales:
-        rows = int(args.rows * scale)
-        frame = hukou_frame(rows, seed=int(scale))
-        for fmt in FORMATS:
-            if fmt == "xlsx" and rows > 100_000:
-                print(f"{fmt:<12} {scale:>5g} {rows:>9,} {'skipped: .xlsx over 100k rows':>18}")
-                continue
-            with tempfile.TemporaryDirectory(prefix="bench_ingest_") as tmp:
-                inbox = Path(tmp) / "inbox"
-                write(frame, fmt, inbox / "ps_hukou")
-                home = Home.resolve(Path(tmp) / "home")
-                t0 = time.perf_counter()
-                [entry] = ingest_feed("ps_hukou", inbox, home)
-                seconds = time.perf_counter() - t0
-            all_loaded = entry["rows_loaded"] == rows
-            note = "" if all_loaded else f"  (loaded {entry['rows_loaded']}: {entry['reasons'][:2]})"
-            print(f"{fmt:<12} {scale:>5g} {rows:>9,} {seconds:>8.2f} {rows / seconds:>9,.0f}{note}")
+    work = Path(tempfile.mkdtemp(prefix="bench_ingest_"))
+    try:
+        csv = args.file
+        if csv is None:
+            csv = write(hukou_frame(args.rows), "csv utf-8", work / "source")
+        large_file(csv.resolve(), args.repeat, work)
+        if args.formats:
+            formats(max(args.rows // 10, 1000), work / "formats")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
-"""What leaves the warehouse: officials' warning lists and analysts' pseudonymised views.
+"""What leaves the warehouse: officials' warning lists and the analysts' pseudonymised file.
 
-Everything here reads the published warehouse (or, for the analyst schema, the copy
-being built) and never changes the marts: it only adds masked or pseudonymised
-ways of looking at them.
+Everything here reads the published warehouse and never changes the marts: the
+officials' exports are masked and written through the fail-closed audit
+(exports/audit.py); the analyst file (exports/analyst.py) is a separate DuckDB file
+with pseudonyms and no way back to a person.
 """

@@ -1,29 +1,48 @@
-"""The `analyst` schema: the marts with ID numbers pseudonymised and names masked.
+"""The analyst file `HOME/analyst.duckdb`: the marts, with no way back to a person.
 
-Why: analysts need to count, join and follow people across runs, not to know who
-they are (PIPL art. 28, 51). Every column that holds an ID number becomes a keyed
-HMAC-SHA256 pseudonym: the same person gets the same pseudonym in every table and
-every run (as long as the key stays), and without the key nobody can go back from
-it, not even by trying every plausible ID. Names are masked (`张*三`).
+Why a separate file: analysts need to count, join and follow people across runs,
+not to know who they are (PIPL art. 28, 51). When their tables lived beside `marts`
+and the pseudonym map in the warehouse, one join gave back the full ID and name.
+This file is written from the published warehouse after each publish and holds
+only tables computed here: no `marts`, no map, no views into anything else.
 
-DuckDB has no HMAC function, so the pseudonyms are computed here in Python into
-`pseudonymisation.id_map`, a schema analysts are not pointed at; the views join it
-and expose only the pseudonym. The key never enters the warehouse: it comes from
-`$AIDWATCH_PSEUDONYM_KEY` or an owner-only key file outside it. Without a key no
-view is created (a default key would make every pseudonym reversible).
+What happens to each column (one rule per kind of value, decided from the column's
+name and, where the name cannot say, from its data):
 
-The build calls `create_analyst_schema` on `warehouse.next.duckdb` after dbt
-succeeds and before it is published.
+- person keys (`*id_number*`, `*hukou_no*`, space-separated lists of them) become a
+  keyed pseudonym, `P` + 24 base32 characters of HMAC-SHA256(key, value), item by item. The same
+  value gets the same pseudonym in every table and every run while the key stays, so
+  tables join as before (`fct_aid.id_number = dim_person.id_number`);
+- key columns that hold a person key or an ID inside (`subject_key`, `source_key`,
+  `household_key` ...) get the pseudonym of the whole value; their other values
+  (household ids, region codes) stay, so the joins on them still work;
+- keys that are an unkeyed hash (`warning_key` = md5 over rule and subject) are
+  re-keyed: an md5 of an 18-digit ID with a known region prefix and check digit is
+  reversed by trying every ID, so it is an ID in disguise;
+- 18- and 15-digit IDs and person keys quoted inside text (evidence JSON) are replaced
+  by their pseudonyms; names of people are masked (`张*三`);
+- `dim_person` drops its quasi-identifiers: birth date, exact age and village become
+  an age band and the township (see `PERSON_GENERALISED`), measured by `measure_risk`;
+  where the population is too small for that, the township goes too (banner stays).
+
+DuckDB has no HMAC, so the pseudonyms come from Python functions registered on the
+writing connection only; the key never enters a file. It comes from
+`$AIDWATCH_PSEUDONYM_KEY` or the owner-only key file `HOME/secrets/pseudonym.key`;
+without one no analyst file is published and an earlier one is removed (a default
+key would make every pseudonym reversible).
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import logging
 import os
+import re
 import secrets
 import stat
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,24 +50,40 @@ import duckdb
 import pyarrow as pa
 
 from aidwatch.home import Home
+from aidwatch.permissions import GROUP_FILE, PRIVATE_DIR, PRIVATE_FILE, open_parents_to_group
 
 log = logging.getLogger(__name__)
 
 KEY_ENV = "AIDWATCH_PSEUDONYM_KEY"
+SOURCE_CATALOG = "published"
 SOURCE_SCHEMA = "marts"
-ANALYST_SCHEMA = "analyst"
-MAPPING_SCHEMA = "pseudonymisation"
+#: Schemas earlier versions kept inside the warehouse; a build removes them from its copy.
+RETIRED_SCHEMAS = ("analyst", "pseudonymisation")
 PSEUDONYM_PREFIX = "P"
-PSEUDONYM_HEX = 24  # 96 bits: no collision among millions of people
-ID_REGEX = r"[0-9]{17}[0-9Xx]"
-# Keys derived from an ID number (warning_key hashes rule_id and subject_key, which may
-# be an ID): an unkeyed hash of a guessable ID is reversible, so these are re-keyed too.
-DERIVED_KEY_COLUMNS = ("warning_key",)
-TEXT_TYPES = ("VARCHAR",)
+PSEUDONYM_BYTES = 15  # 120 bits, 24 base32 characters: no collision among millions of people
+#: A run of 15 or more digits: an 18- or 15-digit ID, alone or inside a longer key (`DCA<id><yyyymm>`).
+ID_PATTERN = r"[0-9]{15,}[Xx]?"
+ID_SQL_PATTERN = r"[0-9]{15}"
+PERSON_KEY_MARKERS = ("id_number", "hukou_no")
+UNKEYED_HASH = re.compile(r"[0-9a-f]{32}")
+TOKEN = re.compile(r"[A-Za-z0-9_-]+")
+#: Upper ends (inclusive) of the age bands, on the thresholds the rules use (16, 18, 60).
+AGE_BAND_ENDS = (15, 17, 29, 39, 49, 59, 69, 79)
+#: The share of persons unique on a quasi-identifier set that a publish may keep silently.
+RISK_LIMIT = 0.05
 
 
-class KeyFileTooOpen(PermissionError):
+class PseudonymKeyMissing(RuntimeError):
+    """No usable pseudonym key: no analyst file can be published."""
+
+
+class KeyFileTooOpen(PseudonymKeyMissing, PermissionError):
     """The key file can be read by users other than its owner."""
+
+
+def missing_key_message(home: Home) -> str:
+    return (f"no analyst file published (and any earlier {home.analyst_file} removed): no pseudonym key; "
+            f"set ${KEY_ENV} or create {home.pseudonym_key_file} with mode 0600")
 
 
 def load_key(home: Home) -> bytes | None:
@@ -70,102 +105,79 @@ def load_key(home: Home) -> bytes | None:
     return key or None
 
 
+def require_key(home: Home) -> bytes:
+    """The key, or PseudonymKeyMissing naming both places a key may come from."""
+    key = load_key(home)
+    if key is None:
+        raise PseudonymKeyMissing(missing_key_message(home))
+    return key
+
+
 def ensure_demo_key(home: Home) -> Path:
     """Create a random key file for the demo (0600, in a 0700 folder) unless one exists."""
     path = home.pseudonym_key_file
     path.parent.mkdir(parents=True, exist_ok=True)
-    os.chmod(path.parent, 0o700)
+    os.chmod(path.parent, PRIVATE_DIR)
     if not path.exists():
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE)
         with os.fdopen(descriptor, "w", encoding="ascii") as handle:
             handle.write(secrets.token_hex(32) + "\n")
-    os.chmod(path, 0o600)
+    os.chmod(path, PRIVATE_FILE)
     return path
 
 
 def pseudonym(key: bytes, value: str) -> str:
-    """Keyed HMAC-SHA256 of an ID number (or a key derived from one), shortened."""
-    digest = hmac.new(key, value.encode("utf-8"), hashlib.sha256).hexdigest()
-    return PSEUDONYM_PREFIX + digest[:PSEUDONYM_HEX]
+    """Keyed HMAC-SHA256 of a person key (or a value holding one): `P` + 24 base32 characters.
 
-
-@dataclass
-class TablePlan:
-    """How each column of one mart appears in its analyst view."""
-
-    table: str
-    columns: list[str]
-    id_columns: list[str] = field(default_factory=list)  # values replaced by pseudonyms
-    id_list_columns: list[str] = field(default_factory=list)  # space-separated IDs, each replaced
-    key_columns: list[str] = field(default_factory=list)  # derived keys, re-keyed
-    name_columns: list[str] = field(default_factory=list)  # masked
-    text_with_ids: list[str] = field(default_factory=list)  # IDs inside text masked
+    Base32 (a-z, 2-7), not hex: 1 % of 24-hex strings hold a run of 15 digits, which
+    looks like an ID to every scan; here such a run has a chance of about 1e-11.
+    """
+    digest = hmac.new(key, value.encode("utf-8"), hashlib.sha256).digest()
+    return PSEUDONYM_PREFIX + base64.b32encode(digest[:PSEUDONYM_BYTES]).decode("ascii").lower()
 
 
 def quote(identifier: str) -> str:
     return '"' + identifier.replace('"', '""') + '"'
 
 
-def mart_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
-    rows = con.execute(
-        "select table_name from information_schema.tables where table_schema = ? order by table_name",
-        [SOURCE_SCHEMA],
-    ).fetchall()
-    return [row[0] for row in rows]
+@dataclass
+class Pseudonymiser:
+    """The value-level rules, as Python functions DuckDB calls chunk by chunk (Arrow)."""
+
+    key: bytes
+    person_keys: frozenset[str]  # every value of a person-key column (IDs, hukou numbers)
+    id_pattern: re.Pattern = field(default_factory=lambda: re.compile(ID_PATTERN))
+
+    def whole(self, value: str) -> str:
+        return pseudonym(self.key, value)
+
+    def items(self, value: str) -> str:
+        return " ".join(pseudonym(self.key, item) for item in value.split())
+
+    def key_value(self, value: str) -> str:
+        if value in self.person_keys or self.id_pattern.search(value):
+            return pseudonym(self.key, value)
+        return value
+
+    def text(self, value: str) -> str:
+        value = self.id_pattern.sub(lambda match: pseudonym(self.key, match.group()), value)
+        return TOKEN.sub(
+            lambda match: pseudonym(self.key, match.group()) if match.group() in self.person_keys
+            else match.group(), value)
+
+    def register(self, con: duckdb.DuckDBPyConnection) -> None:
+        """`aw_whole`, `aw_items`, `aw_key`, `aw_text`: on this connection only, gone when it closes."""
+        for name, rule in (("aw_whole", self.whole), ("aw_items", self.items),
+                           ("aw_key", self.key_value), ("aw_text", self.text)):
+            con.create_function(name, vectorised(rule), [duckdb.sqltype("VARCHAR")],
+                                duckdb.sqltype("VARCHAR"), type="arrow")
 
 
-def is_name_column(column: str) -> bool:
-    """A column that may hold a person's name: `name`, `head_name`, ... (not `rule_name_zh`)."""
-    return column == "name" or column.endswith("_name")
-
-
-def plan_table(con: duckdb.DuckDBPyConnection, table: str, person_names: str | None) -> TablePlan:
-    """Find the columns holding IDs, names and IDs inside text, from their names and their data.
-
-    A column holds ID numbers when its name says so (`*id_number*`) or when any of
-    its values is one (e.g. `subject_key` of person warnings); one scan per table.
-    """
-    described = con.execute(
-        "select column_name, data_type from information_schema.columns "
-        "where table_schema = ? and table_name = ? order by ordinal_position",
-        [SOURCE_SCHEMA, table],
-    ).fetchall()
-    plan = TablePlan(table=table, columns=[name for name, _ in described])
-    text_columns = [name for name, kind in described if kind in TEXT_TYPES]
-    if not text_columns:
-        return plan
-    probes = []
-    for column in text_columns:
-        probes.append(f"coalesce(bool_or(regexp_full_match({quote(column)}, '{ID_REGEX}')), false)")
-        probes.append(f"coalesce(bool_or(regexp_matches({quote(column)}, '{ID_REGEX}')), false)")
-        probes.append(f"coalesce(bool_or(regexp_matches({quote(column)}, '{ID_REGEX} +{ID_REGEX}')), false)")
-    found = con.execute(f"select {', '.join(probes)} from {SOURCE_SCHEMA}.{quote(table)}").fetchone()
-    for index, column in enumerate(text_columns):
-        whole_id, contains_id, several_ids = found[3 * index : 3 * index + 3]
-        if "id_number" in column and several_ids:
-            plan.id_list_columns.append(column)  # e.g. dim_household.member_id_numbers
-        elif "id_number" in column or whole_id:
-            plan.id_columns.append(column)
-        elif column in DERIVED_KEY_COLUMNS:
-            plan.key_columns.append(column)
-        elif is_name_column(column) and holds_person_names(con, table, column, person_names):
-            plan.name_columns.append(column)
-        elif contains_id:
-            plan.text_with_ids.append(column)
-    return plan
-
-
-def holds_person_names(
-    con: duckdb.DuckDBPyConnection, table: str, column: str, person_names: str | None
-) -> bool:
-    """Whether any value of the column is a person's name (dim_person); without dim_person, assume so."""
-    if person_names is None:
-        return True
-    row = con.execute(
-        f"select exists (select 1 from {SOURCE_SCHEMA}.{quote(table)} t "
-        f"where t.{quote(column)} in (select name from {person_names}))"
-    ).fetchone()
-    return bool(row and row[0])
+def vectorised(rule: Callable[[str], str]) -> Callable[[pa.Array], pa.Array]:
+    """A value rule as a DuckDB Arrow function: one Python call per chunk of 2048 values, nulls kept."""
+    def apply(values: pa.Array) -> pa.Array:
+        return pa.array([None if value is None else rule(value) for value in values.to_pylist()], pa.string())
+    return apply
 
 
 def masked_name_sql(expression: str) -> str:
@@ -178,144 +190,304 @@ def masked_name_sql(expression: str) -> str:
     )
 
 
-def masked_id_sql(expression: str) -> str:
-    """The SQL twin of `exports.masking.mask_id_number` (only for values missing from the map)."""
-    return f"left({expression}, 4) || '**********' || upper(right({expression}, 4))"
+def age_band_sql(age: str) -> str:
+    """'0-15', '16-17', '18-29', ..., '70-79', '80+' for an age in whole years."""
+    cases, low = [], 0
+    for high in AGE_BAND_ENDS:
+        cases.append(f"when {age} <= {high} then '{low}-{high}'")
+        low = high + 1
+    return f"case when {age} is null then null {' '.join(cases)} else '{low}+' end"
 
 
-def masked_ids_in_text_sql(expression: str) -> str:
-    """The SQL twin of `exports.masking.mask_ids_in_text`: every 18-digit run masked."""
-    pattern = "([0-9]{4})[0-9]{10}([0-9]{3}[0-9Xx])"
-    return f"regexp_replace({expression}, '{pattern}', '\\1**********\\2', 'g')"
+#: dim_person's quasi-identifiers as published: column -> SQL over the mart row `t` (None: dropped).
+PERSON_GENERALISED: dict[str, str | None] = {
+    "birth_date": None,  # with sex and township unique for most people
+    "age": age_band_sql("t.age") + " as age_band",  # exact age at as_of = birth year
+    "death_date": "date_trunc('month', t.death_date)::date as death_month",
+    "region_code": None,  # village: township_code and banner_code stay
+    "hukou_region_code": None,
+}
+#: The assistance type of a person, from dim_person's roll flags (first that holds).
+ASSISTANCE_FLAGS = ("on_tekun", "on_dibao", "on_edge", "on_rigid_expense", "on_other_low_income")
 
 
-def pseudonymised_list_sql(expression: str) -> str:
-    """Each item of a space-separated list of IDs replaced by its pseudonym, order kept."""
-    return (
-        f"(select string_agg(coalesce(lm.pseudonym, case when regexp_full_match(items.item, '{ID_REGEX}') "
-        f"then {masked_id_sql('items.item')} else items.item end), ' ' order by items.position) "
-        f"from (select unnest(string_split({expression}, ' ')) as item, "
-        f"generate_subscripts(string_split({expression}, ' '), 1) as position) items "
-        f"left join {MAPPING_SCHEMA}.id_map lm on lm.original = items.item)"
-    )
+@dataclass
+class ColumnPlan:
+    """How one mart column appears in the analyst file: a SQL expression over the row `t`."""
+
+    name: str
+    expression: str | None  # None: left out
+    rule: str  # kept, pseudonym, items, key, rehash, text, masked, generalised, dropped
 
 
-def view_sql(plan: TablePlan, catalog: str) -> str:
-    """CREATE VIEW for one mart: pseudonyms joined in, names and embedded IDs masked.
-
-    The new view's name is qualified with the catalog (a file named like a schema,
-    `analyst.duckdb`, would make `analyst.x` ambiguous); its body is not, because
-    the file is built as `warehouse.next.duckdb` and read as `warehouse.duckdb`.
-    """
-    selects, joins = [], []
-    for column in plan.columns:
-        source = f"t.{quote(column)}"
-        if column in plan.id_columns or column in plan.key_columns:
-            alias = f"m{len(joins)}"
-            mapping = "id_map" if column in plan.id_columns else "key_map"
-            joins.append(
-                f"left join {MAPPING_SCHEMA}.{mapping} {alias} on {alias}.original = {source}"
-            )
-            fallback = source
-            if column in plan.id_columns and "id_number" in column:
-                fallback = masked_id_sql(source)
-            elif column in plan.id_columns:  # mixed keys (subject_key, source_key): mask IDs inside
-                fallback = masked_ids_in_text_sql(source)
-            selects.append(f"coalesce({alias}.pseudonym, {fallback}) as {quote(column)}")
-        elif column in plan.id_list_columns:
-            selects.append(f"{pseudonymised_list_sql(source)} as {quote(column)}")
-        elif column in plan.name_columns:
-            selects.append(f"{masked_name_sql(source)} as {quote(column)}")
-        elif column in plan.text_with_ids:
-            selects.append(f"{masked_ids_in_text_sql(source)} as {quote(column)}")
-        else:
-            selects.append(f"{source} as {quote(column)}")
-    return (
-        f"create view {quote(catalog)}.{ANALYST_SCHEMA}.{quote(plan.table)} as select "
-        + ", ".join(selects)
-        + f" from {SOURCE_SCHEMA}.{quote(plan.table)} t "
-        + " ".join(joins)
-    )
+def is_name_column(column: str) -> bool:
+    """A column that may hold a person's name: `name`, `head_name`, ... (not `rule_name_zh`)."""
+    return column == "name" or column.endswith("_name")
 
 
-def distinct_values(con: duckdb.DuckDBPyConnection, plans: list[TablePlan], attribute: str) -> set[str]:
-    """Every distinct value to pseudonymise: of ID columns, of mixed key columns only the IDs."""
+def mart_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Materialised marts only (a view would need the marts it reads)."""
+    rows = con.execute(
+        "select table_name from information_schema.tables where table_catalog = ? and table_schema = ? "
+        "and table_type = 'BASE TABLE' order by table_name", [SOURCE_CATALOG, SOURCE_SCHEMA]).fetchall()
+    return [row[0] for row in rows]
+
+
+def columns_of(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple[str, str]]:
+    return con.execute(
+        "select column_name, data_type from information_schema.columns where table_catalog = ? "
+        "and table_schema = ? and table_name = ? order by ordinal_position",
+        [SOURCE_CATALOG, SOURCE_SCHEMA, table]).fetchall()
+
+
+def source(table: str) -> str:
+    return f"{SOURCE_CATALOG}.{SOURCE_SCHEMA}.{quote(table)}"
+
+
+def is_plain_type(kind: str) -> bool:
+    """A scalar DuckDB type (not a list, struct, map, union or array)."""
+    return not any(marker in kind for marker in ("[", "STRUCT", "MAP", "UNION"))
+
+
+def is_person_key_column(column: str) -> bool:
+    return any(marker in column for marker in PERSON_KEY_MARKERS)
+
+
+def collect_person_keys(con: duckdb.DuckDBPyConnection, tables: list[str]) -> frozenset[str]:
+    """Every ID number and hukou number any mart holds in a person-key column (lists split)."""
     values: set[str] = set()
-    for plan in plans:
-        for column in getattr(plan, attribute):
-            only_ids = attribute == "id_columns" and "id_number" not in column
-            shape = f" and regexp_full_match({quote(column)}, '{ID_REGEX}')" if only_ids else ""
-            rows = con.execute(
-                f"select distinct {quote(column)} from {SOURCE_SCHEMA}.{quote(plan.table)} "
-                f"where {quote(column)} is not null{shape}"
-            ).fetchall()
-            values.update(row[0] for row in rows)
-        if attribute == "id_columns":
-            for column in plan.id_list_columns:
+    for table in tables:
+        for column, kind in columns_of(con, table):
+            if is_person_key_column(column) and is_plain_type(kind):
                 rows = con.execute(
-                    f"select distinct unnest(regexp_extract_all({quote(column)}, '{ID_REGEX}')) "
-                    f"from {SOURCE_SCHEMA}.{quote(plan.table)}"
-                ).fetchall()
-                values.update(row[0] for row in rows if row[0] is not None)
-    return values
+                    f"select distinct unnest(string_split_regex(trim(cast({quote(column)} as varchar)), "
+                    "'\\s+')) "
+                    f"from {source(table)} where {quote(column)} is not null").fetchall()
+                values.update(row[0] for row in rows if row[0])
+    return frozenset(values)
 
 
-def write_map(con: duckdb.DuckDBPyConnection, name: str, key: bytes, values: set[str]) -> None:
-    ordered = sorted(values)
-    mapping = pa.table({"original": ordered, "pseudonym": [pseudonym(key, value) for value in ordered]})
-    con.register("pseudonym_rows", mapping)
+def plan_table(con: duckdb.DuckDBPyConnection, table: str, person_names: bool) -> list[ColumnPlan]:
+    """One plan per column; text columns are probed once per table for IDs, keys and names."""
+    described = columns_of(con, table)
+    probes = {}
+    for column, kind in described:
+        if kind != "VARCHAR" or is_person_key_column(column):
+            continue
+        quoted = quote(column)
+        probes[column] = [
+            f"coalesce(bool_or(regexp_matches({quoted}, '{ID_SQL_PATTERN}')), false)",
+            f"coalesce(bool_or({quoted} in (select value from aw_person_keys)), false)",
+            f"coalesce(bool_and(regexp_full_match({quoted}, '[0-9a-f]{{32}}')), false)",
+            (f"coalesce(bool_or({quoted} in (select name from {source('dim_person')})), false)"
+             if person_names and is_name_column(column) else "false"),
+        ]
+    found: dict[str, tuple] = {}
+    if probes:
+        flat = [probe for column_probes in probes.values() for probe in column_probes]
+        row = con.execute(f"select {', '.join(flat)} from {source(table)}").fetchall()[0]
+        for index, column in enumerate(probes):
+            found[column] = row[4 * index: 4 * index + 4]
+    plans = []
+    for column, kind in described:
+        plans.append(plan_column(table, column, kind, found.get(column), person_names))
+    return plans
+
+
+def plan_column(table: str, column: str, kind: str, probe: tuple | None, person_names: bool) -> ColumnPlan:
+    quoted = f"t.{quote(column)}"
+    alias = f" as {quote(column)}"
+    if table == "dim_person" and column in PERSON_GENERALISED:
+        expression = PERSON_GENERALISED[column]
+        return ColumnPlan(column, expression, "generalised" if expression else "dropped")
+    if is_person_key_column(column):  # whatever its type: an ID stored as a number is an ID
+        return ColumnPlan(column, f"aw_items(cast({quoted} as varchar)){alias}", "items")
+    if kind == "JSON" or not is_plain_type(kind):  # nested values may hold IDs anywhere: as text
+        return ColumnPlan(column, f"aw_text(cast({quoted} as varchar)){alias}", "text")
+    if kind != "VARCHAR":
+        return ColumnPlan(column, quoted + alias, "kept")
+    has_id, has_person_key, all_hashes, has_names = probe or (False, False, False, False)
+    if column.endswith("_key") and all_hashes:
+        return ColumnPlan(column, f"aw_whole({quoted}){alias}", "rehash")
+    if is_name_column(column) and (has_names or not person_names):
+        return ColumnPlan(column, masked_name_sql(quoted) + alias, "masked")
+    if not (has_id or has_person_key):
+        return ColumnPlan(column, quoted + alias, "kept")
+    if column.endswith(("_key", "_id", "_no")):
+        return ColumnPlan(column, f"aw_key({quoted}){alias}", "key")
+    return ColumnPlan(column, f"aw_text({quoted}){alias}", "text")
+
+
+def assistance_type_sql(columns: set[str], row: str) -> str:
+    """A person's assistance type from the roll flags of dim_person row `row`."""
+    flags = [flag for flag in ASSISTANCE_FLAGS if flag in columns]
+    if not flags:
+        return "'unknown'"
+    cases = " ".join(f"when {row}.{flag} then '{flag.removeprefix('on_')}'" for flag in flags)
+    return f"case {cases} else 'none' end"
+
+
+@dataclass
+class RiskMeasure:
+    """The share of persons unique on one set of quasi-identifiers."""
+
+    label: str
+    columns: tuple[str, ...]
+    persons: int
+    unique: int
+
+    @property
+    def share(self) -> float:
+        return self.unique / self.persons if self.persons else 0.0
+
+    def __str__(self) -> str:
+        columns = ", ".join(self.columns)
+        return f"unique on ({columns}): {self.unique} of {self.persons} persons ({self.share:.1%})"
+
+
+def unique_share(
+    con: duckdb.DuckDBPyConnection, relation: str, columns: tuple[str, ...], label: str
+) -> RiskMeasure:
+    keys = ", ".join(columns)
+    persons, unique = con.execute(
+        f"select coalesce(sum(n), 0), coalesce(sum(case when n = 1 then 1 else 0 end), 0) "
+        f"from (select count(*) as n from {relation} group by {keys})").fetchall()[0]
+    return RiskMeasure(label, columns, int(persons), int(unique))
+
+
+def measure_risk(con: duckdb.DuckDBPyConnection, region: str) -> list[RiskMeasure]:
+    """Re-identification risk of the analyst file's dim_person, with and without its generalisation.
+
+    `published` rows group on what an analyst sees (age band, sex, `region`: township,
+    or banner once the township was dropped); `before generalisation` rows (birth
+    year and township, from the warehouse) show why the generalisation is needed.
+    """
+    person_columns = {name for name, _ in columns_of(con, "dim_person")}
+    if not {"birth_date", "gender", "township_code", "banner_code"} <= person_columns:
+        return []
+    kind = assistance_type_sql(person_columns, "p")
+    con.execute(f"create temp view aw_quasi as select year(p.birth_date) as birth_year, a.age_band, "
+                f"p.gender as sex, p.township_code as township, p.banner_code as banner, "
+                f"{kind} as assistance_type from {source('dim_person')} p "
+                f"join main.dim_person a on a.id_number = aw_whole(p.id_number)")
+    sets = [
+        ("before generalisation", ("birth_year", "sex", "township")),
+        ("before generalisation", ("birth_year", "sex", "township", "assistance_type")),
+        ("published", ("age_band", "sex", region)),
+        ("published", ("age_band", "sex", region, "assistance_type")),
+    ]
     try:
-        con.execute(
-            f"create table {MAPPING_SCHEMA}.{name} (original varchar primary key, pseudonym varchar not null)"
-        )
-        con.execute(f"insert into {MAPPING_SCHEMA}.{name} select original, pseudonym from pseudonym_rows")
+        return [unique_share(con, "aw_quasi", columns, label) for label, columns in sets]
     finally:
-        con.unregister("pseudonym_rows")
+        con.execute("drop view aw_quasi")
 
 
-def create_analyst_schema(con: duckdb.DuckDBPyConnection, home: Home) -> bool:
-    """(Re)create `analyst.<mart>` views for every mart; False (and a warning) without a key."""
-    try:
-        key = load_key(home)
-    except KeyFileTooOpen as error:
-        log.warning("analyst views not created: %s", error)
-        return False
-    if key is None:
-        log.warning(
-            "analyst views not created: no pseudonym key (set %s or create %s with mode 0600)",
-            KEY_ENV,
-            home.pseudonym_key_file,
-        )
-        return False
-    catalog = con.execute("select current_database()").fetchone()[0]
+def generalise_until_safe(con: duckdb.DuckDBPyConnection) -> list[RiskMeasure]:
+    """Measure the risk; above RISK_LIMIT with the township, drop dim_person.township_code (banner stays).
+
+    With the league's real caseload the township stays (the indicators and warnings
+    are per township); a small population (a test, a small demo) falls back to the
+    banner. Still above the limit at banner level: kept, and the publish warns.
+    """
+    risk = measure_risk(con, "township")
+    if any(m.label == "published" and m.share >= RISK_LIMIT for m in risk):
+        con.execute("alter table main.dim_person drop column township_code")
+        log.info("analyst file: dim_person.township_code left out (%s)",
+                 "; ".join(str(m) for m in risk if m.label == "published"))
+        risk = measure_risk(con, "banner")
+    return risk
+
+
+@dataclass
+class AnalystPublish:
+    """What one analyst publish wrote and how identifiable its persons are."""
+
+    path: Path
+    tables: dict[str, int]  # table -> rows
+    rules: dict[str, dict[str, str]]  # table -> column -> rule (pseudonym, masked, ...)
+    risk: list[RiskMeasure]
+
+    def describe(self) -> str:
+        lines = [f"analyst file {self.path}: {len(self.tables)} tables, person keys pseudonymised"]
+        for measure in self.risk:
+            flag = "" if measure.label != "published" or measure.share < RISK_LIMIT else \
+                f"  ABOVE {RISK_LIMIT:.0%}: report aggregates only"
+            lines.append(f"  re-identification risk, {measure.label}: {measure}{flag}")
+        return "\n".join(lines)
+
+
+def remove_analyst_file(home: Home) -> None:
+    for path in (home.analyst_file, home.analyst_next):
+        for candidate in (path, path.with_name(path.name + ".wal")):
+            candidate.unlink(missing_ok=True)
+
+
+def write_tables(
+    con: duckdb.DuckDBPyConnection, key: bytes
+) -> tuple[dict[str, int], dict[str, dict[str, str]]]:
+    """Every materialised mart as a table of the analyst file; (rows, column rules) per table."""
     tables = mart_tables(con)
-    person_names = f"{SOURCE_SCHEMA}.dim_person" if "dim_person" in tables else None
-    if person_names and "name" not in [
-        row[0]
-        for row in con.execute(
-            "select column_name from information_schema.columns where table_schema = ? and table_name = ?",
-            [SOURCE_SCHEMA, "dim_person"],
-        ).fetchall()
-    ]:
-        person_names = None
-    plans = [plan_table(con, table, person_names) for table in tables]
-    con.execute("begin transaction")
+    person_keys = collect_person_keys(con, tables)
+    Pseudonymiser(key, person_keys).register(con)
+    con.register("aw_person_keys", pa.table({"value": sorted(person_keys)}))
+    person_names = "dim_person" in tables and "name" in {c for c, _ in columns_of(con, "dim_person")}
+    counts, rules = {}, {}
+    for table in tables:
+        plans = plan_table(con, table, person_names)
+        selects = [plan.expression for plan in plans if plan.expression]
+        con.execute(f"create table main.{quote(table)} as select {', '.join(selects)} from {source(table)} t")
+        counts[table] = con.execute(f"select count(*) from main.{quote(table)}").fetchall()[0][0]
+        rules[table] = {plan.name: plan.rule for plan in plans if plan.rule != "kept"}
+    con.unregister("aw_person_keys")
+    return counts, rules
+
+
+def publish_analyst_file(home: Home, warehouse: Path | None = None) -> AnalystPublish:
+    """Write HOME/analyst.duckdb from the published warehouse, atomically, mode 0640.
+
+    Raises PseudonymKeyMissing (after removing any earlier analyst file, which would
+    be stale) when there is no usable key.
+    """
     try:
-        con.execute(f"drop schema if exists {ANALYST_SCHEMA} cascade")
-        con.execute(f"drop schema if exists {MAPPING_SCHEMA} cascade")
-        con.execute(f"create schema {MAPPING_SCHEMA}")
-        con.execute(f"create schema {ANALYST_SCHEMA}")
-        write_map(con, "id_map", key, distinct_values(con, plans, "id_columns"))
-        write_map(con, "key_map", key, distinct_values(con, plans, "key_columns"))
-        for plan in plans:
-            con.execute(view_sql(plan, catalog))
-        con.execute("commit")
-    except Exception:
-        con.execute("rollback")
+        key = require_key(home)
+    except PseudonymKeyMissing:
+        remove_analyst_file(home)
         raise
-    log.info(
-        "analyst schema: %d views; pseudonymised %s",
-        len(plans),
-        {plan.table: plan.id_columns for plan in plans if plan.id_columns},
-    )
-    return True
+    warehouse = warehouse or home.warehouse
+    con = duckdb.connect(str(home.analyst_next))
+    try:
+        con.execute(f"attach '{warehouse}' as {SOURCE_CATALOG} (read_only)")
+        counts, rules = write_tables(con, key)
+        risk = generalise_until_safe(con)
+        con.execute(f"detach {SOURCE_CATALOG}")
+        con.execute("checkpoint")
+    except BaseException:
+        con.close()
+        remove_analyst_file(home)  # the earlier file would be stale: no analyst file rather than an old one
+        raise
+    con.close()
+    os.chmod(home.analyst_next, GROUP_FILE)
+    os.replace(home.analyst_next, home.analyst_file)
+    open_parents_to_group(home, home.analyst_file)
+    result = AnalystPublish(home.analyst_file, counts, rules, risk)
+    for line in result.describe().splitlines():
+        log.info("%s", line.strip())
+    for measure in risk:
+        if measure.label == "published" and measure.share >= RISK_LIMIT:
+            log.warning("analyst file: %s, above %.0f%% even at banner level; report aggregates, "
+                        "not rows (docs/analysts.md)", measure, RISK_LIMIT * 100)
+    return result
+
+
+def drop_retired_schemas(warehouse: Path) -> list[str]:
+    """Remove the `analyst` views and the pseudonym map earlier builds kept in the warehouse."""
+    con = duckdb.connect(str(warehouse))
+    try:
+        present = {row[0] for row in con.execute("select schema_name from information_schema.schemata "
+                                                 "where catalog_name = current_database()").fetchall()}
+        dropped = [schema for schema in RETIRED_SCHEMAS if schema in present]
+        for schema in dropped:
+            con.execute(f"drop schema {schema} cascade")
+        return dropped
+    finally:
+        con.close()

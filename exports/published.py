@@ -18,6 +18,7 @@ from typing import Any
 
 import duckdb
 
+from aidwatch.feedback.published import status_join
 from aidwatch.home import Home
 
 log = logging.getLogger(__name__)
@@ -233,11 +234,13 @@ def load_warnings(con: duckdb.DuckDBPyConnection) -> list[dict]:
     from_person = person_columns(con)
     person_selects, person_clause = person_join(con, from_person)
     rank_select, rank_join = priority_join(con, from_person)
+    status_replace, status_selects, status_clause = status_join(con)  # feedback (issue 16)
     sql = f"""
-        select w.*, {', '.join(person_selects)}, {rank_select}
+        select w.*{status_replace}, {', '.join(person_selects)}, {rank_select}, {status_selects}
         from marts.warnings w
         {person_clause}
         {rank_join}
+        {status_clause}
         order by
             priority_rank asc nulls last,
             case w.severity when 'high' then 0 when 'medium' then 1 when 'low' then 2 else 3 end,

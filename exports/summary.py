@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-ACTIVE_STATUSES = ("new", "open")
+#: Statuses on the officials' to-do list (verified: checked, not yet handled; issue 16).
+ACTIVE_STATUSES = ("new", "open", "verified")
 
 
 @dataclass
@@ -21,6 +22,8 @@ class AreaCounts:
     total: int = 0
     new: int = 0
     resolved: int = 0
+    overdue: int = 0  # 核查逾期: no feedback past the time limit (issue 16)
+    escalated: int = 0  # past twice the limit: on the banner's list too
     by_rule: Counter[str] = field(default_factory=Counter)
     by_severity: Counter[str] = field(default_factory=Counter)
     by_township: Counter[str] = field(default_factory=Counter)
@@ -33,6 +36,8 @@ class AreaCounts:
             "total": self.total,
             "new": self.new,
             "resolved": self.resolved,
+            "overdue": self.overdue,
+            "escalated": self.escalated,
             "by_rule": dict(sorted(self.by_rule.items())),
             "by_severity": dict(sorted(self.by_severity.items())),
             "by_township": dict(sorted(self.by_township.items())),
@@ -45,6 +50,8 @@ class AreaCounts:
             total=int(data.get("total", 0)),
             new=int(data.get("new", 0)),
             resolved=int(data.get("resolved", 0)),
+            overdue=int(data.get("overdue", 0)),
+            escalated=int(data.get("escalated", 0)),
             by_rule=Counter(data.get("by_rule", {})),
             by_severity=Counter(data.get("by_severity", {})),
             by_township=Counter(data.get("by_township", {})),
@@ -67,8 +74,11 @@ def count_area(rows: list[dict]) -> AreaCounts:
         counts.total += 1
         counts.by_rule[rule] += 1
         counts.by_severity[row.get("severity") or ""] += 1
-        counts.by_township[row.get("township_code") or ""] += 1
+        # a banner-level warning (no township) is counted under its banner: `|banner_code`
+        counts.by_township[row.get("township_code") or f"|{row.get('banner_code') or ''}"] += 1
         counts.by_banner[row.get("banner_code") or ""] += 1
+        counts.overdue += bool(row.get("is_verify_overdue"))
+        counts.escalated += bool(row.get("is_escalated"))
         if status == "new":
             counts.new += 1
             counts.new_by_rule[rule] += 1

@@ -16,6 +16,7 @@ import pyarrow as pa
 from ingestion.contracts import RAW_METADATA_COLUMNS, Column, Feed
 from ingestion.delivery import Delivery
 from ingestion.gate import BatchSlice, gate_frame, validate
+from ingestion.gate_reports import department_samples
 from ingestion.headers import HeaderMapping, map_headers
 from ingestion.normalise import Context, Normalised, normalise_column
 from ingestion.readers import RawTable, read_file
@@ -129,7 +130,8 @@ def gate_batches(feed: Feed, prepared: list[PreparedBatch]) -> list[BatchResult]
         counts: Counter = Counter()
         for text in outcome.row_reasons.dropna():
             counts.update(text.split("; "))
-        results.append(BatchResult(item.table, item.mapping, good, quarantine, outcome.report, counts))
+        report = department_samples(outcome.report, item.table, item.mapping, outcome.row_reasons)
+        results.append(BatchResult(item.table, item.mapping, good, quarantine, report, counts))
     return results
 
 

@@ -21,6 +21,10 @@ ColumnType = Literal[
     "integer", "decimal", "timestamp", "credit_code",
 ]
 
+#: The `department` of a feed that aidwatch delivers itself (warning_feedback): no
+#: department sends it, so the simulator does not simulate it.
+WORKSPACE_DEPARTMENT = "aidwatch_workspace"
+
 #: Metadata columns that ingestion adds to every raw Parquet batch.
 RAW_METADATA_COLUMNS: dict[str, pa.DataType] = {
     "_batch_id": pa.string(),
@@ -53,6 +57,35 @@ SQL_TYPES: dict[str, str] = {
     "money": "decimal(14,2)", "integer": "bigint", "decimal": "double",
     "bool": "boolean", "timestamp": "timestamp",
 }
+
+
+@dataclass(frozen=True)
+class Completeness:
+    """Plausibility bounds of a snapshot delivery against the last accepted one (feeds.yaml `completeness`).
+
+    Why: a snapshot replaces the league's picture, so a partial file (a cut export, a
+    3-row test file) would silently shrink it. A delivery whose count of keys falls by more
+    than `max_key_drop` or grows by more than `max_key_growth` (fractions of the reference
+    count) is held for a person to accept or reject. A change of at most `min_key_change`
+    keys is always plausible, so tiny feeds (a dozen monitored households) are not held for
+    ordinary churn. `check: false` turns the check off (feeds that only ever grow).
+    """
+
+    check: bool = True
+    max_key_drop: float = 0.10
+    max_key_growth: float = 0.50
+    min_key_change: int = 10
+
+
+def _completeness(raw: dict | None, feed_id: str) -> Completeness:
+    raw = dict(raw or {})
+    unknown = set(raw) - set(Completeness.__dataclass_fields__)
+    if unknown:
+        raise ValueError(f"feeds.yaml {feed_id}.completeness: unknown setting(s) {sorted(unknown)}")
+    bounds = Completeness(**raw)
+    if not (0 <= bounds.max_key_drop <= 1 and bounds.max_key_growth >= 0 and bounds.min_key_change >= 0):
+        raise ValueError(f"feeds.yaml {feed_id}.completeness: bounds out of range: {bounds}")
+    return bounds
 
 
 def normalise_header(text: str) -> str:
@@ -108,10 +141,17 @@ class Feed:
     #: Cross-column rules checked per row at the ingestion gate (feeds.yaml `row_checks`):
     #: each a dict with `check` (sum_equals | agrees_with_id) and its columns.
     row_checks: tuple[dict, ...] = field(default=(), hash=False)
+    #: Snapshot feeds only: how far a delivery's key count may move before it is held.
+    completeness: Completeness = field(default_factory=Completeness, hash=False)
 
     @property
     def column_names(self) -> tuple[str, ...]:
         return tuple(c.name for c in self.columns)
+
+    @property
+    def from_workspace(self) -> bool:
+        """Delivered by aidwatch's own workspace (officials' feedback), never by a department."""
+        return self.department == WORKSPACE_DEPARTMENT
 
     @property
     def required_columns(self) -> tuple[str, ...]:
@@ -168,6 +208,7 @@ def load_feeds() -> dict[str, Feed]:
             key=tuple(spec["key"]),
             columns=tuple(_column(c) for c in spec["columns"]),
             row_checks=tuple(dict(check) for check in spec.get("row_checks") or ()),
+            completeness=_completeness(spec.get("completeness"), feed_id),
         )
     return feeds
 

@@ -1,8 +1,15 @@
 """Deliveries in the inbox: which files belong to a feed, their fingerprint, extract date and batch id.
 
 Why its own module: the CLI, the Airflow DAG (`pending_feeds`) and the pipeline must agree
-on what counts as a delivery and on the batch id (design.md:
+on what counts as a delivery, what is not read (and why), and on the batch id (design.md:
 `<feed_id>__<YYYYMMDD extract>__<first 12 hex of sha256>`).
+
+Every path under `inbox/<feed_id>/` is one of:
+- a control file (`*.manifest.json`, see ingestion.control): read to check the data files;
+- ignored (`ignore_reason` says why): hidden names, unsupported suffixes, symlinks that lead
+  out of the inbox or to a folder, broken symlinks. Never read, but recorded in the ledger;
+- a data file: fingerprinted by sha256; its extract date is the first real `YYYYMMDD` date
+  in its name, or None (the pipeline rejects it: never the clock or the modification time).
 """
 
 from __future__ import annotations
@@ -16,6 +23,8 @@ from pathlib import Path
 from ingestion.readers import FORMATS
 
 _DATE_IN_NAME = re.compile(r"(?<!\d)(\d{8})(?!\d)")
+CONTROL_SUFFIX = ".manifest.json"
+HIDDEN_PREFIXES = (".", "~$")
 
 
 @dataclass(frozen=True)
@@ -25,13 +34,30 @@ class Delivery:
     feed_id: str
     path: Path
     relative: str  # path relative to the inbox, with '/' separators
-    sha256: str
-    size_bytes: int
-    extract_date: dt.date
+    sha256: str | None  # None for ignored files (never read)
+    size_bytes: int | None
+    extract_date: dt.date | None  # None when the file name holds no real YYYYMMDD date
+    ignore_reason: str | None = None
 
     @property
     def batch_id(self) -> str:
-        return f"{self.feed_id}__{self.extract_date:%Y%m%d}__{self.sha256[:12]}"
+        """`<feed>__<YYYYMMDD>__<sha12>`: the id of the rows this delivery lands."""
+        stamp = f"{self.extract_date:%Y%m%d}" if self.extract_date else "nodate"
+        fingerprint = (self.sha256 or _path_hash(self.relative))[:12]
+        return f"{self.feed_id}__{stamp}__{fingerprint}"
+
+    @property
+    def own_id(self) -> str:
+        """A ledger id unique to this path: for entries that land no rows (duplicate, ignored).
+
+        Why: two copies of one file share sha256 and date, so they share `batch_id`; each
+        still needs its own ledger entry, or one would overwrite the other on every run.
+        """
+        return f"{self.batch_id}__{_path_hash(self.relative)[:8]}"
+
+
+def _path_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 #: sha256 by (path, size, mtime): `pending_feeds` and `ingest_feed` both fingerprint every
@@ -56,35 +82,74 @@ def _hash_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def extract_date_of(path: Path) -> dt.date:
-    """The YYYYMMDD in the file name (the first that is a real date), else the modification date."""
+def extract_date_of(path: Path) -> dt.date | None:
+    """The first YYYYMMDD in the file name that is a real date; None when there is none."""
     for match in _DATE_IN_NAME.finditer(path.name):
         try:
             return dt.datetime.strptime(match.group(1), "%Y%m%d").date()
         except ValueError:
             continue
-    return dt.date.fromtimestamp(path.stat().st_mtime)
+    return None
 
 
-def feed_files(inbox: Path, feed_id: str) -> list[Path]:
-    """Delivered files of a feed, sorted by name (hidden and temporary files skipped).
+def missing_date_reason(path: Path) -> str:
+    """Why a file's extract date cannot be read from its name (for the ledger)."""
+    candidates = [m.group(1) for m in _DATE_IN_NAME.finditer(path.name)]
+    found = f" ({', '.join(candidates)} is not a real date)" if candidates else ""
+    return (f"no extract date in the file name {path.name!r}{found}: the name must hold the "
+            "extract date as YYYYMMDD, e.g. ca_households_20261101.csv")
 
-    Files with an unsupported suffix are included, so that they are rejected visibly.
-    """
+
+def is_control_file(path: Path) -> bool:
+    return path.name.lower().endswith(CONTROL_SUFFIX) and not path.is_symlink()
+
+
+def ignore_reason(inbox: Path, folder: Path, path: Path) -> str | None:
+    """Why a path in a feed folder is not read, or None for a data or control file."""
+    parts = path.relative_to(folder).parts
+    if any(part.startswith(HIDDEN_PREFIXES) for part in parts):
+        return "hidden or temporary file name (starts with '.' or '~$'): not read"
+    if path.is_symlink():
+        try:
+            target = path.resolve(strict=True)
+        except (OSError, RuntimeError):
+            return f"broken symlink (to {path.readlink()}): not read"
+        if not target.is_relative_to(inbox):
+            return f"symlink to {target}, outside the inbox: not read"
+        if target.is_dir():
+            return f"symlink to the folder {target}: not read (deliver files, not links to folders)"
+    if path.is_file() and not is_control_file(path) and not is_data_file(path):
+        return (f"unsupported file type {path.suffix or '(none)'!r}: not read "
+                f"(expected {', '.join(FORMATS)} or a {CONTROL_SUFFIX} control file)")
+    return None
+
+
+def feed_paths(inbox: Path, feed_id: str) -> list[Path]:
+    """Every file or symlink under `inbox/<feed_id>/`, sorted by name (folders themselves excluded)."""
     folder = inbox / feed_id
     if not folder.is_dir():
         return []
-    return sorted(
-        p for p in folder.rglob("*")
-        if p.is_file() and not any(part.startswith((".", "~$")) for part in p.relative_to(folder).parts)
-    )
+    return sorted(p for p in folder.rglob("*") if p.is_symlink() or p.is_file())
+
+
+def feed_files(inbox: Path, feed_id: str) -> list[Path]:
+    """The data files of a feed (not ignored, not control files), sorted by name."""
+    inbox = inbox.resolve()
+    folder = inbox / feed_id
+    return [p for p in feed_paths(inbox, feed_id)
+            if ignore_reason(inbox, folder, p) is None and not is_control_file(p)]
 
 
 def describe(inbox: Path, feed_id: str, path: Path) -> Delivery:
+    """A path of the feed folder as a delivery (ignored ones are never opened)."""
+    reason = ignore_reason(inbox, inbox / feed_id, path)
+    relative = path.relative_to(inbox).as_posix()
+    if reason is not None:
+        return Delivery(feed_id, path, relative, None, None, extract_date_of(path), reason)
     return Delivery(
         feed_id=feed_id,
         path=path,
-        relative=path.relative_to(inbox).as_posix(),
+        relative=relative,
         sha256=sha256_of(path),
         size_bytes=path.stat().st_size,
         extract_date=extract_date_of(path),
@@ -92,4 +157,4 @@ def describe(inbox: Path, feed_id: str, path: Path) -> Delivery:
 
 
 def is_data_file(path: Path) -> bool:
-    return path.suffix.lower() in FORMATS
+    return path.suffix.lower() in FORMATS and not path.name.lower().endswith(CONTROL_SUFFIX)

@@ -19,8 +19,6 @@ The split between Python and GX, and why:
 from __future__ import annotations
 
 import datetime as dt
-import html
-import json
 import logging
 import os
 from dataclasses import dataclass
@@ -274,6 +272,7 @@ def _batch_outcome(feed: Feed, frame: pd.DataFrame, part: BatchSlice, checks: li
             "statistics": _trim(dict(result.statistics)),
             "batches_in_run": int(frame[BATCH_ID].nunique()) if len(frame) else 0,
         },
+        # rewritten by ingestion.gate_reports.department_samples into the file's rows (from 1)
         "note": "sample_rows are 0-based positions in the batch; see the quarantine Parquet for every row",
     }
     return GateOutcome(success=success, row_reasons=batch_reasons, report=report)
@@ -284,32 +283,3 @@ def _gx_version() -> str:
     import great_expectations as gx
 
     return str(gx.__version__)
-
-
-def report_html(report: dict) -> str:
-    """A readable page of a gate report for the data team (no JavaScript, no network)."""
-    esc = html.escape
-    rows = []
-    for e in report["expectations"]:
-        status = "通过 pass" if e["success"] else "未通过 FAIL"
-        rows.append(
-            f"<tr class={'ok' if e['success'] else 'bad'}><td>{esc(str(e['column']))}</td>"
-            f"<td>{esc(e['expectation'])}</td><td>{esc(str(e['reason']))}</td><td>{status}</td>"
-            f"<td>{e['unexpected_count']}</td>"
-            f"<td>{esc(json.dumps(e['sample_values'], ensure_ascii=False)[:300])}</td></tr>"
-        )
-    verdict = "通过 passed" if report["success"] else "未通过 failed"
-    return f"""<!doctype html>
-<html lang="zh"><head><meta charset="utf-8"><title>Gate {esc(report['batch_id'])}</title>
-<style>body{{font-family:sans-serif;margin:2em}}table{{border-collapse:collapse}}
-td,th{{border:1px solid #ccc;padding:4px 8px;font-size:13px}}tr.bad td{{background:#fde2e2}}</style>
-</head><body>
-<h1>数据质量校验 Data-quality gate: {esc(report['batch_id'])}</h1>
-<p>Feed <b>{esc(report['feed_id'])}</b>, suite <code>{esc(report['suite'])}</code>,
-extract date {esc(report['extract_date'])}: <b>{verdict}</b>.
-Rows {report['rows']}, rows failing {report['rows_failing']}.</p>
-<table><tr><th>column</th><th>expectation</th><th>reason</th><th>result</th><th>failing</th>
-<th>sample values</th></tr>
-{''.join(rows)}
-</table></body></html>
-"""

@@ -52,3 +52,21 @@ def map_headers(feed: Feed, headers: list[str]) -> HeaderMapping:
         labels = ", ".join(f"{c} ({feed.column(c).zh})" for c in missing)
         raise FileRejected(f"required column missing: {labels}")
     return HeaderMapping(positions=positions, extras=extras, display=display)
+
+
+def renamed_column_warnings(feed: Feed, mapping: HeaderMapping) -> list[str]:
+    """Warn when optional contract columns are absent while unknown columns arrived: renamed?
+
+    Why: a department that renames an optional column (`月收入` for `个人月收入`) still
+    delivers a loadable file, but every value of that column would be null in staging (the
+    values are kept in `_extra`). Nothing is wrong with any row, so the file loads; the
+    warning goes to the ledger and the health report so that a person adds an alias.
+    """
+    missing = [c for c in feed.columns if not c.required and c.name not in mapping.positions]
+    if not missing or not mapping.extras:
+        return []
+    absent = ", ".join(f"{c.name} ({c.zh})" for c in missing)
+    unknown = ", ".join(mapping.extras)
+    return [f"optional column(s) {absent} not delivered while unknown column(s) {unknown} were: "
+            "renamed? the unknown columns' values are kept in _extra and the contract columns "
+            "are null; add an alias to ingestion/feeds.yaml if they are the same"]

@@ -15,6 +15,12 @@ days up to and including as_of (extract date in (as_of - cadence_days, as_of]).
 - rejected: a file of the feed in the current period was rejected (nothing of it was loaded).
 - quarantine share: of the rows read from the feed's accepted files in the current period, the
   share that was quarantined exceeds the limit (`AIDWATCH_MAX_QUARANTINE_SHARE`, default 5%).
+- held: a delivery is held (implausible snapshot) and waits for `aidwatch accept|reject`;
+  shown whatever its extract date (on or before as_of), until a person decides.
+- ignored: a path in a feed folder was not read (hidden name, unsupported type, symlink out of
+  the inbox) in the current period (by the day it was seen when its name holds no date).
+- file warning: a file of the current period was loaded with a warning (an optional column
+  absent while unknown columns arrived: renamed?; a CSV whose last line has no line break).
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from aidwatch.home import Home
+from aidwatch.permissions import loose_modes
 from ingestion.contracts import Feed, load_feeds
 from ingestion.landing import read_ledger
 
@@ -37,12 +44,16 @@ MAX_QUARANTINE_SHARE_ENV = "AIDWATCH_MAX_QUARANTINE_SHARE"
 DEFAULT_MAX_QUARANTINE_SHARE = 0.05
 
 #: Ledger statuses that mean the department's delivery arrived and its rows are in the raw zone.
-ACCEPTED_STATUSES = frozenset({"loaded", "loaded_with_quarantine", "duplicate"})
+#: `unchanged` (a snapshot resent byte for byte under a new date) and `accepted` (a held batch
+#: released by a person) are deliveries too.
+ACCEPTED_STATUSES = frozenset({"loaded", "loaded_with_quarantine", "duplicate", "unchanged", "accepted"})
 REJECTED_STATUS = "rejected"
+HELD_STATUS = "held"
+IGNORED_STATUS = "ignored"
 #: Current period for a rejected file whose folder names no known feed (the usual monthly cadence).
 UNKNOWN_FEED_PERIOD_DAYS = 35
 
-CheckName = Literal["overdue", "rejected", "quarantine_share"]
+CheckName = Literal["overdue", "rejected", "quarantine_share", "held", "ignored", "file_warning"]
 
 
 @dataclass(frozen=True)
@@ -215,10 +226,84 @@ def quarantine_shares(
     return problems
 
 
+def held_batches(ledger: Iterable[Mapping[str, Any]], as_of: date,
+                 feeds: Mapping[str, Feed] | None = None) -> list[HealthProblem]:
+    """Deliveries held for a person's decision (extract on or before as_of), however old."""
+    feeds = load_feeds() if feeds is None else feeds
+    problems = []
+    for entry in ledger:
+        extracted = _extract_date(entry)
+        if entry["status"] != HELD_STATUS or extracted is None or extracted > as_of:
+            continue
+        feed = feeds.get(entry["feed_id"])
+        name = f" ({feed.name_zh})" if feed is not None else ""
+        problems.append(HealthProblem(
+            feed_id=entry["feed_id"],
+            check="held",
+            message=(
+                f"{entry['feed_id']}{name}: file {entry.get('file')} (extract {extracted.isoformat()}, "
+                f"batch {entry['batch_id']}) is held, out of the warehouse until "
+                f"`aidwatch accept|reject {entry['batch_id']} --reason ...`: "
+                + "; ".join(str(r) for r in entry.get("reasons") or [])
+            ),
+            last_extract_date=extracted,
+            file=entry.get("file"),
+        ))
+    return problems
+
+
+def _period_entries(ledger: Iterable[Mapping[str, Any]], as_of: date,
+                    feeds: Mapping[str, Feed]) -> Iterable[tuple[Mapping[str, Any], Feed | None, date]]:
+    """Entries whose extract date (else the day they were seen) is in their feed's current period."""
+    for entry in ledger:
+        feed = feeds.get(entry["feed_id"])
+        extracted = _extract_date(entry)
+        window = feed.cadence_days if feed is not None else UNKNOWN_FEED_PERIOD_DAYS
+        if extracted is not None and as_of - timedelta(days=window - 1) <= extracted <= as_of:
+            yield entry, feed, extracted
+
+
+def ignored_files(ledger: Iterable[Mapping[str, Any]], as_of: date,
+                  feeds: Mapping[str, Feed] | None = None) -> list[HealthProblem]:
+    """Paths in a feed folder that were not read, in the feed's current period, with the reason."""
+    feeds = load_feeds() if feeds is None else feeds
+    return [
+        HealthProblem(
+            feed_id=entry["feed_id"],
+            check="ignored",
+            message=(f"{entry['feed_id']}: {entry.get('file')} was not read: "
+                     + "; ".join(str(r) for r in entry.get("reasons") or [])),
+            last_extract_date=extracted,
+            file=entry.get("file"),
+        )
+        for entry, _, extracted in _period_entries(ledger, as_of, feeds)
+        if entry["status"] == IGNORED_STATUS
+    ]
+
+
+def file_warnings(ledger: Iterable[Mapping[str, Any]], as_of: date,
+                    feeds: Mapping[str, Feed] | None = None) -> list[HealthProblem]:
+    """Files of the current period loaded with a warning (a renamed column? a cut last line?)."""
+    feeds = load_feeds() if feeds is None else feeds
+    return [
+        HealthProblem(
+            feed_id=entry["feed_id"],
+            check="file_warning",
+            message=f"{entry['feed_id']}: file {entry.get('file')}: {warning}",
+            last_extract_date=extracted,
+            file=entry.get("file"),
+        )
+        for entry, _, extracted in _period_entries(ledger, as_of, feeds)
+        if entry["status"] in ACCEPTED_STATUSES | {HELD_STATUS}
+        for warning in entry.get("warnings") or []
+    ]
+
+
 def check_feed_health(
     home: Home, as_of: date, max_share: float | str | None = None
 ) -> list[HealthProblem]:
-    """All problems of HOME's feeds on as_of: overdue, rejected, too much quarantine (in that order)."""
+    """All problems of HOME's feeds on as_of: overdue, rejected, too much quarantine, held, ignored,
+    file warnings (in that order)."""
     ledger = read_ledger(home)
     feeds = load_feeds()
     limit = max_quarantine_share(max_share)
@@ -226,6 +311,9 @@ def check_feed_health(
         *overdue_feeds(ledger, as_of, feeds),
         *rejected_files(ledger, as_of, feeds),
         *quarantine_shares(ledger, as_of, limit, feeds),
+        *held_batches(ledger, as_of, feeds),
+        *ignored_files(ledger, as_of, feeds),
+        *file_warnings(ledger, as_of, feeds),
     ]
 
 
@@ -234,8 +322,14 @@ def health_report_path(home: Home, as_of: date) -> Path:
     return home.root / "reports" / "health" / f"{as_of.isoformat()}.json"
 
 
-def write_health_report(home: Home, as_of: date, problems: list[HealthProblem], limit: float) -> Path:
-    """Write the result of one check as JSON (temp name, then renamed), replacing an earlier one."""
+def write_health_report(
+    home: Home, as_of: date, problems: list[HealthProblem], limit: float,
+    extra: Mapping[str, Any] | None = None,
+) -> Path:
+    """Write the result of one check as JSON (temp name, then renamed), replacing an earlier one.
+
+    `extra`: more top-level fields (aidwatch/health_signal.py adds which problems alert and
+    which are acknowledged, for the workspace's banner)."""
     path = health_report_path(home, as_of)
     path.parent.mkdir(parents=True, exist_ok=True)
     report = {
@@ -243,6 +337,9 @@ def write_health_report(home: Home, as_of: date, problems: list[HealthProblem], 
         "max_quarantine_share": limit,
         "ok": not problems,
         "problems": [p.as_json() for p in problems],
+        # `aidwatch doctor`'s check: paths in HOME looser than the permission policy
+        "loose_permissions": [str(loose) for loose in loose_modes(home)],
+        **(extra or {}),
     }
     tmp = path.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")

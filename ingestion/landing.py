@@ -11,7 +11,6 @@ loads the file afresh (its sha256 is not in the ledger).
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 from collections.abc import Iterator
@@ -70,6 +69,23 @@ def ensure_feed_folder(home: Home, feed: Feed) -> Path:
     return folder
 
 
+def held_folder(home: Home, feed_id: str) -> Path:
+    """Where held batches wait for a person (outside raw/, so no reader of the raw zone sees them)."""
+    return home.root / "held" / feed_id
+
+
+def release_held(home: Home, feed_id: str, batch_id: str) -> bool:
+    """Move an accepted batch from held/ into raw/ (atomic rename); False when already moved."""
+    source = held_folder(home, feed_id) / f"{batch_id}.parquet"
+    if not source.exists():
+        return False
+    target = home.raw_feed(feed_id) / f"{batch_id}.parquet"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(source, target)
+    _fsync_dir(target.parent)
+    return True
+
+
 def ledger_path(home: Home, batch_id: str) -> Path:
     return home.ledger / f"{batch_id}.json"
 
@@ -95,10 +111,18 @@ def read_ledger(home: Home, feed_id: str | None = None) -> list[dict]:
 
 
 def clean_feed(home: Home, feed_id: str) -> list[Path]:
-    """Remove temporary files and batches without a ledger entry (left by a crash)."""
+    """Remove temporary files and batches without a ledger entry (left by a crash).
+
+    Also finishes an `aidwatch accept` interrupted between its ledger entry and the move
+    of the batch from held/ into raw/ (the ledger is written first, so rows never reach
+    staging before the decision is recorded).
+    """
     known = {p.stem for p in home.ledger.glob(f"{feed_id}__*.json")} if home.ledger.is_dir() else set()
+    for entry in read_ledger(home, feed_id):
+        if entry.get("status") == "accepted":
+            release_held(home, feed_id, entry["batch_id"])
     doomed: list[Path] = []
-    for folder in (home.raw_feed(feed_id), home.quarantine / feed_id):
+    for folder in (home.raw_feed(feed_id), home.quarantine / feed_id, held_folder(home, feed_id)):
         if folder.is_dir():
             doomed += [p for p in folder.iterdir() if p.name.startswith(TEMP_PREFIX)]
             doomed += [p for p in folder.glob(f"{feed_id}__*.parquet") if p.stem not in known]
@@ -112,14 +136,19 @@ def clean_feed(home: Home, feed_id: str) -> list[Path]:
     return doomed
 
 
+#: How long a second writer of a feed waits for the first (aidwatch/locks.py). Ingesting one
+#: feed's month takes seconds to ~2 minutes on a loaded machine (docs/performance.md); a
+#: holder past this is hung, and the waiter fails naming its pid, host and start time.
+FEED_LOCK_TIMEOUT_SECONDS = 15 * 60
+
+
 @contextmanager
-def feed_lock(home: Home, feed_id: str) -> Iterator[None]:
-    """One writer per feed: a second process ingesting the same feed waits for the first."""
-    lock_dir = home.root / "locks"
-    lock_dir.mkdir(parents=True, exist_ok=True)
-    with (lock_dir / f"ingest-{feed_id}.lock").open("w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+def feed_lock(
+    home: Home, feed_id: str, timeout_seconds: float = FEED_LOCK_TIMEOUT_SECONDS
+) -> Iterator[None]:
+    """One writer per feed: a second process ingesting the same feed waits for the first (bounded)."""
+    from aidwatch.locks import exclusive_lock
+
+    lock_file = home.root / "locks" / f"ingest-{feed_id}.lock"
+    with exclusive_lock(lock_file, timeout_seconds, f"writing feed {feed_id}"):
+        yield

@@ -1,13 +1,19 @@
 """Ingestion entry points (the CLI and the Airflow DAG call these; signatures per docs/design.md).
 
-- `pending_feeds(inbox, home)`: feeds with files whose sha256 is not yet in the ledger.
+- `pending_feeds(inbox, home)`: feeds with a path not yet recorded in the ledger.
 - `ingest_feed(feed_id, inbox, home)`: every new file of one feed; returns this call's ledger entries.
 - `ingest_inbox(inbox, home, workers=2)`: every feed, feeds in parallel processes.
 
 Why feeds are the unit of parallelism: a feed's files share one raw/quarantine folder and
 its ledger entries share a prefix, so one process per feed never races another (a file
 lock per feed makes that hold even if two schedulers overlap). Within a feed, files are
-ingested in name order so that "which copy is the duplicate" is deterministic.
+ingested in (extract date, name) order, so "which copy is the duplicate" is deterministic
+and each snapshot is compared with the deliveries dated before it.
+
+Every path in a feed folder gets exactly one ledger entry (docs/design.md "Ledger entry"
+lists the statuses): data files are loaded, held, rejected, duplicate or unchanged; paths
+that are not read are ignored, with the reason; only valid control files have none (each
+data file they list names them in `control_file`).
 """
 
 from __future__ import annotations
@@ -22,21 +28,44 @@ from pathlib import Path
 from queue import Empty
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.parquet as pq
+
 from aidwatch.home import Home
 from ingestion.batch import BatchResult, PreparedBatch, gate_batches, prepare_batch, reason_summary
+from ingestion.completeness import (
+    ROWS_IN_RAW,
+    Reference,
+    implausible,
+    key_count,
+    reference_entry,
+    stored_key_count,
+)
 from ingestion.contracts import Feed, get_feed, load_feeds
-from ingestion.delivery import Delivery, describe, feed_files
-from ingestion.gate import GateError, report_html, warm_up
+from ingestion.control import ControlFileInvalid, ControlLine, read_control_file, rows_problem, sha_problem
+from ingestion.delivery import (
+    Delivery,
+    describe,
+    feed_files,
+    feed_paths,
+    is_control_file,
+    missing_date_reason,
+    sha256_of,
+)
+from ingestion.gate import GateError, warm_up
+from ingestion.gate_reports import batch_page, write_run_reports
+from ingestion.headers import renamed_column_warnings
 from ingestion.landing import (
     clean_feed,
     ensure_feed_folder,
     feed_lock,
+    held_folder,
     read_ledger,
     write_atomic_bytes,
     write_atomic_parquet,
     write_ledger,
 )
-from ingestion.readers import FileRejected, file_format
+from ingestion.readers import FileRejected, file_format, unterminated_last_line
 
 log = logging.getLogger(__name__)
 
@@ -45,10 +74,14 @@ FileCallback = Callable[[dict], None]
 #: Rows of consecutive files validated in one GX run (bounded so memory stays small).
 GATE_GROUP_ROWS = 200_000
 
+#: Every ledger status (docs/design.md "Ledger entry").
+STATUSES = ("loaded", "loaded_with_quarantine", "unchanged", "held", "accepted", "rejected",
+            "duplicate", "ignored")
+
 
 def _entry(delivery: Delivery, batch_id: str, started: str) -> dict:
     try:
-        fmt: str | None = file_format(delivery.path)
+        fmt: str | None = file_format(delivery.path) if delivery.ignore_reason is None else None
     except FileRejected:
         fmt = None
     return {
@@ -57,15 +90,21 @@ def _entry(delivery: Delivery, batch_id: str, started: str) -> dict:
         "file": delivery.relative,
         "sha256": delivery.sha256,
         "size_bytes": delivery.size_bytes,
-        "extract_date": delivery.extract_date.isoformat(),
+        "extract_date": delivery.extract_date.isoformat() if delivery.extract_date else None,
         "encoding": None,
         "format": fmt,
         "rows_read": 0,
         "rows_loaded": 0,
         "rows_quarantined": 0,
+        "rows_held": 0,
         "status": None,
         "reasons": [],
+        "warnings": [],
         "extra_columns": [],
+        "key_count": None,
+        "same_as": None,
+        "control_file": None,
+        "decision": None,
         "started_at": started,
         "finished_at": None,
     }
@@ -75,86 +114,217 @@ def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
 
 
-def _rejected(delivery: Delivery, home: Home, started: str, reason: str) -> dict:
-    entry = _entry(delivery, delivery.batch_id, started)
-    entry.update(status="rejected", reasons=[reason], finished_at=_now())
-    log.warning("%s: rejected %s: %s", delivery.feed_id, delivery.relative, reason)
-    write_ledger(home, entry)
-    return entry
-
-
-def _land(result: BatchResult, delivery: Delivery, home: Home, started: str) -> dict:
-    """Write one gated batch: quarantine, raw, gate report, then (last) its ledger entry."""
-    feed_id, batch_id = delivery.feed_id, delivery.batch_id
-    quarantined = result.quarantine.num_rows
-    if quarantined:
-        write_atomic_parquet(home.quarantine / feed_id / f"{batch_id}.parquet", result.quarantine)
-    write_atomic_parquet(home.raw_feed(feed_id) / f"{batch_id}.parquet", result.good)
-    report_json = home.gate_reports / f"{batch_id}.json"
-    write_atomic_bytes(report_json, json.dumps(result.gate_report, ensure_ascii=False, indent=1).encode())
-    write_atomic_bytes(report_json.with_suffix(".html"), report_html(result.gate_report).encode("utf-8"))
-    entry = _entry(delivery, batch_id, started)
-    entry.update(
-        encoding=result.table.encoding,
-        format=result.table.file_format,
-        rows_read=result.rows_read,
-        rows_loaded=result.good.num_rows,
-        rows_quarantined=quarantined,
-        status="loaded_with_quarantine" if quarantined else "loaded",
-        reasons=reason_summary(result.reason_counts),
-        extra_columns=list(result.mapping.extras),
-        finished_at=_now(),
-    )
-    if entry["rows_read"] != entry["rows_loaded"] + entry["rows_quarantined"]:
-        raise RuntimeError(f"{delivery.relative}: rows read != loaded + quarantined: {entry}")
-    write_ledger(home, entry)
-    return entry
-
-
-def _gate_and_land(feed: Feed, group: list[tuple[PreparedBatch, str]], home: Home) -> list[dict]:
+def _format_warnings(delivery: Delivery) -> list[str]:
+    """Warnings about the file's form that do not stop it loading (a CSV's last line cut?)."""
+    if file_format(delivery.path) != "csv":
+        return []
     try:
-        results = gate_batches(feed, [prepared for prepared, _ in group])
+        warning = unterminated_last_line(delivery.path)
+    except OSError:  # gone since it was read: what was read is what lands
+        return []
+    return [warning] if warning else []
+
+
+class _FeedRun:
+    """One ingest of one feed: the ledger as it grows, and the writing of each entry."""
+
+    def __init__(self, feed: Feed, home: Home, on_entry: Callable[[dict], None]) -> None:
+        self.feed = feed
+        self.home = home
+        self.ledger = read_ledger(home, feed.feed_id)
+        self.on_entry = on_entry
+
+    def record(self, entry: dict) -> dict:
+        if entry["rows_read"] != entry["rows_loaded"] + entry["rows_quarantined"] + entry["rows_held"]:
+            raise RuntimeError(f"{entry['file']}: rows read != loaded + quarantined + held: {entry}")
+        write_ledger(self.home, entry)
+        self.ledger.append(entry)
+        self.on_entry(entry)
+        return entry
+
+    def rejected(self, delivery: Delivery, started: str, reason: str, batch_id: str | None = None,
+                 control: ControlLine | None = None) -> dict:
+        entry = _entry(delivery, batch_id or delivery.own_id, started)
+        entry.update(status="rejected", reasons=[reason], finished_at=_now(),
+                     control_file=control.control_file if control else None)
+        log.warning("%s: rejected %s: %s", delivery.feed_id, delivery.relative, reason)
+        return self.record(entry)
+
+    def ignored(self, delivery: Delivery) -> dict:
+        entry = _entry(delivery, f"{delivery.batch_id}__ignored", _now())
+        entry.update(status="ignored", reasons=[delivery.ignore_reason], finished_at=_now())
+        log.warning("%s: ignored %s: %s", delivery.feed_id, delivery.relative, delivery.ignore_reason)
+        return self.record(entry)
+
+    def reference(self, extract_date: dt.date) -> Reference | None:
+        chosen = reference_entry([e for e in self.ledger if e["feed_id"] == self.feed.feed_id], extract_date)
+        if chosen is None:
+            return None
+        keys = stored_key_count(self.feed, chosen, self.home.raw_feed(self.feed.feed_id))
+        return Reference(chosen["batch_id"], dt.date.fromisoformat(chosen["extract_date"]), keys)
+
+    def _hold_or_load(self, entry: dict, good: pa.Table, delivery: Delivery, loaded_status: str) -> None:
+        """Land the good rows in raw/ (or held/ when the snapshot is implausible) and set the status."""
+        if self.feed.kind == "snapshot":
+            assert delivery.extract_date is not None
+            entry["key_count"] = key_count(self.feed, good)
+            held = implausible(self.feed, entry["key_count"], self.reference(delivery.extract_date))
+        else:
+            held = []
+        if held:
+            folder = held_folder(self.home, self.feed.feed_id)
+            write_atomic_parquet(folder / f"{delivery.batch_id}.parquet", good)
+            entry.update(status="held", rows_held=good.num_rows, rows_loaded=0,
+                         reasons=held + entry["reasons"])
+            log.warning("%s: held %s: %s", delivery.feed_id, delivery.relative, held[0])
+        else:
+            write_atomic_parquet(self.home.raw_feed(self.feed.feed_id) / f"{delivery.batch_id}.parquet", good)
+            entry.update(status=loaded_status, rows_loaded=good.num_rows)
+
+    def land(self, result: BatchResult, delivery: Delivery, started: str,
+             control: ControlLine | None) -> dict:
+        """Write one gated batch: quarantine, raw (or held), gate report, then (last) its ledger entry."""
+        batch_id = delivery.batch_id
+        quarantined = result.quarantine.num_rows
+        if quarantined:
+            write_atomic_parquet(self.home.quarantine / delivery.feed_id / f"{batch_id}.parquet",
+                                 result.quarantine)
+        report_json = self.home.gate_reports / f"{batch_id}.json"
+        write_atomic_bytes(report_json, json.dumps(result.gate_report, ensure_ascii=False, indent=1).encode())
+        write_atomic_bytes(report_json.with_suffix(".html"), batch_page(result.gate_report).encode("utf-8"))
+        entry = _entry(delivery, batch_id, started)
+        entry.update(
+            encoding=result.table.encoding,
+            format=result.table.file_format,
+            rows_read=result.rows_read,
+            rows_quarantined=quarantined,
+            reasons=reason_summary(result.reason_counts),
+            warnings=renamed_column_warnings(self.feed, result.mapping) + _format_warnings(delivery),
+            extra_columns=list(result.mapping.extras),
+            control_file=control.control_file if control else None,
+        )
+        self._hold_or_load(entry, result.good, delivery,
+                           "loaded_with_quarantine" if quarantined else "loaded")
+        entry["finished_at"] = _now()
+        return self.record(entry)
+
+    def repeat(self, delivery: Delivery, same: list[dict]) -> dict:
+        """A file whose bytes were seen before: duplicate, unchanged (snapshot, new date) or rejected.
+
+        A byte-identical resend of a snapshot under a new extract date is that date's
+        delivery: its rows are the earlier batch's, re-stamped with the new batch id and date,
+        so staging takes it as the newest snapshot and health sees the feed delivered.
+        """
+        started = _now()
+        root = next((e for e in same if not e.get("same_as")), same[0])
+        same_date = [e for e in same if e.get("extract_date") == delivery.extract_date.isoformat()]
+        where = f"{root['file']} (batch {root['batch_id']}, status {root['status']})"
+        if root["status"] == "rejected":
+            return self.rejected(delivery, started, f"same content (sha256) as the rejected file {where}: "
+                                 + "; ".join(root.get("reasons") or []), batch_id=delivery.own_id)
+        if same_date or self.feed.kind != "snapshot" or root["status"] not in ROWS_IN_RAW:
+            original = same_date[0] if same_date else root
+            entry = _entry(delivery, delivery.own_id, started)
+            reason = (f"duplicate: same content (sha256) as {original['file']} "
+                      f"(batch {original['batch_id']}, status {original['status']})")
+            if original["status"] == "held":
+                reason += "; accept or reject that batch"
+            entry.update(status="duplicate", reasons=[reason], same_as=original["batch_id"],
+                         finished_at=_now())
+            return self.record(entry)
+        rows = pq.read_table(self.home.raw_feed(self.feed.feed_id) / f"{root['batch_id']}.parquet")
+        n = rows.num_rows
+        for name, value, kind in (("_batch_id", delivery.batch_id, pa.string()),
+                                  ("_extract_date", delivery.extract_date, pa.date32()),
+                                  ("_source_file", delivery.relative, pa.string())):
+            rows = rows.set_column(rows.schema.get_field_index(name), name, pa.array([value] * n, type=kind))
+        entry = _entry(delivery, delivery.batch_id, started)
+        entry.update(
+            encoding=root.get("encoding"),
+            format=root.get("format"),
+            rows_read=root["rows_read"],
+            rows_quarantined=root["rows_quarantined"],
+            reasons=[f"unchanged: same content (sha256) as {where}; its rows are staged as the "
+                     f"delivery of {delivery.extract_date.isoformat()}"],
+            warnings=list(root.get("warnings") or []),
+            extra_columns=list(root.get("extra_columns") or []),
+            same_as=root["batch_id"],
+        )
+        self._hold_or_load(entry, rows, delivery, "unchanged")
+        entry["rows_read"] = entry["rows_loaded"] + entry["rows_quarantined"] + entry["rows_held"]
+        entry["finished_at"] = _now()
+        return self.record(entry)
+
+
+def _gate_and_land(run: _FeedRun, group: list[tuple[PreparedBatch, str, ControlLine | None]]) -> None:
+    try:
+        results = gate_batches(run.feed, [prepared for prepared, _, _ in group])
     except GateError as exc:
-        log.error("%s: gate error: %s", feed.feed_id, exc)
-        return [_rejected(p.delivery, home, started, f"gate could not validate the file: {exc}")
-                for p, started in group]
-    return [_land(result, prepared.delivery, home, started)
-            for result, (prepared, started) in zip(results, group, strict=True)]
+        log.error("%s: gate error: %s", run.feed.feed_id, exc)
+        for prepared, started, control in group:
+            run.rejected(prepared.delivery, started, f"gate could not validate the file: {exc}",
+                         control=control)
+        return
+    for result, (prepared, started, control) in zip(results, group, strict=True):
+        run.land(result, prepared.delivery, started, control)
 
 
-def _duplicate_entry(delivery: Delivery, original: dict, home: Home) -> dict:
-    entry = _entry(delivery, f"{delivery.batch_id}__dup", _now())
-    entry.update(
-        status="duplicate",
-        reasons=[f"duplicate: same content (sha256) as {original['file']} (batch {original['batch_id']})"],
-        finished_at=_now(),
-    )
-    write_ledger(home, entry)
-    return entry
+def _scan(feed_id: str, inbox: Path, ledger: list[dict]) -> tuple[list[Delivery], dict[str, ControlLine],
+                                                                  list[tuple[Delivery, str]]]:
+    """Unrecorded deliveries of a feed (in ingest order), control lines by data file, invalid control files.
 
-
-def _new_deliveries(feed_id: str, inbox: Path, home: Home) -> tuple[list[Delivery], dict[str, dict]]:
-    """Files of a feed not yet recorded (by path and sha256), and the ledger by sha256.
-
-    The same bytes are ingested once (feeds.md), whatever the file name or extract date: a
-    later copy is recorded as `duplicate` (with its own extract date, so feed-health checks
-    still see that a delivery arrived).
+    A path is recorded when the ledger has an entry for the same path and sha256 (for
+    ignored paths, which are never read, the same path).
     """
-    ledger = read_ledger(home, feed_id)
-    recorded = {(e["file"], e["sha256"]) for e in ledger}
-    by_sha = {e["sha256"]: e for e in ledger if e["status"] != "duplicate"}
     inbox = inbox.resolve()
-    new = []
-    for path in feed_files(inbox, feed_id):
-        delivery = describe(inbox, feed_id, path)
+    recorded = {(e["file"], e["sha256"]) for e in ledger}
+    deliveries: list[Delivery] = []
+    controls: dict[str, ControlLine] = {}
+    invalid: list[tuple[Delivery, str]] = []
+    for path in feed_paths(inbox, feed_id):
+        try:
+            delivery = describe(inbox, feed_id, path)
+        except OSError as exc:  # vanished or unreadable between listing and hashing
+            log.warning("%s: %s skipped this run: %s", feed_id, path, exc)
+            continue
+        if delivery.ignore_reason is None and is_control_file(path):
+            try:
+                for line in read_control_file(inbox, feed_id, path):
+                    controls[line.file] = line
+            except ControlFileInvalid as exc:
+                if (delivery.relative, delivery.sha256) not in recorded:
+                    invalid.append((delivery, str(exc)))
+            continue
         if (delivery.relative, delivery.sha256) not in recorded:
-            new.append(delivery)
-    return new, by_sha
+            deliveries.append(delivery)
+    for line in controls.values():
+        if not (inbox / line.file).exists():
+            log.warning("%s: control file %s lists %s, which is not in the inbox (yet)",
+                        feed_id, line.control_file, line.file)
+    deliveries.sort(key=lambda d: (d.extract_date or dt.date.min, d.relative))
+    return deliveries, controls, invalid
 
 
 def pending_feeds(inbox: Path, home: Home) -> list[str]:
-    """Feeds (in catalogue order) with at least one file whose sha256 is not yet in the ledger."""
-    return [feed_id for feed_id in load_feeds() if _new_deliveries(feed_id, Path(inbox), home)[0]]
+    """Feeds (in catalogue order) with at least one path not yet recorded in the ledger."""
+    pending = []
+    for feed_id in load_feeds():
+        deliveries, _, invalid = _scan(feed_id, Path(inbox), read_ledger(home, feed_id))
+        if deliveries or invalid:
+            pending.append(feed_id)
+    return pending
+
+
+def _read_unchanged(delivery: Delivery) -> str | None:
+    """Why the file cannot be trusted after reading it: it changed or vanished meanwhile."""
+    try:
+        now = sha256_of(delivery.path)
+    except OSError as exc:
+        return f"the file disappeared while it was being read: {exc}"
+    if now != delivery.sha256:
+        return (f"the file changed while it was being read (sha256 {delivery.sha256[:12]}… before, "
+                f"{now[:12]}… after); its new content is read on the next run")
+    return None
 
 
 def ingest_feed(feed_id: str, inbox: Path, home: Home, on_file: FileCallback | None = None) -> list[dict]:
@@ -166,38 +336,64 @@ def ingest_feed(feed_id: str, inbox: Path, home: Home, on_file: FileCallback | N
     feed = get_feed(feed_id)
     entries: list[dict] = []
 
-    def done(new: list[dict]) -> None:
-        entries.extend(new)
-        for entry in new:
-            if on_file is not None:
-                on_file(entry)
+    def done(entry: dict) -> None:
+        entries.append(entry)
+        if on_file is not None:
+            on_file(entry)
 
     with feed_lock(home, feed_id):
         removed = clean_feed(home, feed_id)
         if removed:
             log.warning("%s: removed %d leftover files of an interrupted run", feed_id, len(removed))
         ensure_feed_folder(home, feed)
-        deliveries, by_sha = _new_deliveries(feed_id, Path(inbox), home)
-        group: list[tuple[PreparedBatch, str]] = []
+        run = _FeedRun(feed, home, done)
+        deliveries, controls, invalid = _scan(feed_id, Path(inbox), run.ledger)
+        for control, reason in invalid:
+            run.rejected(control, _now(), f"control file cannot be used: {reason}", batch_id=control.own_id)
+        group: list[tuple[PreparedBatch, str, ControlLine | None]] = []
+        pending: set[str] = set()
+
+        def flush() -> None:
+            nonlocal group
+            if group:
+                _gate_and_land(run, group)
+            group = []
+            pending.clear()
+
         for delivery in deliveries:
-            fingerprint = delivery.sha256
-            original = by_sha.get(fingerprint)
-            if original is not None:
-                done([_duplicate_entry(delivery, original, home)])
+            if delivery.ignore_reason is not None:
+                run.ignored(delivery)
                 continue
-            by_sha[fingerprint] = {"file": delivery.relative, "batch_id": delivery.batch_id}
             started = _now()
+            if delivery.extract_date is None:
+                run.rejected(delivery, started, missing_date_reason(delivery.path))
+                continue
+            control = controls.get(delivery.relative)
+            if control is not None and (problem := sha_problem(control, str(delivery.sha256))):
+                run.rejected(delivery, started, problem, control=control)
+                continue
+            if delivery.sha256 in pending:
+                flush()  # its twin is still in the gate group: land it first
+            same = [e for e in run.ledger if e.get("sha256") == delivery.sha256
+                    and e["status"] not in ("duplicate", "ignored")]
+            if same:
+                run.repeat(delivery, same)
+                continue
             try:
                 prepared = prepare_batch(feed, delivery)
+                problem = _read_unchanged(delivery)
+                if problem is None and control is not None:
+                    problem = rows_problem(control, prepared.rows)
+                if problem is not None:
+                    raise FileRejected(problem)
             except FileRejected as exc:
-                done([_rejected(delivery, home, started, str(exc))])
+                run.rejected(delivery, started, str(exc), control=control)
                 continue
-            group.append((prepared, started))
-            if sum(p.rows for p, _ in group) >= GATE_GROUP_ROWS:
-                done(_gate_and_land(feed, group, home))
-                group = []
-        if group:
-            done(_gate_and_land(feed, group, home))
+            group.append((prepared, started, control))
+            pending.add(str(delivery.sha256))
+            if sum(p.rows for p, _, _ in group) >= GATE_GROUP_ROWS:
+                flush()
+        flush()
     return entries
 
 
@@ -236,6 +432,7 @@ def ingest_inbox(inbox: Path, home: Home, workers: int = 2,
             entries += done
             if on_feed is not None:
                 on_feed(feed_id, done)
+        write_run_reports(home, entries)  # the run's index page (ingestion/gate_reports.py)
         return entries
     # fork: a worker starts in milliseconds and inherits what the parent already imported,
     # so GX is imported once here rather than once per worker.
@@ -265,4 +462,6 @@ def ingest_inbox(inbox: Path, home: Home, workers: int = 2,
                 if on_feed is not None:
                     on_feed(futures[future], done)
     drain()
-    return sorted(entries, key=lambda e: e["batch_id"])
+    entries = sorted(entries, key=lambda e: e["batch_id"])
+    write_run_reports(home, entries)  # the run's index page (ingestion/gate_reports.py)
+    return entries

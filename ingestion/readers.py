@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 FORMATS = {".csv": "csv", ".xlsx": "xlsx", ".json": "json", ".jsonl": "jsonl"}
@@ -179,6 +180,8 @@ def _read_csv_fast(text: str, headers: list[str], header_lines: int, encoding: s
         )
     except pa.ArrowInvalid:
         return None
+    if any(pc.any(pc.match_substring(column, brk)).as_py() for column in arrow.columns for brk in "\n\r"):
+        return None  # a value spans lines: the careful reader checks for a quote left open
     frame = arrow.to_pandas(types_mapper={pa.string(): pd.StringDtype("pyarrow", na_value=np.nan)}.get)
     frame = frame.astype("str")
     frame = frame.mask(frame.apply(lambda c: c.str.strip() == ""))
@@ -204,16 +207,36 @@ def read_csv(path: Path) -> RawTable:
     rows: list[list[str | None]] = []
     source_rows: list[int] = []
     data_row = 0
+    last_line = 0
     try:
         for record in reader:
-            if reader.line_num <= header_lines or all(_blank(v) for v in record):
+            first_line, last_line = last_line + 1, reader.line_num
+            if last_line <= header_lines or all(_blank(v) for v in record):
                 continue
             data_row += 1
+            if last_line > first_line and _runaway_quote(record, len(headers)):
+                raise FileRejected(
+                    f"a quote opened on line {first_line} (data row {data_row}) is not closed as a "
+                    f"field ends: lines {first_line}-{last_line} read as one record of {len(record)} "
+                    "fields; fix the quoting (a field's own quotes are doubled: \"\")"
+                )
             rows.append(list(record))
             source_rows.append(data_row)
     except csv.Error as exc:
         raise FileRejected(f"malformed CSV after data row {data_row}: {exc}") from exc
     return _table(headers, rows, source_rows, encoding, "csv")
+
+
+def _runaway_quote(record: list[str], width: int) -> bool:
+    """True when a record spanning several lines is really a quote swallowing other records.
+
+    A legitimate multi-line value (an address with a line break) leaves the record with the
+    header's width and holds no line that looks like a record of its own (width - 1 commas).
+    """
+    if len(record) != width:
+        return True
+    commas = max(1, width - 1)
+    return any(line.count(",") >= commas for value in record for line in value.splitlines()[1:])
 
 
 def _cell_text(value: object) -> str | None:
@@ -241,30 +264,32 @@ def read_xlsx(path: Path) -> RawTable:
     except Exception as exc:  # openpyxl raises many types for a damaged zip / xml
         raise FileRejected(f"cannot open as .xlsx: {type(exc).__name__}: {exc}") from exc
     try:
-        sheet = workbook.worksheets[0]
-        headers: list[str] | None = None
-        rows: list[list[str | None]] = []
-        source_rows: list[int] = []
-        for values in sheet.iter_rows(values_only=True):
-            texts = [_cell_text(v) for v in values]
-            if all(_blank(v) for v in texts):
-                continue
-            if headers is None:
-                while texts and _blank(texts[-1]):
-                    texts.pop()
-                headers = [t or "" for t in texts]
-                continue
-            rows.append(texts)
-            source_rows.append(len(rows))
-    except FileRejected:
-        raise
+        sheets = [(sheet.title, _sheet_rows(sheet)) for sheet in workbook.worksheets]
     except Exception as exc:
         raise FileRejected(f"cannot read .xlsx: {type(exc).__name__}: {exc}") from exc
     finally:
         workbook.close()
-    if headers is None:
-        raise FileRejected("empty file: no header row on the first sheet")
-    return _table(headers, rows, source_rows, None, "xlsx")
+    with_data = [(title, rows) for title, rows in sheets if rows]
+    if len(with_data) > 1:
+        listed = ", ".join(f"'{title}' ({len(rows)} non-empty rows)" for title, rows in with_data)
+        raise FileRejected(f"workbook has {len(with_data)} sheets with data: {listed}; "
+                           "deliver one sheet per file (no rows may go unread)")
+    if not with_data:
+        raise FileRejected("empty file: no header row on any sheet")
+    headers, *data = with_data[0][1]
+    while headers and _blank(headers[-1]):
+        headers.pop()
+    return _table([t or "" for t in headers], data, list(range(1, len(data) + 1)), None, "xlsx")
+
+
+def _sheet_rows(sheet: object) -> list[list[str | None]]:
+    """The non-blank rows of a sheet as text (the first is the header)."""
+    rows = []
+    for values in sheet.iter_rows(values_only=True):  # type: ignore[attr-defined]
+        texts = [_cell_text(v) for v in values]
+        if not all(_blank(v) for v in texts):
+            rows.append(texts)
+    return rows
 
 
 def _json_text(value: object) -> str | None:
@@ -314,6 +339,25 @@ def read_jsonl(path: Path) -> RawTable:
         except json.JSONDecodeError as exc:
             raise FileRejected(f"invalid JSON on line {line_no}: {exc.msg}") from exc
     return _records_table(records, "jsonl", encoding)
+
+
+def unterminated_last_line(path: Path) -> str | None:
+    """A warning when a CSV does not end with a line break: its last record may have been cut.
+
+    Why only a warning: some exporters omit the final line break. But a file cut in the
+    middle of its last line (an interrupted transfer) still parses, with a shortened last
+    value (1234.50 -> 12), and nothing else can tell without a control file.
+    """
+    with path.open("rb") as handle:
+        handle.seek(0, 2)
+        if handle.tell() == 0:
+            return None
+        handle.seek(-1, 2)
+        last = handle.read(1)
+    if last in (b"\n", b"\r"):
+        return None
+    return ("the file does not end with a line break: its last record may have been cut off "
+            "(check it, or send a control file with the row count and sha256)")
 
 
 READERS = {"csv": read_csv, "xlsx": read_xlsx, "json": read_json, "jsonl": read_jsonl}

@@ -58,7 +58,7 @@ def plant_faults(
     """Change a few rows of the deliveries in place and make the bad files; return the truth."""
     rng = np.random.default_rng([world.seed, 50])
     truth = FaultTruth()
-    protected = {e["id_number"] for e in world.expected if e["id_number"]}
+    protected = {e.id_number for e in world.expected if e.id_number}
     per_kind = min(4, max(1, int(round(2 * world.scale))))
     by_feed: dict[str, list[Delivery]] = {}
     for dl in deliveries:

@@ -22,10 +22,19 @@ from pathlib import Path
 from ingestion.contracts import load_feeds
 from simulator import plants
 from simulator.background import build_background
-from simulator.deliver import Delivery, FeedWriter, delivery_rows, dump_json, file_name, write_bytes
+from simulator.deliver import (
+    CHUNK_ROWS,
+    Delivery,
+    FeedWriter,
+    delivery_rows,
+    dump_json,
+    file_name,
+    write_bytes,
+)
 from simulator.derive import tables
 from simulator.faults import plant_faults
 from simulator.formats import choose_styles
+from simulator.plants._truth import TRUTH_COLUMNS, truth_rows
 from simulator.world import World
 
 log = logging.getLogger(__name__)
@@ -103,13 +112,15 @@ def roll_counts(world: World) -> dict[str, int]:
 
 
 def simulate(
-    out: Path, as_of: date, seed: int = 1, scale: float = 1.0, months: int = 24, *, plants: bool = True
+    out: Path, as_of: date, seed: int = 1, scale: float = 1.0, months: int = 24, *, plants: bool = True,
+    chunk_rows: int = CHUNK_ROWS,
 ) -> Path:
     """Write an inbox `out/<feed_id>/...` and `out/_truth/`; returns `out`.
 
     Same arguments give byte-identical files. An earlier simulated inbox at `out` is
     replaced; any other non-empty folder is refused (FileExistsError).
     `plants=False` writes the clean background alone (no rule may fire on it).
+    `chunk_rows`: lines formatted and written at a time (memory); the files do not depend on it.
     """
     if months < 1:
         raise ValueError("months must be at least 1")
@@ -128,7 +139,7 @@ def simulate(
     plant_names = run_plants(world) if plants else []
     feed_tables = tables(world)
     log.info("plants and feed tables ready at %.1f s", time.perf_counter() - clock)
-    feeds = load_feeds()
+    feeds = {f: feed for f, feed in load_feeds().items() if not feed.from_workspace}
     rows = {f: delivery_rows(feed_tables[f], feeds[f].kind, world.extract_dates) for f in feeds}
     empty = {f for f, per in rows.items() if any(len(r) == 0 for r in per)}
     styles = choose_styles(feeds, seed, empty)
@@ -141,9 +152,8 @@ def simulate(
     written: list[tuple[date, str, str]] = []  # extract, file, sha256
     for f in feeds:  # one feed at a time, so only one feed's formatted lines are held
         for dl in (d for d in deliveries if d.feed_id == f):
-            data = writers[f].render(dl)
-            write_bytes(out / dl.rel_path, data)
-            written.append((dl.extract, dl.rel_path, hashlib.sha256(data).hexdigest()))
+            digest = writers[f].write(dl, out / dl.rel_path, chunk_rows)
+            written.append((dl.extract, dl.rel_path, digest))
         writers[f].release()
     for rel, data in faults.extra_files:
         write_bytes(out / rel, data)
@@ -158,14 +168,7 @@ def simulate(
         seen.add(digest)
     truth = out / "_truth"
     truth.mkdir()
-    _write_csv(
-        truth / "expected_warnings.csv",
-        ["rule_id", "subject_key", "id_number", "must_fire"],
-        [
-            [e["rule_id"], e["subject_key"], e["id_number"], "true" if e["must_fire"] else "false"]
-            for e in world.expected
-        ],
-    )
+    _write_csv(truth / "expected_warnings.csv", TRUTH_COLUMNS, truth_rows(world.expected))
     _write_csv(truth / "expected_quarantine.csv", ["feed", "file", "source_row", "reason"], faults.quarantine)
     _write_csv(truth / "expected_rejected_files.csv", ["feed", "file", "reason"], faults.rejected)
     manifest = {

@@ -185,7 +185,7 @@ class World:
         self.snapshots: dict[str, list[tuple[dict, date | None, date | None, str]]] = {}
         self.events: dict[str, list[tuple[dict, date | None, str]]] = {}
         self.frames: dict[str, list[Any]] = {}  # background DataFrame chunks per feed
-        self.expected: list[dict[str, Any]] = []
+        self.expected: list[Any] = []  # simulator.plants._truth.Expectation
         self.taken_ids: set[str] = set()
         self._serial: dict[str, int] = {}
         self.origin = "plant"  # rows added through the API are marked with this origin
@@ -386,14 +386,15 @@ class World:
         if approved_on is None:
             approved_on = add_months(self.as_of, -int(self.rng.integers(14, 60)))
         cycle = 5 if dibao_class == "B" else 10
+        # reviews on time since approval; a given last review ends the series (so that
+        # no earlier delivery shows an overdue review the truth does not expect)
+        reviews = []
+        r = add_months(approved_on, cycle)
+        while r <= (last_review_on - timedelta(days=1) if last_review_on is not None else self.as_of):
+            reviews.append(r)
+            r = add_months(r, cycle)
         if last_review_on is not None:
-            reviews = [last_review_on]
-        else:
-            reviews = []
-            r = add_months(approved_on, cycle)
-            while r <= self.as_of:
-                reviews.append(r)
-                r = add_months(r, cycle)
+            reviews.append(last_review_on)
         std = self.standard(region_code, f"dibao_{urban_rural}", self.as_of)
         hh_members = []
         for i, p in enumerate(people):
@@ -529,13 +530,35 @@ class World:
             delivered_on=date(year + 1, 6, 30),
         )
 
-    def expect(self, rule_id: str, subject_key: str, id_number: str | None, must_fire: bool = True) -> None:
-        """Record the truth: a correct warehouse raises (or must not raise) this warning."""
+    def expect(
+        self,
+        rule_id: str,
+        subject_key: str,
+        id_number: str | None,
+        must_fire: bool = True,
+        *,
+        severity: str | None = None,
+        fire_from: date | None = None,
+        fire_until: date | None = None,
+    ) -> None:
+        """Record the truth: a correct warehouse raises (or must not raise) this warning
+        on every as_of from `fire_from` to `fire_until` (default: as_of only), with
+        `severity` where the rule has tiers (simulator/plants/_truth.py)."""
+        from simulator.plants._truth import expectation
+
         self.expected.append(
-            {
-                "rule_id": rule_id,
-                "subject_key": subject_key,
-                "id_number": id_number or "",
-                "must_fire": bool(must_fire),
-            }
+            expectation(rule_id, subject_key, id_number, must_fire, severity,
+                        fire_from or self.as_of, fire_until or self.as_of)
         )
+
+    def expect_each_day(
+        self, rule_id: str, subject_key: str, id_number: str | None, severity_on, first: date | None = None
+    ) -> None:
+        """Record the truth for every as_of from `first` (default: the first extract) to
+        as_of: `severity_on(day)` is the severity the warning must have that day, or None
+        when it must not fire."""
+        from simulator.plants._truth import windows_of_days
+
+        for severity, start, until in windows_of_days(first or self.start, self.as_of, severity_on):
+            self.expect(rule_id, subject_key, id_number, severity is not None, severity=severity,
+                        fire_from=start, fire_until=until)

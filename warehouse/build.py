@@ -7,12 +7,18 @@ copies it to `warehouse.next.duckdb` (carrying over history tables), runs
 the published file, keeping the one before as `warehouse.previous.duckdb`. Readers
 holding the published file open are never blocked and never see half a build; a
 failed build leaves the published file byte-identical.
+
+Two more guards stand before the rename. Publishing only moves forward: a build for an
+as_of earlier than the published one (a replay or backfill) is written, read-only, to
+HOME/replays/<as_of>/warehouse.duckdb and never touches the published file or its warning
+history. And the publish gate (`warehouse.publish_gate`) compares the tested build with the
+published warehouse and refuses a change beyond its bounds unless a person accepts it.
 """
 
 from __future__ import annotations
 
 import contextlib
-import fcntl
+import hashlib
 import json
 import logging
 import os
@@ -24,6 +30,7 @@ from datetime import date
 from pathlib import Path
 
 from aidwatch.home import HOME_ENV, Home
+from warehouse import publish_gate
 from warehouse.raw_zone import ensure_schema_files
 
 log = logging.getLogger(__name__)
@@ -54,6 +61,20 @@ class BuildFailed(RuntimeError):
         super().__init__(message + detail)
 
 
+class PublishRefused(BuildFailed):
+    """The build passed every test but moved a headline figure beyond the publish gate's bounds."""
+
+    def __init__(self, report: publish_gate.GateReport, report_file: Path) -> None:
+        self.report = report
+        self.report_file = report_file
+        super().__init__(
+            f"publish refused for as_of {report.as_of}; the published warehouse is unchanged.\n"
+            f"{report.describe()}\n"
+            f"Report: {report_file}. Check the batches above; to publish anyway run the build again "
+            "with --accept-change \"reason\" (recorded with your name)."
+        )
+
+
 @dataclass
 class BuildResult:
     """What a successful build published and how long its parts took."""
@@ -65,26 +86,86 @@ class BuildResult:
     seconds_dbt_startup: float  # parse, manifest, connection: before the first node ran
     seconds_dbt_nodes: float  # run_results elapsed_time: executing models, seeds, tests
     node_counts: dict[str, int] = field(default_factory=dict)  # resource type -> nodes run
-    analyst_schema: bool = False
+    analyst_file: Path | None = None  # HOME/analyst.duckdb, None when no key (exports/analyst.py)
     run_results: Path | None = None
+    replay: bool = False  # as_of was earlier than the published one: `warehouse` is the replay file
+    published_as_of: date | None = None  # the published warehouse's as_of before this build
+    gate: publish_gate.GateReport | None = None  # None for the first build of a HOME and for replays
+    accepted_change: str | None = None  # the reason, when a refused change was published anyway
 
 
 def dbt_env(home: Home, warehouse_file: Path) -> dict[str, str]:
-    """The environment dbt's profile and sources read."""
-    return {HOME_ENV: str(home.root), WAREHOUSE_ENV: str(warehouse_file)}
+    """The environment dbt's profile and sources read; no colour codes in logs (Airflow task logs)."""
+    return {HOME_ENV: str(home.root), WAREHOUSE_ENV: str(warehouse_file), "DBT_USE_COLORS": "false"}
 
 
-def dbt_args(command: str, home: Home, as_of: date, *extra: str) -> list[str]:
-    """Arguments for a dbt command over this HOME (its own target and log folders)."""
+def dbt_args(command: str, home: Home, *extra: str) -> list[str]:
+    """Arguments for a dbt command over this HOME (its own target and log folders).
+
+    No `--vars as_of`: a changed var makes dbt re-parse the whole project, so the
+    date goes into the warehouse instead (write_as_of) and target/partial_parse.msgpack
+    is reused from one day's build to the next.
+    """
     return [
         command,
         "--project-dir", str(PROJECT_DIR),
         "--profiles-dir", str(PROJECT_DIR),
         "--target-path", str(home.dbt_work / "target"),
         "--log-path", str(home.dbt_work / "logs"),
-        "--vars", json.dumps({"as_of": as_of.isoformat()}),
         *extra,
     ]
+
+
+#: The DuckDB macro the dbt macro `as_of()` calls (dbt_project/macros/as_of.sql).
+AS_OF_FUNCTION = "main.aidwatch_as_of"
+
+
+def write_as_of(warehouse_file: Path, as_of: date) -> None:
+    """Store the build's as_of in the warehouse as a DuckDB macro returning a date literal.
+
+    Why a macro in the database and not a dbt var: see dbt_project/macros/as_of.sql.
+    The published warehouse keeps it, so `select main.aidwatch_as_of()` says which day
+    a warehouse was built for.
+    """
+    import duckdb
+
+    con = duckdb.connect(str(warehouse_file))
+    try:
+        con.execute(f"create or replace macro {AS_OF_FUNCTION}() as date '{as_of.isoformat()}'")
+    finally:
+        con.close()
+
+
+#: What a unit test's verdict depends on: the project's own files (not the data).
+PROJECT_SOURCES = ("dbt_project.yml", "models", "macros", "seeds", "tests")
+
+
+def project_fingerprint() -> str:
+    """sha256 over the dbt project's files (paths and contents).
+
+    Why: unit tests check model logic on fixed inputs, so their verdict only changes
+    when the project does. A build whose project matches the last build that ran
+    them and passed skips them (`--exclude-resource-type unit_test`); any edit to a
+    model, macro, seed or YAML file runs every unit test again.
+    """
+    digest = hashlib.sha256()
+    for name in PROJECT_SOURCES:
+        root = PROJECT_DIR / name
+        paths = sorted(p for p in root.rglob("*") if p.is_file()) if root.is_dir() else [root]
+        for path in paths:
+            digest.update(str(path.relative_to(PROJECT_DIR)).encode() + b"\0")
+            digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def unit_tests_stamp(home: Home) -> Path:
+    """Where the fingerprint of the last build that passed its unit tests is kept."""
+    return home.dbt_work / "unit_tests_passed.sha256"
+
+
+def unit_tests_needed(home: Home, fingerprint: str) -> bool:
+    stamp = unit_tests_stamp(home)
+    return not (stamp.exists() and stamp.read_text(encoding="utf-8").strip() == fingerprint)
 
 
 @contextlib.contextmanager
@@ -102,19 +183,24 @@ def environment(values: dict[str, str]) -> Iterator[None]:
                 os.environ[key] = old
 
 
+#: How long a build waits for another build of the same HOME (aidwatch/locks.py). A daily
+#: build takes ~50 s quiet and a few minutes at load 20 (docs/performance.md); past this the
+#: holder is taken as hung and the build fails naming its pid, host and start time.
+BUILD_LOCK_TIMEOUT_SECONDS = 20 * 60
+
+
 @contextlib.contextmanager
-def build_lock(home: Home) -> Iterator[None]:
-    """One build per HOME at a time (the next file has one writer)."""
-    home.dbt_work.mkdir(parents=True, exist_ok=True)
-    with open(home.dbt_work / "build.lock", "w") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError as exc:
-            raise BuildFailed(f"another build is running for {home.root}") from exc
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+def build_lock(home: Home, timeout_seconds: float = BUILD_LOCK_TIMEOUT_SECONDS) -> Iterator[None]:
+    """One build per HOME at a time (the next file has one writer); a second build waits, bounded."""
+    from aidwatch.locks import LockTimeout, exclusive_lock
+
+    held = contextlib.ExitStack()
+    try:
+        held.enter_context(exclusive_lock(home.dbt_work / "build.lock", timeout_seconds, "build"))
+    except LockTimeout as exc:
+        raise BuildFailed(f"another build is running for {home.root}: {exc}") from exc
+    with held:
+        yield
 
 
 def close_duckdb_connection() -> None:
@@ -145,6 +231,26 @@ def run_dbt(args: list[str], env: dict[str, str]):
             return dbtRunner().invoke(args)
         finally:
             close_duckdb_connection()
+            release_dbt_semaphores()
+
+
+def release_dbt_semaphores() -> None:
+    """Drop dbt's adapters and collect garbage so dbt's multiprocessing Locks are finalised now.
+
+    Why: dbt makes its Locks from a *spawn* context (dbt/mp_context.py: the adapter's connection
+    lock, the Manifest's lock). Such a Lock is a named POSIX semaphore registered with
+    multiprocessing's resource tracker and unlinked by a finaliser when it is collected or at a
+    normal interpreter exit. An Airflow task process ends with os._exit, so those finalisers
+    never ran and the tracker printed "There appear to be N leaked semaphore objects" on stderr,
+    which Airflow logs as ERROR after a successful build. dbtRunner registers the adapter again
+    on its next invocation. (A caller that keeps a `parse` result keeps its Manifest's Lock.)
+    """
+    import gc
+
+    from dbt.adapters.factory import reset_adapters
+
+    reset_adapters()
+    gc.collect()
 
 
 def read_failures(run_results: Path) -> list[NodeFailure]:
@@ -178,31 +284,103 @@ def remove_database(path: Path) -> None:
         candidate.unlink(missing_ok=True)
 
 
-def prepare_next(home: Home) -> None:
-    """Start the next warehouse as a copy of the published one (history carries over)."""
-    remove_database(home.warehouse_next)
+def prepare_next(home: Home, next_file: Path | None = None) -> None:
+    """Start the next warehouse as a copy of the published one (history carries over).
+
+    A replay starts from the published copy too: its warning lifecycle counts only runs
+    before its as_of, so later runs in the copied history do not change its answer.
+    """
+    target = next_file or home.warehouse_next
+    remove_database(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
     if home.warehouse.exists():
-        shutil.copyfile(home.warehouse, home.warehouse_next)
+        shutil.copyfile(home.warehouse, target)
         wal = home.warehouse.with_name(home.warehouse.name + ".wal")
         if wal.exists():
-            shutil.copyfile(wal, home.warehouse_next.with_name(home.warehouse_next.name + ".wal"))
+            shutil.copyfile(wal, target.with_name(target.name + ".wal"))
 
 
-def post_build(home: Home, warehouse_file: Path) -> bool:
-    """After dbt passed and before publishing: the pseudonymised `analyst` schema.
-
-    Without a pseudonym key the analyst views are not created (never with a default
-    key); the warehouse is still published for the data team and officials' exports.
-    """
+def published_as_of(home: Home) -> date | None:
+    """The as_of of the published warehouse (None when nothing is published yet)."""
     import duckdb
 
-    from exports.analyst import create_analyst_schema
-
-    con = duckdb.connect(str(warehouse_file))
+    if not home.warehouse.exists():
+        return None
     try:
-        return bool(create_analyst_schema(con, home))
+        con = duckdb.connect(str(home.warehouse), read_only=True)
+    except duckdb.Error as error:
+        raise BuildFailed(f"cannot open the published warehouse {home.warehouse}: {error}") from error
+    try:
+        return con.execute("select max(as_of) from marts.build_info").fetchone()[0]
+    except duckdb.CatalogException:
+        return None  # published before build_info existed: treat as no as_of to protect
     finally:
         con.close()
+
+
+def post_build(warehouse_file: Path) -> None:
+    """After dbt passed and before publishing: drop the `analyst` views and pseudonym map that
+    earlier versions kept in the warehouse (the copy carries them over). Analysts get their own
+    file, written after the publish (exports/analyst.py)."""
+    from exports.analyst import drop_retired_schemas
+
+    drop_retired_schemas(warehouse_file)
+
+
+def publish_analyst(home: Home) -> Path | None:
+    """After a publish: HOME/analyst.duckdb from the new warehouse; None (and an error) without a key.
+
+    The warehouse stays published for the data team and the officials' exports; the
+    earlier analyst file is removed, so no analyst ever reads a stale one.
+    """
+    from exports.analyst import PseudonymKeyMissing, publish_analyst_file
+
+    try:
+        return publish_analyst_file(home).path
+    except PseudonymKeyMissing as error:
+        log.error("%s", error)
+        return None
+
+
+def finish_replay(next_file: Path, replay: Path) -> None:
+    """Make a replay's tested file its result, read-only (replacing an earlier replay of that as_of)."""
+    wal = next_file.with_name(next_file.name + ".wal")
+    if wal.exists():
+        raise BuildFailed(f"{wal} still exists after dbt closed the warehouse; not keeping the replay")
+    os.chmod(next_file, 0o444)
+    os.replace(next_file, replay)
+
+
+def gate_publish(
+    home: Home, as_of: date, accept_change: str | None, bounds: dict | None
+) -> publish_gate.GateReport | None:
+    """Compare the tested next file with the published one; raise PublishRefused beyond bounds.
+
+    The first build of an empty HOME has nothing to compare with and is exempt. With
+    `accept_change` a refused change is published anyway and the acceptance recorded.
+    """
+    if not home.warehouse.exists():
+        return None
+    try:
+        report = publish_gate.check(home, home.warehouse_next, as_of, bounds)
+    except publish_gate.BoundsInvalid as error:
+        raise BuildFailed(f"publish gate: {error}; the published warehouse is unchanged") from error
+    if report.passed:
+        return report
+    if accept_change:
+        who = publish_gate.record_event(
+            home, "accepted_change", as_of, reason=accept_change, gate=report.as_json()
+        )
+        log.warning(
+            "publishing a change beyond bounds, accepted by %s: %s\n%s", who, accept_change, report.describe()
+        )
+        return report
+    report_file = home.root / "reports" / "publish" / f"{as_of.isoformat()}.json"
+    report_file.parent.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(report.as_json(), ensure_ascii=False, indent=2)
+    report_file.write_text(text + "\n", encoding="utf-8")
+    publish_gate.record_event(home, "refused", as_of, gate=report.as_json())
+    raise PublishRefused(report, report_file)
 
 
 def publish(home: Home) -> Path | None:
@@ -226,21 +404,43 @@ def publish(home: Home) -> Path | None:
     return previous
 
 
-def build(home: Home, as_of: date, quiet: bool = False) -> BuildResult:
+def build(
+    home: Home,
+    as_of: date,
+    quiet: bool = False,
+    accept_change: str | None = None,
+    bounds: dict[str, publish_gate.Bounds] | None = None,
+) -> BuildResult:
     """Build the warehouse for `as_of` into a copy, test it, and publish it.
 
-    Raises BuildFailed naming each failing model/test and dbt's message; the
-    published warehouse is then untouched.
+    For an as_of earlier than the published one the tested copy becomes the read-only
+    replay HOME/replays/<as_of>/warehouse.duckdb instead (the published file and its
+    warning history are not touched). Otherwise the publish gate compares it with the
+    published warehouse first (`accept_change`: publish a change beyond bounds anyway,
+    recorded with this reason; `bounds`: instead of publish_bounds.yaml, for tests).
+
+    Raises BuildFailed naming each failing model/test and dbt's message, or
+    PublishRefused naming every figure that moved; the published warehouse is then untouched.
     """
     started = time.perf_counter()
     home.root.mkdir(parents=True, exist_ok=True)
     ensure_schema_files(home)
     with build_lock(home):
-        prepare_next(home)
+        published = published_as_of(home)
+        replay = published is not None and as_of < published
+        next_file = home.warehouse_next
+        if replay:
+            next_file = home.replay_warehouse(as_of).with_name("warehouse.next.duckdb")
+        prepare_next(home, next_file)
+        write_as_of(next_file, as_of)
         extra = ["--quiet"] if quiet else []
-        args = dbt_args("build", home, as_of, *extra)
+        fingerprint = project_fingerprint()
+        run_unit_tests = unit_tests_needed(home, fingerprint)
+        if not run_unit_tests:
+            extra += ["--exclude-resource-type", "unit_test"]
+        args = dbt_args("build", home, *extra)
         dbt_started = time.perf_counter()
-        result = run_dbt(args, dbt_env(home, home.warehouse_next))
+        result = run_dbt(args, dbt_env(home, next_file))
         dbt_seconds = time.perf_counter() - dbt_started
         run_results = home.dbt_work / "target" / "run_results.json"
         if not result.success:
@@ -248,21 +448,52 @@ def build(home: Home, as_of: date, quiet: bool = False) -> BuildResult:
             reason = f"dbt build for as_of {as_of} failed"
             if result.exception is not None:
                 reason += f": {result.exception}"
-            remove_database(home.warehouse_next)
+            remove_database(next_file)
             raise BuildFailed(reason + "; the published warehouse is unchanged", failures)
         elapsed_nodes = float(json.loads(run_results.read_text(encoding="utf-8"))["elapsed_time"])
-        analyst = post_build(home, home.warehouse_next)
-        previous = publish(home)
+        if run_unit_tests:
+            unit_tests_stamp(home).write_text(fingerprint + "\n", encoding="utf-8")
+        gate = None
+        analyst = None
+        previous = None
+        accepted = None
+        if replay:
+            warehouse = home.replay_warehouse(as_of)
+            post_build(next_file)
+            finish_replay(next_file, warehouse)
+            publish_gate.record_event(home, "replayed", as_of, published_as_of=published, warehouse=warehouse)
+        else:
+            try:
+                gate = gate_publish(home, as_of, accept_change, bounds)
+            except BuildFailed:
+                remove_database(next_file)
+                raise
+            post_build(home.warehouse_next)
+            previous = publish(home)
+            analyst = publish_analyst(home)
+            warehouse = home.warehouse
+            accepted = accept_change if gate is not None and not gate.passed else None
+            publish_gate.record_event(
+                home, "published", as_of, previous_as_of=published, accepted_change=accepted
+            )
     total = time.perf_counter() - started
-    log.info("published %s for as_of %s in %.1fs", home.warehouse, as_of, total)
+    if replay:
+        log.info("replayed as_of %s (earlier than the published %s) into %s in %.1fs; "
+                 "the published warehouse is unchanged", as_of, published, warehouse, total)
+    else:
+        log.info("published %s for as_of %s in %.1fs", warehouse, as_of, total)
     return BuildResult(
         as_of=as_of,
-        warehouse=home.warehouse,
+        warehouse=warehouse,
         previous=previous,
         seconds_total=total,
         seconds_dbt_startup=max(dbt_seconds - elapsed_nodes, 0.0),
         seconds_dbt_nodes=elapsed_nodes,
         node_counts=node_counts(run_results),
-        analyst_schema=analyst,
+        analyst_file=analyst,
         run_results=run_results,
+        replay=replay,
+        published_as_of=published,
+        gate=gate,
+        accepted_change=accepted,
     )

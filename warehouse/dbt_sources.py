@@ -49,12 +49,19 @@ LEDGER_COLUMNS = {
     "extract_date": "Extract date of the delivery.",
     "encoding": "Detected encoding (csv), else null.",
     "format": "csv, xlsx, json or jsonl.",
-    "rows_read": "Data rows read (= rows_loaded + rows_quarantined).",
+    "rows_read": "Data rows read (= rows_loaded + rows_quarantined + rows_held).",
     "rows_loaded": "Rows landed in the raw zone.",
     "rows_quarantined": "Rows sent to quarantine.",
-    "status": "loaded, loaded_with_quarantine, rejected or duplicate.",
-    "reasons": "Why a file was rejected or rows quarantined.",
+    "rows_held": "Rows of a held (or held, then rejected) batch, kept out of the raw zone.",
+    "status": ("loaded, loaded_with_quarantine, unchanged, held, accepted, rejected, duplicate or "
+               "ignored (docs/design.md)."),
+    "reasons": "Why a file was rejected, held, ignored or rows quarantined.",
+    "warnings": "Loaded, but worth a look (an optional column renamed?).",
     "extra_columns": "Delivered columns the contract does not know.",
+    "key_count": "Snapshot feeds: distinct keys of the loaded rows (the completeness check).",
+    "same_as": "unchanged / duplicate: the batch whose content this file repeats.",
+    "control_file": "The control file (*.manifest.json) that listed this file, if any.",
+    "decision": "accept / reject of a held batch: action, user, reason, at.",
     "started_at": "When ingestion of the file started.",
     "finished_at": "When it finished.",
 }
@@ -101,7 +108,7 @@ def sources_yaml() -> str:
     tables.append(
         {
             "name": "ledger",
-            "description": "Ingestion ledger: one entry per delivered file (loaded, rejected or duplicate).",
+            "description": "Ingestion ledger: one entry per path in a feed folder (statuses: design.md).",
             "config": {
                 "meta": {"external_location": LEDGER_LOCATION},
                 "loaded_at_field": "cast(extract_date as timestamp)",

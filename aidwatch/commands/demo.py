@@ -6,7 +6,7 @@ import argparse
 import logging
 from datetime import date
 
-from aidwatch.home import Home
+from aidwatch.arguments import add_home_argument, iso_date, positive_float, usable_home
 
 log = logging.getLogger(__name__)
 
@@ -22,12 +22,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "and where."
         ),
     )
-    parser.add_argument("--home", default=None, help="aidwatch HOME (default $AIDWATCH_HOME, else ./data)")
+    add_home_argument(parser)
     parser.add_argument(
-        "--as-of", type=date.fromisoformat, default=None, help="the simulated 'today' (default: today)"
+        "--as-of", type=iso_date, default=None, help="the simulated 'today' (YYYY-MM-DD; default: today)"
     )
     parser.add_argument("--seed", type=int, default=1, help="random seed of the simulation")
-    parser.add_argument("--scale", type=float, default=1.0, help="1 = the league's real caseload")
+    parser.add_argument(
+        "--scale", type=positive_float, default=1.0, help="above 0; 1 = the league's real caseload"
+    )
     parser.set_defaults(func=run)
 
 
@@ -36,11 +38,11 @@ def run(args: argparse.Namespace) -> int:
     from simulator.generate import simulate
     from warehouse.pipeline import PipelineFailed, run_pipeline
 
-    home = Home.resolve(args.home)
+    home = usable_home(args.home)
     as_of = args.as_of or date.today()
     print(f"simulating the league at scale {args.scale:g} for as_of {as_of} into {home.inbox} ...")
     simulate(home.inbox, as_of=as_of, seed=args.seed, scale=args.scale, months=24)
-    ensure_demo_key(home)  # the analyst views need a pseudonym key; a deployment brings its own
+    ensure_demo_key(home)  # the analyst file needs a pseudonym key; a deployment brings its own
     try:
         summary = run_pipeline(home, home.inbox, as_of)
     except PipelineFailed as error:

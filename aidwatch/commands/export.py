@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import argparse
 import logging
-from datetime import date
 from pathlib import Path
 
-from aidwatch.home import Home
+from aidwatch.arguments import add_home_argument, iso_date, usable_home
 
 log = logging.getLogger(__name__)
 
@@ -23,23 +22,27 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         ),
     )
     parser.add_argument(
-        "--as-of", type=date.fromisoformat, default=None,
-        help="the date of the warnings (default: the as_of the published warehouse was built for)",
+        "--as-of", type=iso_date, default=None,
+        help="the date of the warnings, YYYY-MM-DD (default: the published warehouse's as_of)",
     )
-    parser.add_argument("--home", default=None, help="aidwatch HOME (default $AIDWATCH_HOME, else ./data)")
+    add_home_argument(parser)
     parser.add_argument("--out", type=Path, default=None, help="output folder (default HOME/exports/<as_of>)")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from exports.officials import ExportAsOfMismatch, export_warning_lists
+    from exports.audit import AuditUnavailable
+    from exports.officials import ExportAsOfMismatch, ExportTargetNotEmpty, export_warning_lists
     from exports.published import WarehouseMissing
 
-    home = Home.resolve(args.home)
+    home = usable_home(args.home)
     try:
         result = export_warning_lists(home, args.as_of, args.out)
-    except (WarehouseMissing, ExportAsOfMismatch) as error:
+    except (WarehouseMissing, ExportAsOfMismatch, ExportTargetNotEmpty) as error:
         log.error("%s", error)
+        return 1
+    except AuditUnavailable as error:
+        log.error("export refused, no file written: %s", error)
         return 1
     total = result.rows_by_area.get(next(iter(result.rows_by_area), ""), 0)
     print(f"{result.as_of}: {total} warnings, {len(result.workbooks)} workbooks, report {result.report}")

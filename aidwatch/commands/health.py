@@ -44,15 +44,16 @@ def _today() -> date:
 
 
 def run(args: argparse.Namespace) -> int:
-    from aidwatch.alerts import AckError, acknowledge, problem_key, read_acks, triage
-    from ingestion.health import check_feed_health, max_quarantine_share, write_health_report
+    from aidwatch.alerts import AckError, acknowledge, problem_key, read_acks
+    from aidwatch.health_signal import check_and_report, permission_problems
+    from ingestion.health import check_feed_health
 
     home = Home.resolve(args.home)
     as_of = args.as_of or _today()
     if not home.ledger.is_dir():
         log.error("HOME %s has no ledger: nothing was ingested there", home.root)
         return 1
-    problems = check_feed_health(home, as_of)
+    problems = [*check_feed_health(home, as_of), *permission_problems(home)]
     if args.health_action == "ack":
         try:
             ack = acknowledge(home, args.key, args.until, args.reason, problems, as_of, args.user)
@@ -61,12 +62,13 @@ def run(args: argparse.Namespace) -> int:
             return 1
         print(f"acknowledged {ack.key} until {ack.until} by {ack.user}: {ack.reason}")
         return 0
-    report = write_health_report(home, as_of, problems, max_quarantine_share())
     try:
-        alert, quiet = triage(problems, read_acks(home), as_of)
+        read_acks(home)
     except AckError as error:
         log.error("%s", error)
         return 1
+    signal = check_and_report(home, as_of)  # the same report as Airflow's task, permissions included
+    report, alert, quiet = signal.report, signal.alerting, signal.quiet
     for problem in alert:
         print(f"ALERT {problem_key(problem)}: {problem.message}")
     for problem, ack in quiet:

@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from aidwatch.home import Home
+from aidwatch.arguments import positive_int, usable_home
 
 HELP = """\
 Ingest the deliveries in INBOX/<feed_id>/ (csv in UTF-8, UTF-8 with BOM or GB18030; xlsx;
@@ -24,13 +24,24 @@ Expectations suite. Good rows land in HOME/raw/<feed_id>/, bad rows in
 HOME/quarantine/<feed_id>/ with every reason, and each file gets a ledger entry in
 HOME/ledger/ and a gate report in HOME/reports/gate/.
 
-Exit status: 0 when every file was loaded (possibly with quarantined rows) or skipped as a
-duplicate; 1 when any file was rejected (undecodable, no recognisable header, a required
-column missing, or empty); the reason is in its ledger entry and the summary.
+A snapshot whose count of keys moved beyond its contract's bounds against the last accepted
+delivery is held (kept out of the raw zone) until `aidwatch accept|reject BATCH_ID --reason`.
+A snapshot resent byte for byte under a new date is `unchanged` (that date's delivery, the
+same rows). Paths that are not read (hidden names, unsupported types, symlinks leading out
+of the inbox) are `ignored`, with the reason. Control files (`*.manifest.json`, format in
+ingestion/feeds.yaml) are checked: a listed file whose sha256 or row count differs is rejected.
+
+Exit status: 0 when every file was loaded (possibly with quarantined rows), unchanged, or
+skipped as a duplicate or ignored; 1 when any file was rejected (no date in its name,
+undecodable, a quote left open, several data sheets, no recognisable header, a required
+column missing, empty, or a control-file mismatch) or held; the reason is in its ledger
+entry and the summary.
 """
 
-SUMMARY_FIELDS = ("files", "rows_read", "rows_loaded", "rows_quarantined", "rejected", "duplicate")
-SUMMARY_TITLES = ("files", "read", "loaded", "quarantined", "rejected", "duplicates")
+SUMMARY_FIELDS = ("files", "rows_read", "rows_loaded", "rows_quarantined", "rows_held", "rejected", "held",
+                  "unchanged", "duplicate", "ignored")
+SUMMARY_TITLES = ("files", "read", "loaded", "quarantined", "held rows", "rejected", "held", "unchanged",
+                  "duplicates", "ignored")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -43,7 +54,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--inbox", type=Path, default=None,
                         help="folder with one sub-folder per feed (default: HOME/inbox)")
     parser.add_argument("--home", default=None, help="aidwatch HOME (default: $AIDWATCH_HOME, else ./data)")
-    parser.add_argument("--workers", type=int, default=2, help="feeds ingested in parallel (default 2)")
+    parser.add_argument(
+        "--workers", type=positive_int, default=2, help="feeds ingested in parallel, at least 1 (default 2)"
+    )
     parser.set_defaults(func=run)
 
 
@@ -56,22 +69,26 @@ def summarise(entries: list[dict]) -> dict[str, dict[str, int]]:
         row["rows_read"] += entry["rows_read"]
         row["rows_loaded"] += entry["rows_loaded"]
         row["rows_quarantined"] += entry["rows_quarantined"]
-        row["rejected"] += entry["status"] == "rejected"
-        row["duplicate"] += entry["status"] == "duplicate"
+        row["rows_held"] += entry.get("rows_held", 0)
+        for status in ("rejected", "held", "unchanged", "duplicate", "ignored"):
+            row[status] += entry["status"] == status
     return dict(sorted(totals.items()))
 
 
 def summary_table(entries: list[dict]) -> Table:
-    table = Table(title="Ingestion summary (rows read = loaded + quarantined)")
+    table = Table(title="Ingestion summary (rows read = loaded + quarantined + held)")
     table.add_column("feed", no_wrap=True)
-    for title in SUMMARY_TITLES:
-        table.add_column(title, justify="right", no_wrap=True)
     totals = summarise(entries)
+    # the four row counts always; a status column only when some file has that status
+    shown = [(field, title) for field, title in zip(SUMMARY_FIELDS, SUMMARY_TITLES, strict=True)
+             if field in SUMMARY_FIELDS[:4] or any(row[field] for row in totals.values())]
+    for _, title in shown:
+        table.add_column(title, justify="right", no_wrap=True)
     for feed_id, row in totals.items():
-        style = "red" if row["rejected"] else None
-        table.add_row(feed_id, *(f"{row[n]:,}" for n in SUMMARY_FIELDS), style=style)
+        style = "red" if row["rejected"] or row["held"] else None
+        table.add_row(feed_id, *(f"{row[n]:,}" for n, _ in shown), style=style)
     if totals:
-        table.add_row("total", *(f"{sum(r[n] for r in totals.values()):,}" for n in SUMMARY_FIELDS),
+        table.add_row("total", *(f"{sum(r[n] for r in totals.values()):,}" for n, _ in shown),
                       style="bold")
     return table
 
@@ -79,7 +96,7 @@ def summary_table(entries: list[dict]) -> Table:
 def run(args: argparse.Namespace) -> int:
     from ingestion.pipeline import ingest_inbox, pending_feeds
 
-    home = Home.resolve(args.home)
+    home = usable_home(args.home)
     inbox = (args.inbox or home.inbox).resolve()
     console = Console(stderr=True)
     if not inbox.is_dir():
@@ -107,6 +124,14 @@ def run(args: argparse.Namespace) -> int:
     rejected = [e for e in entries if e["status"] == "rejected"]
     for entry in rejected:
         console.print(f"[red]rejected[/red] {entry['file']}: {'; '.join(entry['reasons'])}")
+    held = [e for e in entries if e["status"] == "held"]
+    for entry in held:
+        console.print(f"[red]held[/red] {entry['file']} (batch {entry['batch_id']}): {entry['reasons'][0]}")
+    for entry in entries:
+        if entry["status"] == "ignored":
+            console.print(f"[yellow]ignored[/yellow] {entry['file']}: {'; '.join(entry['reasons'])}")
+        for warning in entry.get("warnings") or []:
+            console.print(f"[yellow]warning[/yellow] {entry['file']}: {warning}")
     if not entries:
         console.print(f"nothing new in {inbox}")
-    return 1 if rejected else 0
+    return 1 if rejected or held else 0

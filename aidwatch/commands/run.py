@@ -5,11 +5,29 @@ from __future__ import annotations
 import argparse
 import logging
 from datetime import date
-from pathlib import Path
 
-from aidwatch.home import Home
+from aidwatch.arguments import add_home_argument, existing_folder, iso_date, usable_home
+from aidwatch.commands.build import add_accept_change_argument
 
 log = logging.getLogger(__name__)
+
+#: Exit statuses of `aidwatch run` (documented in its --help).
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_PUBLISHED_WITH_FILES_NOT_LOADED = 3
+
+EPILOG = f"""\
+exit status:
+  {EXIT_OK}  every new file was loaded (or was a duplicate, unchanged or ignored) and the
+     warehouse was published (or, for an --as-of earlier than the published one, replayed)
+  {EXIT_PUBLISHED_WITH_FILES_NOT_LOADED}  the warehouse was published, but some files were rejected or held:
+     their rows are not in it (each is listed with its reason; see the feed health report)
+  {EXIT_FAILED}  failed: HOME unusable, build failed, publish refused by the gate, or export
+     failed (the published warehouse is then the one before, except after an export failure)
+  2  bad arguments
+
+The feed health report is written to HOME/reports/health/<as_of>.json on every run.
+"""
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -19,25 +37,37 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description=(
             "The whole pipeline once: ingest every pending delivery of --inbox into HOME's raw "
             "zone, build the warehouse for --as-of and publish it when every test passes, then "
-            "write the officials' warning lists. Stops at the first step that fails."
+            "write the officials' warning lists. Stops at the first step that fails. The build "
+            "passes the publish gate and replays an earlier --as-of as `aidwatch build` does."
         ),
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--inbox", type=Path, required=True, help="folder with <feed_id>/ deliveries")
     parser.add_argument(
-        "--as-of", type=date.fromisoformat, default=None, help="the date to build for (default: today)"
+        "--inbox", type=existing_folder, required=True, help="folder with <feed_id>/ deliveries"
     )
-    parser.add_argument("--home", default=None, help="aidwatch HOME (default $AIDWATCH_HOME, else ./data)")
+    parser.add_argument(
+        "--as-of", type=iso_date, default=None, help="the date to build for (YYYY-MM-DD; default: today)"
+    )
+    add_home_argument(parser)
+    add_accept_change_argument(parser)
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from warehouse.pipeline import PipelineFailed, run_pipeline
 
-    home = Home.resolve(args.home)
+    home = usable_home(args.home)
     try:
-        summary = run_pipeline(home, args.inbox, args.as_of or date.today())
+        summary = run_pipeline(home, args.inbox, args.as_of or date.today(), accept_change=args.accept_change)
     except PipelineFailed as error:
-        log.error("%s", error)
-        return 1
+        from aidwatch.alerts import notify_pipeline_failure
+
+        notify_pipeline_failure(args.as_of or date.today(), "aidwatch run", None, str(error))  # logs it too
+        return EXIT_FAILED
     print(summary.describe())
-    return 0
+    if summary.attention:
+        print(f"{len(summary.attention)} file(s) rejected or held: their rows are not in the warehouse "
+              f"(exit status {EXIT_PUBLISHED_WITH_FILES_NOT_LOADED})")
+        return EXIT_PUBLISHED_WITH_FILES_NOT_LOADED
+    return EXIT_OK

@@ -12,6 +12,8 @@ import time
 from datetime import date
 from pathlib import Path
 
+from aidwatch.arguments import iso_date, positive_float, positive_int
+
 log = logging.getLogger(__name__)
 
 
@@ -25,15 +27,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--out", required=True, type=Path, help="inbox folder to write (emptied first)")
     parser.add_argument(
         "--as-of",
-        type=date.fromisoformat,
+        type=iso_date,
         default=date.today(),
         help="last extract date, ISO (default: today)",
     )
     parser.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
     parser.add_argument(
-        "--scale", type=float, default=1.0, help="population scale; 1 = the league (default 1)"
+        "--scale", type=positive_float, default=1.0,
+        help="population scale above 0; 1 = the league (default 1)",
     )
-    parser.add_argument("--months", type=int, default=24, help="monthly deliveries (default 24)")
+    parser.add_argument(
+        "--months", type=positive_int, default=24, help="monthly deliveries, at least 1 (default 24)"
+    )
     parser.set_defaults(func=run)
 
 

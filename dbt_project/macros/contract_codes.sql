@@ -46,7 +46,9 @@
         'mr_business.status': ['active', 'cancelled'],
         'hotline_12345.category': ['assistance_request', 'inquiry', 'complaint'],
         'sf_charity_aid.org_type': ['charity', 'volunteer', 'enterprise', 'individual'],
-        'sf_charity_aid.aid_form': ['cash', 'goods', 'service']
+        'sf_charity_aid.aid_form': ['cash', 'goods', 'service'],
+        'warning_feedback.result': ['confirmed', 'partly', 'not_confirmed'],
+        'warning_feedback.action': ['enrolled', 'temporary_aid', 'benefit_adjusted', 'stopped_recovered', 'review_done', 'referred', 'none']
     }[feed_id ~ '.' ~ column] -%}
     [{%- for code in codes %}'{{ code }}'{{ ', ' if not loop.last }}{% endfor -%}]
 {%- endmacro %}

@@ -15,6 +15,7 @@ from decimal import Decimal
 
 from stdnum.cn import uscc
 
+from simulator.plants._truth import delivery_on
 from simulator.world import AssistedHousehold, Person, World, add_months, month_start
 
 CENT = Decimal("0.01")
@@ -89,6 +90,25 @@ def plant_elg_01(world: World) -> None:
                 delivered_on=month.replace(day=10),
             )
         world.expect("ELG-01", hh.head.id_number, hh.head.id_number, must_fire=fire)
+        # until the roll shows the termination, the dead member is still on it: ELG-02
+        severity_on = deceased_member_severity_on(world, hh, hh.head, reported_on=died + timedelta(days=7))
+        world.expect_each_day("ELG-02", hh.head.id_number, hh.head.id_number, severity_on)
+
+
+def deceased_member_severity_on(world: World, hh: AssistedHousehold, member: Person, reported_on: date):
+    """rules.md ELG-02 day by day: the death is known once a delivery in force carries
+    it (the ca_deaths event reported on `reported_on`, or the hukou snapshot from its
+    status date), and the roll in force still lists the member in an assisted household."""
+
+    def severity_on(day: date) -> str | None:
+        extract = delivery_on(world.extract_dates, day)
+        if extract is None or member.death_date is None or member.death_date > day:
+            return None
+        known = reported_on <= extract or (
+            member.status_changed_on is not None and member.status_changed_on <= extract)
+        return "medium" if known and hh.status_on(extract) in ("active", "gradual_exit") else None
+
+    return severity_on
 
 
 def plant_elg_02(world: World) -> None:
@@ -108,9 +128,14 @@ def plant_elg_02(world: World) -> None:
                 {"id_number": member.id_number, "death_date": died, "source": "medical_certificate"},
                 delivered_on=a,
             )
+            reported_on = a
         else:
             world.kill(member, died)
-        world.expect("ELG-02", member.id_number, member.id_number, must_fire=True)
+            reported_on = died + timedelta(days=7)
+        severity_on = deceased_member_severity_on(world, hh, member, reported_on)
+        if severity_on(a) is None:
+            raise AssertionError(f"ELG-02 plant {member.id_number}: day-by-day truth does not fire on as_of")
+        world.expect_each_day("ELG-02", member.id_number, member.id_number, severity_on)
     # near miss: the deceased relative was never on the assisted roll
     people = world.new_hukou_household(3)
     hh = world.new_assisted_household(

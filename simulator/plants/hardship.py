@@ -52,17 +52,17 @@ def medical_out_of_pocket(world: World) -> None:
     insured_income(world, spouse, Decimal("3000"))
     settlement(world, head, window_start, bar - 5000)
     settlement(world, head, a - timedelta(days=30), Decimal("5000"))
-    world.expect("HRD-01", head.id_number, head.id_number, True)
+    world.expect("HRD-01", head.id_number, head.id_number, True, severity="high")  # no assistance
     # fires: exactly the income share (annual income 60000 -> bar 30000 at share 0.5)
     alone = person(world, age=50)
     annual = insured_income(world, alone, Decimal("10000"))
     settlement(world, alone, a - timedelta(days=60), money(share * annual))
-    world.expect("HRD-01", alone.id_number, alone.id_number, True)
+    world.expect("HRD-01", alone.id_number, alone.id_number, True, severity="high")
     # fires (medium): a member of an assisted dibao household
     hh = world.new_assisted_household("dibao", 2)
     patient = hh.members[1].person
     settlement(world, patient, a - timedelta(days=90), bar + 5000)
-    world.expect("HRD-01", patient.id_number, patient.id_number, True)
+    world.expect("HRD-01", patient.id_number, patient.id_number, True, severity="medium")
     # near miss: the larger part was settled the day before the window
     early = person(world, age=45)
     settlement(world, early, window_start - timedelta(days=1), bar - 5000)
@@ -248,6 +248,22 @@ def low_income_below_dibao(world: World) -> None:
     hh.members[1].monthly_income = Decimal("0.00")
     insured_income(world, hh.members[0].person, money(standard * Decimal("0.3")))
     world.expect("HRD-07", hh.household_id, hh.head.id_number, True)
+    # near miss (rules.md: "no record means unknown, not zero"): declared above the
+    # standard and no member has an hrss_insurance or tax_income record, so there is no
+    # verified income to be lower; read literally it would be 0 and fire
+    hh = world.new_assisted_household("edge", 2, pay=False)
+    standard = world.standard(hh.region_code, f"dibao_{hh.urban_rural}", a)
+    hh.members[0].monthly_income = money(standard * Decimal("2.4"))
+    hh.members[1].monthly_income = Decimal("0.00")
+    world.expect("HRD-07", hh.household_id, hh.head.id_number, False)
+    # near miss: a record exists, but the verified income (6 months of 6 x the standard
+    # over 12 months and 2 members: 1.5 x per capita) is not lower than declared (1.2 x)
+    hh = world.new_assisted_household("other_low_income", 2, pay=False)
+    standard = world.standard(hh.region_code, f"dibao_{hh.urban_rural}", a)
+    hh.members[0].monthly_income = money(standard * Decimal("2.4"))
+    hh.members[1].monthly_income = Decimal("0.00")
+    insured_income(world, hh.members[0].person, money(standard * 6))
+    world.expect("HRD-07", hh.household_id, hh.head.id_number, False)
 
 
 def _monitoring(world: World, head, category: str, identified_on, cleared_on=None) -> str:
@@ -327,7 +343,7 @@ def former_households_in_hardship(world: World) -> None:
     hh = terminated(add_months(a, -6))
     patient = hh.members[1].person
     settlement(world, patient, a - timedelta(days=20), rule_parameter("medical_oop_abs") + 5000)
-    world.expect("HRD-01", patient.id_number, patient.id_number, True)
+    world.expect("HRD-01", patient.id_number, patient.id_number, True, severity="high")  # exited: none
     world.expect("HRD-10", hh.household_id, hh.head.id_number, True)
     # fires: a former member's house collapsed without relief (HRD-03 fires too)
     hh = terminated(add_months(a, -12))
@@ -356,5 +372,5 @@ def concurrent_hardship(world: World) -> None:
     settlement(world, head, world.as_of - timedelta(days=45), rule_parameter("medical_oop_abs") + 8000)
     register_employment(world, spouse, "flexible")
     register_employment(world, child, "unemployed")
-    world.expect("HRD-01", head.id_number, head.id_number, True)
+    world.expect("HRD-01", head.id_number, head.id_number, True, severity="medium")  # assisted
     world.expect("HRD-04", child.id_number, child.id_number, True)

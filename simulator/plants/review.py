@@ -12,7 +12,9 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from simulator.world import World, add_months
+from simulator.plants._plant_records import rule_int
+from simulator.plants._truth import delivery_on
+from simulator.world import AssistedHousehold, World, add_months, month_start
 
 
 def due_on_as_of(as_of: date, months: int) -> date:
@@ -56,7 +58,8 @@ def _reviewed(
     fire: bool,
     rule_id: str,
 ) -> None:
-    """A clean household whose only review is `last_review_on` (None: never reviewed)."""
+    """A clean household reviewed on time up to its latest review `last_review_on`
+    (None: never reviewed since approval); its truth is stated for every day."""
     approved_on = approved_on or add_months(world.as_of, -40)
     hh = world.new_assisted_household(
         assistance_type,
@@ -65,8 +68,31 @@ def _reviewed(
         approved_on=approved_on,
         last_review_on=last_review_on or approved_on,
     )
-    hh.review_dates = [last_review_on] if last_review_on else []
-    world.expect(rule_id, hh.household_id, hh.head.id_number, must_fire=fire)
+    if last_review_on is None:
+        hh.review_dates = []  # never reviewed since approval
+    months = 12 if rule_id == "REV-01" else 6
+    severity_on = review_severity_on(world, hh, months)
+    if (severity_on(world.as_of) is not None) != fire:
+        raise AssertionError(f"{rule_id} plant {hh.household_id}: day-by-day truth contradicts fire={fire}")
+    world.expect_each_day(rule_id, hh.household_id, hh.head.id_number, severity_on)
+
+
+def review_severity_on(world: World, hh: AssistedHousehold, months: int):
+    """rules.md REV-01/REV-02 day by day: the delivery in force that day shows the
+    latest review on or before its extract (else approval); due on base + `months`
+    months, overdue from the day after, high when over review_late_high_months late."""
+    late_high = rule_int("review_late_high_months")
+
+    def severity_on(day: date) -> str | None:
+        extract = delivery_on(world.extract_dates, day)
+        if extract is None or hh.status_on(extract) not in ("active", "gradual_exit"):
+            return None
+        due = add_months(hh.last_review_on(extract) or hh.approved_on, months)
+        if not due < day:
+            return None
+        return "high" if add_months(due, late_high) < day else "medium"
+
+    return severity_on
 
 
 def plant_rev_01(world: World) -> None:
@@ -96,14 +122,13 @@ def plant_rev_02(world: World) -> None:
 
 def _gradual_exit(
     world: World, start: date, months: int, exit_type: str = "employment", urban_rural: str | None = None
-) -> tuple[str, str]:
-    """A clean dibao household in gradual exit since `start` for `months` months:
-    (household_id, head's id_number)."""
+) -> AssistedHousehold:
+    """A clean dibao household in gradual exit since `start` for `months` months."""
     region = None
     if urban_rural is not None:
         region = world.pick_region(urban=urban_rural == "urban")
     members = world.new_hukou_household(int(world.rng.integers(2, 4)), region_code=region)
-    hh = world.new_assisted_household(
+    return world.new_assisted_household(
         "dibao",
         members,
         status="gradual_exit",
@@ -113,21 +138,56 @@ def _gradual_exit(
         gradual_exit_start=start,
         gradual_exit_months=months,
     )
-    return hh.household_id, hh.head.id_number
+
+
+def gradual_exit_severity_on(world: World, hh: AssistedHousehold):
+    """rules.md REV-03 day by day: the delivery in force shows the household in gradual
+    exit; its period (start + months) ended before the day; high when a dibao payment
+    for a month after the period (a month beginning after its last day) had been
+    delivered by then (payments go out on the 10th, monthly, up to as_of's month)."""
+    end = add_months(hh.gradual_exit_start, hh.gradual_exit_months)
+    first_month_after = add_months(month_start(end - timedelta(days=1)), 1)
+
+    def severity_on(day: date) -> str | None:
+        extract = delivery_on(world.extract_dates, day)
+        if extract is None or hh.status_on(extract) != "gradual_exit" or not end < day:
+            return None
+        paid_after = hh.pay and first_month_after <= month_start(world.as_of) and (
+            first_month_after.replace(day=10) <= extract)
+        return "high" if paid_after else "medium"
+
+    return severity_on
 
 
 def plant_rev_03(world: World) -> None:
-    """REV-03: gradual exit period over (end date + 1 day onwards)."""
+    """REV-03: gradual exit period over (end date + 1 day onwards); high once a dibao
+    payment for the first month after the period is there, including an exit that
+    started on the 1st (its end month is already after it) and one on the 31st."""
     a = world.as_of
     for start, months, exit_type, kind, fire in [
         (overdue_since_yesterday(a, 3), 3, "employment", None, True),  # ended yesterday
         (add_months(a, -7), 5, "employment", None, True),
         (add_months(a, -9), 6, "rural_income", "rural", True),
+        (month_start(add_months(a, -8)), 6, "employment", None, True),  # from the 1st
+        (_day_31_before(a, 9), 6, "employment", None, True),  # from the 31st
         (due_on_as_of(a, 3), 3, "employment", None, False),  # ends today
         (add_months(a, -2), 4, "employment", None, False),
     ]:
-        household_id, head = _gradual_exit(world, start, months, exit_type, kind)
-        world.expect("REV-03", household_id, head, must_fire=fire)
+        hh = _gradual_exit(world, start, months, exit_type, kind)
+        severity_on = gradual_exit_severity_on(world, hh)
+        if (severity_on(a) is not None) != fire:
+            raise AssertionError(f"REV-03 plant {hh.household_id}: day-by-day truth contradicts fire={fire}")
+        world.expect_each_day("REV-03", hh.household_id, hh.head.id_number, severity_on)
+
+
+def _day_31_before(as_of: date, months: int) -> date:
+    """The latest 31st of a month at least `months` months before as_of."""
+    day = add_months(month_start(as_of), -months)
+    while True:
+        try:
+            return day.replace(day=31)
+        except ValueError:
+            day = add_months(day, -1)
 
 
 def plant_rev_04(world: World) -> None:
@@ -142,8 +202,8 @@ def plant_rev_04(world: World) -> None:
         (6, "employment", "rural", False),
         (12, "rural_income", "rural", False),
     ]:
-        household_id, head = _gradual_exit(world, start, months, exit_type, kind)
-        world.expect("REV-04", household_id, head, must_fire=fire)
+        hh = _gradual_exit(world, start, months, exit_type, kind)
+        world.expect("REV-04", hh.household_id, hh.head.id_number, must_fire=fire)
 
 
 def _application(
@@ -298,7 +358,16 @@ def plant_rev_09(world: World) -> None:
         decided = applied + timedelta(days=30) if decision != "pending" else None
         verified = applied + timedelta(days=10) if decision != "pending" else None
         application_id, applicant = _application(world, decision, applied, decided, verified)
-        world.expect("REV-09", application_id, applicant, must_fire=fire)
+        # day by day: delivered once applied (a decided one once decided, within the 45
+        # days), overdue from the day after applied_on + application_days
+        overdue_after = applied + timedelta(days=rule_int("application_days"))
+
+        def severity_on(day: date, pending: bool = decision == "pending", after: date = overdue_after):
+            return "medium" if pending and after < day else None
+
+        if (severity_on(a) is not None) != fire:
+            raise AssertionError(f"REV-09 plant {application_id}: day-by-day truth contradicts fire={fire}")
+        world.expect_each_day("REV-09", application_id, applicant, severity_on)
 
 
 def plant_rev_10(world: World) -> None:

@@ -58,6 +58,8 @@ def tekun_basic_below_multiple(world: World) -> None:
     _standard_row(world, "152923", "tekun_basic_urban", world.standard("152923", "dibao_urban", a), a)
     for banner in FAULTY:
         world.expect("STD-01", banner, None, True)
+        # before as_of the faulty rows are not in force yet: the league's standards comply
+        world.expect("STD-01", banner, None, False, fire_from=world.start, fire_until=a - timedelta(days=1))
     # near miss: exactly the required amount today; a faulty rural row only from tomorrow
     _standard_row(world, COMPLIANT, "tekun_basic_urban", required(COMPLIANT, "urban"), a)
     _standard_row(
@@ -67,7 +69,7 @@ def tekun_basic_below_multiple(world: World) -> None:
         required(COMPLIANT, "rural") - Decimal("300"),
         a + timedelta(days=1),
     )
-    world.expect("STD-01", COMPLIANT, None, False)
+    world.expect("STD-01", COMPLIANT, None, False, fire_from=world.start)
 
 
 def care_below_wage_share(world: World) -> None:
@@ -101,6 +103,8 @@ def care_below_wage_share(world: World) -> None:
     )
     for banner in FAULTY:
         world.expect("STD-02", banner, None, True)
+        # before as_of the faulty rows are not in force yet: the league's standards comply
+        world.expect("STD-02", banner, None, False, fire_from=world.start, fire_until=a - timedelta(days=1))
     # near miss: exactly the required share today; a faulty partial-care row from tomorrow
     _standard_row(world, COMPLIANT, "tekun_care_full", _required(full_share, lagged_wage(COMPLIANT, a)), a)
     tomorrow = a + timedelta(days=1)
@@ -111,4 +115,4 @@ def care_below_wage_share(world: World) -> None:
         _required(partial_share, lagged_wage(COMPLIANT, tomorrow)) - Decimal("50"),
         tomorrow,
     )
-    world.expect("STD-02", COMPLIANT, None, False)
+    world.expect("STD-02", COMPLIANT, None, False, fire_from=world.start)

@@ -1,5 +1,5 @@
 """aidwatch_daily under Airflow: parses cleanly, reruns a day idempotently with `dag.test()`,
-and fails its data-quality task loudly on an overdue feed.
+and reports an overdue feed as a data-quality problem without failing the run.
 
 `dag.test()` runs every task in this process through Airflow's real task runner and metadata
 database (no scheduler, so the one-slot pool is not enforced here, only checked to exist).
@@ -79,13 +79,15 @@ def test_dags_folder_imports_without_errors_or_warnings(dag_bag: Any) -> None:
     assert dag.max_active_runs == 1
     assert dag.task_dict["build_warehouse"].pool == "aidwatch_warehouse"
     assert dag.task_dict["check_data_quality"].retries == 0
+    assert all(task.execution_timeout is not None for task in dag.tasks)
+    assert dag.on_failure_callback is not None
 
 
 def test_rerun_publishes_the_same_marts_with_warnings_and_exports(
     rerun: tuple[Home, DagRunOutcome, dict[str, tuple[int, int]]],
 ) -> None:
     home, outcome, before = rerun
-    assert outcome.task_states["ingest_feed"] == SKIPPED  # nothing new: mapped over no feeds
+    assert outcome.task_states["ingest_feeds"] == SKIPPED  # nothing new: no feed pending
     for task_id in ("find_pending_feeds", "build_warehouse", "export_warning_lists"):
         assert outcome.task_states[task_id] == SUCCESS, outcome.task_states
     assert home.warehouse_previous.exists()  # the run built and published a new file
@@ -101,10 +103,10 @@ def test_rerun_publishes_the_same_marts_with_warnings_and_exports(
     assert outcome.asset_events == [{"as_of": TEST_AS_OF.isoformat(), "warehouse": str(home.warehouse)}]
     assert exported_cells(home.exports / TEST_AS_OF.isoformat()), "no workbook exported"
 
-    # The data-quality task's verdict is the health check's verdict on the same ledger.
+    # Data problems are the health report's business, not the run state's.
     problems = check_feed_health(home, TEST_AS_OF)
-    assert outcome.task_states["check_data_quality"] == (FAILED if problems else SUCCESS)
-    assert outcome.state == (FAILED if problems else SUCCESS)
+    assert outcome.task_states["check_data_quality"] == SUCCESS
+    assert outcome.state == SUCCESS
     report = json.loads(health_report_path(home, TEST_AS_OF).read_text(encoding="utf-8"))
     assert report["ok"] is (not problems)
 
@@ -127,7 +129,7 @@ def test_export_rerun_writes_the_same_workbooks(
     assert sorted(p.name for p in home.ledger.glob("*.json")) == ledger
 
 
-def test_feed_without_a_recent_delivery_fails_the_data_quality_task(
+def test_feed_without_a_recent_delivery_is_reported_not_failed(
     built_home: Home, daily_dag: Any, simulated_inbox: Path, tmp_path: Path, capfd: pytest.CaptureFixture[str]
 ) -> None:
     """Every feed as in built_home, except that ps_vehicles' deliveries of its current period are missing."""
@@ -152,10 +154,9 @@ def test_feed_without_a_recent_delivery_fails_the_data_quality_task(
         mark_success_pattern="build_warehouse|export_warning_lists",
     )
 
-    assert outcome.task_states["ingest_feed[0]"] == SUCCESS  # ps_vehicles' old files, for real
-    assert "ingest_feed[1]" not in outcome.task_states
-    assert outcome.task_states["check_data_quality"] == FAILED
-    assert outcome.state == FAILED
+    assert outcome.task_states["ingest_feeds"] == SUCCESS  # ps_vehicles' old files, for real
+    assert outcome.task_states["check_data_quality"] == SUCCESS  # a data problem is not a pipeline failure
+    assert outcome.state == SUCCESS
     expected = f"ps_vehicles (机动车登记) is overdue by {overdue_by} days: last extract {last.isoformat()}"
     captured = capfd.readouterr()
     assert expected in captured.out + captured.err

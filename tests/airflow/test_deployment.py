@@ -7,8 +7,10 @@ pool the DAG needs not being created, or a service missing its data volumes.
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
+import shutil
 import subprocess
 import tomllib
 from pathlib import Path
@@ -71,10 +73,61 @@ def test_compose_names_only_files_and_volumes_that_exist(compose: dict[str, Any]
             assert (REPO / env_file).is_file(), f"{name}: env_file {env_file}"
         for volume in service.get("volumes", []):
             source = volume.split(":", 1)[0]
-            if source.startswith((".", "/")):
+            if source.startswith("${"):
+                # a host folder the operator sets; the compose file insists on it with ":?"
+                assert re.match(r"\$\{AIDWATCH_[A-Z_]+_DIR:\?", volume), f"{name}: host folder {volume}"
+            elif source.startswith((".", "/")):
                 assert (REPO / source).exists(), f"{name}: bind mount {source}"
             else:
                 assert source in declared_volumes, f"{name}: volume {source} is not declared"
+
+
+HOST_FOLDERS = {
+    "AIDWATCH_DROP_DIR": "/data/inbox",
+    "AIDWATCH_EXPORTS_DIR": "/data/exports",
+    "AIDWATCH_ANALYST_DIR": "/data/analyst-out",
+    "AIDWATCH_BACKUP_DIR": "/backup",
+}
+
+
+def test_deliveries_exports_analyst_file_and_backups_use_host_folders(compose: dict[str, Any]) -> None:
+    scheduler = compose["services"]["airflow-scheduler"]
+    for variable, target in HOST_FOLDERS.items():
+        [mount] = [v for v in scheduler["volumes"] if v.startswith("${" + variable + ":?")]
+        assert mount.split("}:", 1)[1].split(":")[0] == target, mount
+    env = scheduler["environment"]
+    assert env["AIDWATCH_ANALYST_DIR"] == HOST_FOLDERS["AIDWATCH_ANALYST_DIR"]
+    assert env["TZ"] == "Asia/Shanghai" and env["AIRFLOW__CORE__DEFAULT_TIMEZONE"] == "Asia/Shanghai"
+
+
+def _compose_command() -> list[str] | None:
+    if shutil.which("docker-compose"):
+        return ["docker-compose"]
+    if shutil.which("docker") and subprocess.run(
+        ["docker", "compose", "version"], capture_output=True
+    ).returncode == 0:
+        return ["docker", "compose"]
+    return None
+
+
+def test_docker_compose_validates_the_stack_with_its_host_folders(tmp_path: Path) -> None:
+    """`docker compose config` (CI installs Debian's docker-compose) accepts the file as deployed."""
+    command = _compose_command()
+    assert command is not None, "docker-compose is not installed (.ci/run installs it from Debian)"
+    env = {**os.environ, "POSTGRES_PASSWORD": "p", "AIRFLOW_JWT_SECRET": "j", "AIRFLOW_ADMIN_PASSWORD": "a",
+           "AIDWATCH_PSEUDONYM_KEY": "k", "WORKSPACE_DB_PASSWORD": "w", "WORKSPACE_SECRET_KEY": "s"}
+    for variable in HOST_FOLDERS:
+        (tmp_path / variable).mkdir()
+        env[variable] = str(tmp_path / variable)
+    done = subprocess.run([*command, "-f", str(COMPOSE), "config"], env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    for variable in HOST_FOLDERS:
+        assert str(tmp_path / variable) in done.stdout
+    missing = {k: v for k, v in env.items() if k != "AIDWATCH_DROP_DIR"}
+    refused = subprocess.run(
+        [*command, "-f", str(COMPOSE), "config"], env=missing, capture_output=True, text=True
+    )
+    assert refused.returncode != 0 and "AIDWATCH_DROP_DIR" in refused.stderr
 
 
 def test_init_job_migrates_creates_the_pool_and_the_admin_password(compose: dict[str, Any]) -> None:
@@ -92,7 +145,9 @@ def test_init_job_migrates_creates_the_pool_and_the_admin_password(compose: dict
 def test_the_task_runner_has_the_data_volumes_and_the_only_copy_of_the_key(compose: dict[str, Any]) -> None:
     services = compose["services"]
     scheduler = services["airflow-scheduler"]
-    mounts = {v.split(":")[1]: v for v in scheduler["volumes"]}
+    mounts = {
+        v.split(":")[-2] if v.endswith((":ro", ":rw")) else v.split(":")[-1]: v for v in scheduler["volumes"]
+    }
     assert {"/data", "/data/inbox", "/data/raw", "/data/exports"} <= set(mounts)
     assert mounts["/data/inbox"].endswith(":ro")  # ingestion never writes the inbox
     assert scheduler["environment"]["AIDWATCH_HOME"] == "/data"
@@ -109,30 +164,25 @@ def test_no_secret_is_written_into_the_compose_file(compose: dict[str, Any]) -> 
                 assert str(value).startswith("${") and str(value).endswith("}"), f"{name}: {key}"
 
 
-def test_image_installs_the_project_like_make_setup(compose: dict[str, Any]) -> None:
-    """One dependency list: the image pip-installs this pyproject (plus its own extra), nothing else."""
+def test_image_installs_the_lock_file_like_make_setup(compose: dict[str, Any]) -> None:
+    """One locked environment: the image installs requirements.lock, as `make setup` does, in a layer
+    that only the lock invalidates, then the project itself with --no-deps."""
     pyproject = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
     makefile = (REPO / "Makefile").read_text(encoding="utf-8")
-    assert '-e ".[dev]"' in makefile  # what `make setup` runs
+    assert "--require-hashes -r requirements.lock" in makefile  # what `make setup` runs
     instructions = dockerfile_instructions()
     base = [args for op, args in instructions if op == "FROM"]
     assert base == ["python:3.11-slim-bookworm"]
     assert "<3.12" in pyproject["project"]["requires-python"]
-    installs = []
-    for op, args in instructions:
-        if op == "RUN":
-            for command in args.split("&&"):
-                words = shlex.split(command)
-                if "pip" in " ".join(words[:1]) and "install" in words:
-                    installs.append([w for w in words[words.index("install") + 1:] if not w.startswith("--")])
-    assert ["pip"] in installs  # pip upgrade, as make setup does
-    [project_install] = [i for i in installs if i != ["pip"]]
-    assert project_install[0] == "-e"
-    extras = re.fullmatch(r"\.\[(.+)\]", project_install[1])
-    assert extras and len(project_install) == 2
-    assert set(extras.group(1).split(",")) <= set(pyproject["project"]["optional-dependencies"])
-    copies = [args for op, args in instructions if op == "COPY"]
-    assert copies and all(shlex.split(c)[-2] == "." for c in copies)  # the whole filtered context
+    steps = [(op, args) for op, args in instructions if op in {"COPY", "RUN"}]
+    copies = [shlex.split(args) for op, args in steps if op == "COPY"]
+    assert copies[0][-2:] == ["requirements.lock", "/opt/aidwatch/requirements.lock"]
+    assert copies[-1][-2] == "."  # the whole filtered context comes after the dependencies
+    lock_step = next(i for i, (op, args) in enumerate(steps) if "-r requirements.lock" in args)
+    code_step = next(i for i, (op, args) in enumerate(steps) if op == "COPY" and shlex.split(args)[-2] == ".")
+    assert lock_step < code_step
+    assert "--require-hashes" in steps[lock_step][1]
+    assert "--no-deps -e ." in steps[-1][1] or any("--no-deps -e ." in a for _, a in steps[code_step:])
 
 
 def test_image_bakes_in_no_secret_and_no_local_state() -> None:

@@ -1,4 +1,4 @@
-"""Exports and analyst views on the real warehouse (the shared `built_home` build).
+"""Exports and the analyst file on the real warehouse (the shared `built_home` build).
 
 `built_home` is shared and read-only: each test copies its published file into a
 HOME of its own before exporting or adding the analyst schema.
@@ -15,10 +15,10 @@ import openpyxl
 import pytest
 
 from aidwatch.home import Home
-from exports.analyst import create_analyst_schema
+from exports.analyst import publish_analyst_file
 from exports.officials import export_warning_lists
 from exports.workbook import HEADER_ROW, LIST_SHEET
-from tests.exports.test_analyst import analyst_cells
+from tests.exports.test_analyst import analyst_cells, identities_in
 
 
 @pytest.fixture(scope="module")
@@ -71,23 +71,31 @@ def test_real_export_has_every_warning_and_no_full_id_or_name(
         values = cell_values(path) if path.suffix == ".xlsx" else [path.read_text(encoding="utf-8")]
         assert not leaks(values, *people), path.name
     sheet = openpyxl.load_workbook(result.workbooks["152900_阿拉善盟"])[LIST_SHEET]
-    rows = list(sheet.iter_rows(min_row=HEADER_ROW + 1, values_only=True))
-    evidence = [row[16] for row in rows]
+    headers = [cell.value for cell in sheet[HEADER_ROW]]
+    rows = [dict(zip(headers, row, strict=True))
+            for row in sheet.iter_rows(min_row=HEADER_ROW + 1, values_only=True)]
+    evidence = [row["预警依据"] for row in rows]
     assert evidence and not any(str(e).lstrip().startswith("{") for e in evidence)
-    # every ranked household's warnings carry its rank (the export places them as the priority model)
-    assert {row[1] for row in rows if row[1] is not None} == ranks
+    # the league's open warnings are numbered 1..n in the order of handling (issue 17)
+    open_rows = [row for row in rows if row["状态"] != "已解除"]
+    assert [row["处置顺序"] for row in open_rows] == list(range(1, len(open_rows) + 1))
+    assert ranks  # the priority model ranked households; the order above follows it within a severity
+    assert all(row["对象编号"] for row in rows)  # every subject can be found by its number
 
 
-def test_real_analyst_views_hide_people(copied_home: Home, people: tuple[list[str], list[str]],
-                                        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_real_analyst_file_holds_no_identity(copied_home: Home, people: tuple[list[str], list[str]],
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """A full scan of the analyst file of the real build: no 15/18-digit run, no full name."""
     monkeypatch.setenv("AIDWATCH_PSEUDONYM_KEY", "built-home-test-key")
-    copy = tmp_path / "warehouse.next.duckdb"
-    shutil.copyfile(copied_home.warehouse, copy)
-    with duckdb.connect(str(copy)) as con:
-        assert create_analyst_schema(con, copied_home) is True
-        cells = analyst_cells(con)
-        marts = {r[0] for r in con.execute(
-            "select table_name from information_schema.tables where table_schema = 'marts'").fetchall()}
-    assert set(cells) == marts
-    for view, values in cells.items():
-        assert not leaks(values, *people), view
+    result = publish_analyst_file(copied_home)
+    cells = analyst_cells(result.path)
+    with duckdb.connect(str(copied_home.warehouse), read_only=True) as con:
+        marts = {r[0] for r in con.execute("select table_name from information_schema.tables "
+                                           "where table_schema = 'marts' and table_type = 'BASE TABLE'"
+                                           ).fetchall()}
+    assert {table.removeprefix("main.") for table in cells} == marts
+    assert identities_in(cells, *people) == []
+    before, published = ([m.share for m in result.risk if m.label == label]
+                         for label in ("before generalisation", "published"))
+    assert len(published) == 2 and all(p < b for p, b in zip(published, before, strict=True)), \
+        result.describe()

@@ -45,7 +45,7 @@ def write_xlsx(path: Path, header: list[str], rows: list[list[object]], blank_ro
     sheet.append(header)
     for row in rows:
         sheet.append(row)
-    workbook.create_sheet("second sheet is ignored").append(["nothing"])
+    workbook.create_sheet("填表说明")  # an empty second sheet is fine; one with data is not
     workbook.save(path)
     return path
 

@@ -149,8 +149,10 @@ def test_duplicates_rejections_and_reruns(home: Home, inbox: Path, capsys: pytes
     assert "Ingestion summary" in out.out and "rejected" in out.err
     seen = ledger(home)
     assert seen["ca_deaths/deaths_20261101_resent.csv"]["status"] == "duplicate"
-    assert seen["ca_deaths/deaths_20261101_resent.csv"]["batch_id"].endswith("__dup")
-    assert seen["ca_deaths/deaths_20261201.csv"]["status"] == "duplicate"  # same bytes, any date
+    original_id = seen["ca_deaths/deaths_20261101.csv"]["batch_id"]
+    resent_id = seen["ca_deaths/deaths_20261101_resent.csv"]["batch_id"]
+    assert resent_id.startswith(original_id + "__") and resent_id != original_id  # its own entry
+    assert seen["ca_deaths/deaths_20261201.csv"]["status"] == "duplicate"  # event feed: same bytes, any date
     assert seen["ca_deaths/deaths_20261201.csv"]["extract_date"] == "2026-12-01"
     assert seen["ca_temp_assistance/t_20261101.csv"]["status"] == "loaded"
     assert seen["ca_temp_assistance/t_20261101.csv"]["rows_read"] == 0
@@ -159,7 +161,7 @@ def test_duplicates_rejections_and_reruns(home: Home, inbox: Path, capsys: pytes
     assert seen["hc_housing_aid/h_20261101.csv"]["reasons"] == missing
     assert "cannot decode" in seen["sf_charity_aid/s_20261101.csv"]["reasons"][0]
     for entry in seen.values():
-        assert entry["rows_read"] == entry["rows_loaded"] + entry["rows_quarantined"]
+        assert entry["rows_read"] == entry["rows_loaded"] + entry["rows_quarantined"] + entry["rows_held"]
     assert len(list(home.raw_feed("ca_deaths").glob("ca_deaths__*.parquet"))) == 1
 
     assert pending_feeds(inbox, home) == []

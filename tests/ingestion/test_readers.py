@@ -104,17 +104,18 @@ def test_header_rules(tmp_path: Path) -> None:
         read_file(tmp_path / "e.csv")
 
 
-def test_extract_date_from_the_name_else_the_modification_date(tmp_path: Path) -> None:
-    from ingestion.delivery import extract_date_of
+def test_extract_date_from_the_name_never_the_modification_date(tmp_path: Path) -> None:
+    from ingestion.delivery import extract_date_of, missing_date_reason
 
     named = tmp_path / "民政低保户_20261101_v2.xlsx"
     named.write_bytes(b"")
     assert extract_date_of(named) == dt.date(2026, 11, 1)
-    unnamed = tmp_path / "export_99999999.csv"  # not a real date: falls back to the file's date
+    unnamed = tmp_path / "export_99999999.csv"  # not a real date: no extract date at all
     unnamed.write_bytes(b"")
     stamp = dt.datetime(2026, 3, 4, 12, 0).timestamp()
     os.utime(unnamed, (stamp, stamp))
-    assert extract_date_of(unnamed) == dt.date(2026, 3, 4)
+    assert extract_date_of(unnamed) is None
+    assert "99999999 is not a real date" in missing_date_reason(unnamed)
 
 
 def test_unsupported_file_type_is_rejected(tmp_path: Path) -> None:

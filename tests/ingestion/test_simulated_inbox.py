@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -29,7 +30,7 @@ FILE_REASON_WORDS = {
     "undecodable": "cannot decode",
     "missing_required_column": "required column missing",
     "empty": "empty file",
-    "duplicate": "duplicate: same content",
+    "duplicate": "same content (sha256)",
 }
 
 
@@ -48,7 +49,7 @@ def ingested(simulated_inbox: Path, tmp_path_factory: pytest.TempPathFactory) ->
 def test_every_row_is_loaded_or_quarantined(ingested: tuple[Home, list[dict]]) -> None:
     home, entries = ingested
     for entry in entries:
-        assert entry["rows_read"] == entry["rows_loaded"] + entry["rows_quarantined"], entry["file"]
+        assert entry["rows_read"] == entry["rows_loaded"] + entry["rows_quarantined"] + entry["rows_held"]
         if entry["status"].startswith("loaded"):
             raw = pq.read_metadata(home.raw_feed(entry["feed_id"]) / f"{entry['batch_id']}.parquet")
             assert raw.num_rows == entry["rows_loaded"]
@@ -71,14 +72,41 @@ def test_quarantine_is_exactly_the_planted_rows(
 
 def test_rejected_and_duplicate_files_are_exactly_the_planted_ones(
         simulated_inbox: Path, ingested: tuple[Home, list[dict]]) -> None:
+    """The truth's `duplicate` (same bytes again) is `unchanged` for a snapshot under a new date."""
     _, entries = ingested
-    found = {(e["feed_id"], e["file"]): " ".join(e["reasons"]) for e in entries
-             if e["status"] in ("rejected", "duplicate")}
+    by_id = {e["batch_id"]: e for e in entries}
+    found = {(e["feed_id"], e["file"]): e for e in entries
+             if e["status"] in ("rejected", "duplicate", "unchanged")}
     planted = truth(simulated_inbox, "expected_rejected_files.csv")
     expected = {(t["feed"], t["file"]): t["reason"] for t in planted}
     assert sorted(found) == sorted(expected)
+    feeds = load_feeds()
     for key, planted in expected.items():
-        assert FILE_REASON_WORDS[planted.split(":")[0]] in found[key], (key, planted, found[key])
+        entry = found[key]
+        assert FILE_REASON_WORDS[planted.split(":")[0]] in " ".join(entry["reasons"]), (key, planted, entry)
+        if entry["status"] in ("duplicate", "unchanged"):
+            original = by_id[entry["same_as"]]
+            new_date = original["extract_date"] != entry["extract_date"]
+            snapshot = feeds[entry["feed_id"]].kind == "snapshot"
+            assert entry["status"] == ("unchanged" if snapshot and new_date else "duplicate"), entry
+    assert any(e["status"] == "unchanged" for e in found.values())
+
+
+def test_unchanged_snapshots_are_staged_under_their_own_date(ingested: tuple[Home, list[dict]]) -> None:
+    home, entries = ingested
+    for entry in (e for e in entries if e["status"] == "unchanged"):
+        rows = pq.read_table(home.raw_feed(entry["feed_id"]) / f"{entry['batch_id']}.parquet")
+        original = pq.read_table(home.raw_feed(entry["feed_id"]) / f"{entry['same_as']}.parquet")
+        assert rows.num_rows == original.num_rows == entry["rows_loaded"]
+        assert set(rows.column("_extract_date").to_pylist()) == {dt.date.fromisoformat(entry["extract_date"])}
+        assert set(rows.column("_batch_id").to_pylist()) == {entry["batch_id"]}
+        assert rows.drop(["_batch_id", "_extract_date", "_source_file"]).equals(
+            original.drop(["_batch_id", "_extract_date", "_source_file"]))
+
+
+def test_nothing_is_held_ignored_or_warned_in_a_clean_league(ingested: tuple[Home, list[dict]]) -> None:
+    _, entries = ingested
+    assert [e["file"] for e in entries if e["status"] in ("held", "ignored") or e["warnings"]] == []
 
 
 def test_a_second_run_loads_nothing_new(simulated_inbox: Path, ingested: tuple[Home, list[dict]]) -> None:

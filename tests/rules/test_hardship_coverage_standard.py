@@ -9,6 +9,8 @@ import json
 import duckdb
 import pytest
 
+from simulator.truth_check import read_truth
+from tests.fixtures.simulated import TEST_AS_OF
 from tests.rules.planted import format_scores, score_rules
 
 RULES = ([f"HRD-{n:02d}" for n in range(1, 11)] + [f"COV-{n:02d}" for n in range(1, 6)]
@@ -51,6 +53,7 @@ def test_every_planted_subject_fires_and_no_near_miss(scores, rule_id):
     assert score.false_alarms == [], f"{rule_id}: fired on subjects not planted: {score.false_alarms}"
     assert score.recall == 1.0 and score.precision == 1.0
     assert score.id_mismatches == [], f"{rule_id}: wrong id_number: {score.id_mismatches}"
+    assert score.severity_mismatches == [], f"{rule_id}: wrong severity: {score.severity_mismatches}"
 
 
 def test_warnings_follow_the_subjects_table(warehouse):
@@ -120,8 +123,8 @@ def test_household_priority_ranks_concurrent_hardship_first(warehouse):
 
 
 def test_household_priority_places_planted_hukou_and_monitoring_households(warehouse, simulated_inbox):
-    truth = (simulated_inbox / "_truth" / "expected_warnings.csv").read_text(encoding="utf-8").splitlines()
-    planted = {(line.split(",")[0], line.split(",")[1]) for line in truth[1:] if line.endswith(",true")}
+    truth = read_truth(simulated_inbox / "_truth" / "expected_warnings.csv")
+    planted = {(e.rule_id, e.subject_key) for e in truth if e.must_fire and e.applies_on(TEST_AS_OF)}
     kinds = dict(warehouse.execute(
         "select household_key, household_kind from marts.household_priority").fetchall())
     for rule_id, subject_key in planted:

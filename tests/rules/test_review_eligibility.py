@@ -42,6 +42,7 @@ def test_every_planted_subject_fires_and_no_near_miss(scores, rule_id):
     assert score.false_alarms == [], f"{rule_id}: fired on subjects not planted: {score.false_alarms}"
     assert score.recall == 1.0 and score.precision == 1.0
     assert score.id_mismatches == [], f"{rule_id}: wrong id_number: {score.id_mismatches}"
+    assert score.severity_mismatches == [], f"{rule_id}: wrong severity: {score.severity_mismatches}"
 
 
 def test_warnings_table_has_the_output_contract(built_home):
@@ -74,21 +75,31 @@ def test_scoring_counts_misses_false_alarms_and_near_misses(tmp_path):
     home = Home(tmp_path)
     con = duckdb.connect(str(home.warehouse))
     con.execute("create schema marts")
+    con.execute("create table marts.warning_runs (as_of date)")
+    con.execute("insert into marts.warning_runs values ('2026-10-01'), ('2026-11-01')")
     con.execute("create table marts.warnings (rule_id varchar, subject_key varchar, id_number varchar, "
-                "status varchar)")
-    con.execute("insert into marts.warnings values ('REV-09', 'A1', 'P1', 'new'), "
-                "('REV-09', 'A3', 'P3', 'open'), ('REV-09', 'A4', 'P4', 'resolved'), "
-                "('REV-09', 'A9', null, 'new'), ('ELG-01', 'P7', 'P7', 'new')")
+                "status varchar, severity varchar)")
+    con.execute("insert into marts.warnings values ('REV-09', 'A1', 'P1', 'new', 'medium'), "
+                "('REV-09', 'A3', 'P3', 'open', 'medium'), ('REV-09', 'A4', 'P4', 'resolved', 'medium'), "
+                "('REV-09', 'A9', null, 'new', 'medium'), ('ELG-01', 'P7', 'P7', 'new', 'high'), "
+                "('REV-09', 'A5', 'P5', 'open', 'medium'), ('REV-01', 'H1', 'P6', 'new', 'medium')")
     con.close()
     truth = tmp_path / "expected_warnings.csv"
-    truth.write_text("rule_id,subject_key,id_number,must_fire\n"
-                     "REV-09,A1,P1,true\nREV-09,A2,P2,true\nREV-09,A3,P3,false\nREV-09,A4,P4,true\n"
-                     "ELG-01,P7,P8,true\nHRD-01,X,X,true\n", encoding="utf-8")
+    window = "2026-11-01,2026-11-01"
+    truth.write_text("rule_id,subject_key,id_number,must_fire,severity,fire_from,fire_until\n"
+                     f"REV-09,A1,P1,true,medium,{window}\nREV-09,A2,P2,true,medium,{window}\n"
+                     f"REV-09,A3,P3,false,,{window}\nREV-09,A4,P4,true,medium,{window}\n"
+                     "REV-09,A5,P5,true,medium,2026-10-01,2026-10-01\n"  # not judged on 11-01
+                     f"REV-01,H1,P6,true,high,{window}\n"
+                     f"ELG-01,P7,P8,true,high,{window}\nHRD-01,X,X,true,high,{window}\n", encoding="utf-8")
     scores = score_rules(home, truth, ("REV-", "ELG-"))
-    assert set(scores) == {"REV-09", "ELG-01"}
+    assert set(scores) == {"REV-01", "REV-09", "ELG-01"}
     rev = scores["REV-09"]
-    assert (rev.planted, rev.near_misses, rev.fired, rev.caught, rev.near_misses_fired) == (3, 1, 3, 1, 1)
+    assert (rev.planted, rev.near_misses, rev.fired, rev.caught, rev.unjudged) == (3, 1, 4, 1, 1)
+    assert rev.near_misses_fired == ["A3"]
     assert rev.recall == pytest.approx(1 / 3) and rev.precision == pytest.approx(1 / 3)
     assert sorted(rev.missed) == ["A2", "A4"] and sorted(rev.false_alarms) == ["A3", "A9"]
-    assert scores["ELG-01"].id_mismatches == ["P7: warning 'P7', truth 'P8'"]
+    assert scores["ELG-01"].id_mismatches == ["P7: 'P7', truth 'P8'"]
+    assert scores["REV-01"].severity_mismatches == ["H1: medium, truth high"]
+    assert scores["REV-01"].severity_agreement == 0 and scores["REV-01"].wrong
     assert "REV-09" in format_scores(scores)

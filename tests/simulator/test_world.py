@@ -22,7 +22,7 @@ def example_plant(world: World) -> None:
     late = world.new_assisted_household(
         "dibao", 2, dibao_class="B", last_review_on=add_months(world.as_of, -8)
     )
-    world.expect("REV-02", late.household_id, late.head.id_number, must_fire=True)
+    world.expect("REV-02", late.household_id, late.head.id_number, must_fire=True, severity="medium")
     fine = world.new_assisted_household("dibao", 3, dibao_class="B")
     world.expect("REV-02", fine.household_id, fine.head.id_number, must_fire=False)
     widow = world.new_person(
@@ -93,7 +93,7 @@ def test_planted_household_is_written_as_planted(planted) -> None:
     }
     hukou = newest(t["ps_hukou"], AS_OF).set_index("id_number")
     assert len({hukou.loc[m.person.id_number, "hukou_no"] for m in late.members}) == 1
-    assert [e["rule_id"] for e in world.expected] == ["REV-02", "REV-02"]
+    assert [e.rule_id for e in world.expected] == ["REV-02", "REV-02"]
 
 
 def test_planted_payments_follow_the_gap_formula(planted) -> None:

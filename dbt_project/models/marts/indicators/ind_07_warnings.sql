@@ -1,9 +1,12 @@
 -- IND-07: early warnings per month and region: open in the month's latest run,
--- new (not in the run before) and resolved (in the run before, not in this one),
--- and the median days open, by rule, category and severity (each a `breakdown`;
--- `all` is the total). Read from warning_history (every run on or before as_of), so
--- a replayed earlier as_of gives that day's figures. Days open count from the first
--- run the warning was seen in. A month without any run has zeros and no run_as_of.
+-- new (never seen before that run) and resolved (in the run before, not in this
+-- one), and the median days open, by rule, category and severity (each a
+-- `breakdown`; `all` is the total). Read from warning_history (every run on or
+-- before as_of), so a replayed earlier as_of gives that day's figures. New and days
+-- open come from warning_episodes, the lifecycle marts.warnings shows: days open
+-- count from the first run of the current episode, and a recurrence is not new.
+-- For the month of as_of the figures are those of marts.warnings' statuses. A month
+-- without any run has zeros and no run_as_of.
 with history as (
     select
         history.as_of,
@@ -42,26 +45,18 @@ month_runs as (
     group by months.month
 ),
 
-first_seen as (
-    select warning_key, min(as_of) as first_seen_on
-    from history
-    group by warning_key
-),
-
 month_warnings as (
     select
         month_runs.month,
         this_run.*,
-        previous_run.warning_key is null as is_new,
+        episodes.is_first_sighting as is_new,
         false as is_resolved,
-        {{ dbt.datediff('first_seen.first_seen_on', 'this_run.as_of', 'day') }} as days_open
+        {{ dbt.datediff('episodes.first_seen_on', 'this_run.as_of', 'day') }} as days_open
     from month_runs
-    inner join runs on runs.as_of = month_runs.run_as_of
     inner join history as this_run on this_run.as_of = month_runs.run_as_of
-    inner join first_seen on first_seen.warning_key = this_run.warning_key
-    left join history as previous_run
-        on previous_run.as_of = runs.previous_as_of
-        and previous_run.warning_key = this_run.warning_key
+    inner join {{ ref('warning_episodes') }} as episodes
+        on episodes.warning_key = this_run.warning_key
+        and episodes.as_of = this_run.as_of
 
     union all
 

@@ -1,4 +1,4 @@
--- League -> banner/zone -> township, with names (the `regions` seed). Village codes
+-- League -> banner/zone -> township, with names (the `regions` seed); levels in _library.yml. Village codes
 -- (12 digits) roll up to a township by their first 9 digits.
 with regions as (
     select * from {{ ref('regions') }}

@@ -1,5 +1,5 @@
 {#- marts.household_priority: where to go first. One row per household with at least
-    one warning raised now (status new or open), ranked for home visits.
+    one warning on the officials' list (status new, open or verified), ranked for home visits.
 
     Which household a warning belongs to:
     - a household subject: its assisted household (subject_key = household_id), or
@@ -18,7 +18,7 @@
 with open_warnings as (
     select *
     from {{ ref('warnings') }}
-    where status in ('new', 'open')
+    where status in ('new', 'open', 'verified')  -- dismissed and handled leave the list (issue 16)
       and subject_type <> 'region'
 ),
 

@@ -1,6 +1,7 @@
 {#- The warnings the rules raise for this as_of, before lifecycle: the union of
     every rule model, each row keyed by `warning_key`, a stable hash of rule_id and
-    subject_key, so the same problem keeps its key from one run to the next.
+    subject_key salted with the warehouse's secret (warning_key_salt), so the same
+    problem keeps its key from one run to the next and no key can be reversed.
 
     To add a rule: append its model name to `rule_models` below (keep one name per
     line). Every rule model returns exactly the columns of design.md: rule_id,
@@ -67,7 +68,8 @@ with rule_rows as (
 )
 
 select
-    md5(rule_id || '|' || subject_key) as warning_key,
+    md5((select salt from {{ ref('warning_key_salt') }}) || '|' || rule_id || '|' || subject_key)
+        as warning_key,
     {{ as_of() }} as as_of,
     rule_id,
     subject_type,

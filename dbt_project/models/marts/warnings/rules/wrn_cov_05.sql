@@ -1,7 +1,8 @@
 {#- COV-05 照料护理补贴缺失 (§5, §6): a living covered member of an assisted tekun
-    household whose self_care is `partial` or `unable`, when the household has been
-    paid at all, and who has no positive `tekun_care` payment in the household's
-    latest pay month on or before as_of. A household with no payment yet is not
+    household whose self_care is `partial` or `unable` and who has no positive
+    `tekun_care` payment in the household's latest tekun pay month
+    (wrn_helper_tekun_pay_month, as in ELG-11: the latest month with a tekun_basic
+    payment on or before as_of). A household with no tekun_basic payment yet is not
     judged (there is no month to look at). -#}
 {{ config(tags=['warning_rule']) }}
 
@@ -25,22 +26,9 @@ payments_to_date as (
     where pay_month <= {{ as_of() }}
 ),
 
-household_pay_months as (
-    {#- A payment belongs to the household it names, or to the household of the
-        member it was paid to (household_id is optional in ca_payments). -#}
-    select household_id, pay_month
-    from payments_to_date
-    where household_id is not null
-    union
-    select members.household_id, payments_to_date.pay_month
-    from care_dependent_members as members
-    inner join payments_to_date on members.id_number = payments_to_date.id_number
-),
-
 latest_pay_month as (
-    select household_id, max(pay_month) as pay_month
-    from household_pay_months
-    group by household_id
+    select household_id, tekun_pay_month as pay_month
+    from {{ ref('wrn_helper_tekun_pay_month') }}
 ),
 
 care_paid as (

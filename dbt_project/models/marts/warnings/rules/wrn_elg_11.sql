@@ -1,5 +1,7 @@
-{#- ELG-11 特困供养金低于标准 (§6): in the household's latest pay month (on or
-    before as_of), a covered tekun member's tekun_basic payments fall short of the
+{#- ELG-11 特困供养金低于标准 (§6): in the household's latest tekun pay month
+    (wrn_helper_tekun_pay_month: the latest month with a tekun_basic payment, on or
+    before as_of; other programs' payments do not count, none yet means no
+    warning), a covered tekun member's tekun_basic payments fall short of the
     tekun basic standard in force that month (urban or rural after the household),
     or their tekun_care payments fall short of the care standard for their
     self_care (unable -> full care, partial -> partial care), by more than
@@ -21,10 +23,8 @@ payments as (
 ),
 
 latest_month as (
-    select tekun_members.household_id, max(payments.pay_month) as pay_month
-    from tekun_members
-    inner join payments on tekun_members.id_number = payments.id_number
-    group by tekun_members.household_id
+    select household_id, tekun_pay_month as pay_month
+    from {{ ref('wrn_helper_tekun_pay_month') }}
 ),
 
 paid as (

@@ -1,13 +1,18 @@
 {#- REV-03 渐退期已届满 (§4): a household still in gradual exit after its period
     (gradual_exit_start + gradual_exit_months calendar months; the end date itself
-    is still inside the period). High when a dibao payment exists for a month that
-    begins after the period ended. -#}
+    is still inside the period). High when a dibao payment exists for a month after
+    the period: a pay month beginning after the period's last day (end date - 1 day),
+    so a 6-month exit from 2026-03-01 (end 2026-09-01) is paid through August and
+    September's payment is after it; one from 2026-01-31 (end 2026-07-31) still
+    covers July, and August's payment is after it. -#}
 {{ config(tags=['warning_rule']) }}
 
 with gradual_exits as (
     select
         *,
-        {{ add_months('gradual_exit_start', 'gradual_exit_months') }} as gradual_exit_end_on
+        {{ add_months('gradual_exit_start', 'gradual_exit_months') }} as gradual_exit_end_on,
+        cast(date_trunc('month', {{ add_months('gradual_exit_start', 'gradual_exit_months') }} - interval 1 day)
+             + interval 1 month as date) as first_month_after_period
     from {{ ref('int_households') }}
     where status = 'gradual_exit'
       and gradual_exit_start is not null
@@ -31,7 +36,7 @@ payments_after_period as (
     inner join {{ ref('stg_ca_payments') }} as payments
         on payments.household_id = expired.household_id
         and payments.program = 'dibao'
-        and payments.pay_month > expired.gradual_exit_end_on
+        and payments.pay_month >= expired.first_month_after_period
         and payments.pay_month <= {{ as_of() }}
     group by expired.household_id
 )

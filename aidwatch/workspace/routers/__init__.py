@@ -1,0 +1,1 @@
+"""One router per address group (login, warnings, households, cases, stats, audit)."""

@@ -1,0 +1,145 @@
+"""The daily pipeline at league scale (1) and ten times it, as cold processes, with memory.
+
+For each scale (default 1; `--scales 1 10` for both; scale 10 needs ~20 GB and a
+quiet machine, see docs/performance.md):
+- `aidwatch simulate` (wall, CPU, peak RSS of the process tree);
+- `aidwatch run` into a fresh HOME: ingest + build + publish + export, the figure of
+  the goal, split into ingest (ledger timestamps) and build (the run's own report);
+- the next day's `aidwatch build` on the same HOME (as_of one day later), against its
+  reference, the first build of that HOME in the same run: the first build parses the
+  whole dbt project and runs every unit test; a day later only as_of has changed, so
+  dbt's partial parsing is kept and unit tests are skipped (warehouse/build.py);
+- DuckDB's own read of the same inbox (every CSV of every feed read_csv -> Parquet in
+  one process), the floor an ingestion could reach.
+With two scales, the growth of each figure from the first to the last. The machine's
+load is printed with every figure; CPU seconds are steadier than wall time under load.
+Prints figures, asserts nothing.
+
+    .venv/bin/python benchmarks/bench_pipeline.py [--scales 1 [10]] [--keep DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import shutil
+import sys
+import tempfile
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from aidwatch.commands.run import EXIT_PUBLISHED_WITH_FILES_NOT_LOADED  # noqa: E402
+from benchmarks.measure import Measured, load, run  # noqa: E402
+
+AIDWATCH = str(ROOT / ".venv" / "bin" / "aidwatch")
+AS_OF = date(2026, 11, 1)
+
+#: the issue's figures before this work (issue 14, measured on the same machine)
+BEFORE = {"simulate 1": 35.0, "run 1": 114.0, "ingest 1": 65.0, "build 1": 47.5}
+
+DUCKDB_INBOX = """
+import sys, pathlib, duckdb
+inbox, out = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2])
+out.mkdir(parents=True, exist_ok=True)
+n = read = 0
+for path in sorted(inbox.glob('*/*.csv')):
+    try:
+        duckdb.sql(f"copy (select * from read_csv('{path}', header=true, all_varchar=true)) "
+                   f"to '{out / f'{n}.parquet'}' (format parquet)")
+        read += 1
+    except duckdb.Error:
+        pass  # GB18030 (DuckDB reads UTF-8 only without extensions) and planted faulty files
+    n += 1
+print(f"DuckDB read {read} of {n} CSV files")
+"""
+
+
+def ingest_span(home: Path) -> float:
+    """Wall seconds from the first ledger entry's start to the last one's finish."""
+    starts, ends = [], []
+    for path in (home / "ledger").glob("*.json"):
+        entry = json.loads(path.read_text(encoding="utf-8"))
+        if entry.get("started_at") and entry.get("finished_at"):
+            starts.append(datetime.fromisoformat(entry["started_at"]))
+            ends.append(datetime.fromisoformat(entry["finished_at"]))
+    return (max(ends) - min(starts)).total_seconds() if starts else float("nan")
+
+
+def build_seconds(output: str) -> float:
+    """The build's own total from `aidwatch run` / `aidwatch build` output."""
+    found = re.findall(r"(?:warehouse built|for as_of \S+) in ([0-9.]+)s", output)
+    return float(found[-1]) if found else float("nan")
+
+
+def show(m: Measured, reference: Measured | None = None, note: str = "") -> None:
+    ratio = f"  ({m.wall_s / reference.wall_s:.2f}x the reference wall)" if reference else ""
+    print(f"  {m.line()}{ratio}{note}", flush=True)
+
+
+def bench(scale: float, work: Path) -> dict[str, Measured]:
+    inbox, home = work / f"inbox_{scale:g}", work / f"home_{scale:g}"
+    print(f"scale {scale:g}; {load()}", flush=True)
+    out: dict[str, Measured] = {}
+    out["simulate"] = run(f"aidwatch simulate --scale {scale:g}",
+                          [AIDWATCH, "simulate", "--out", str(inbox), "--scale", f"{scale:g}",
+                           "--as-of", AS_OF.isoformat(), "--seed", "1"])
+    files = [p for p in inbox.rglob("*") if p.is_file() and "_truth" not in p.parts]
+    show(out["simulate"], note=f"  {len(files)} files, {sum(p.stat().st_size for p in files) / 1e6:,.0f} MB")
+    out["duckdb"] = run("DuckDB read_csv -> Parquet of every CSV",
+                        [sys.executable, "-c", DUCKDB_INBOX, str(inbox), str(work / f"duck_{scale:g}")])
+    show(out["duckdb"], note=f"  {out['duckdb'].stdout.strip()} ({load()})")
+    shutil.rmtree(work / f"duck_{scale:g}", ignore_errors=True)
+    try:
+        out["run"] = run("aidwatch run (ingest+build+publish+export)",
+                         [AIDWATCH, "run", "--inbox", str(inbox), "--home", str(home),
+                          "--as-of", AS_OF.isoformat()], ok=(0, EXIT_PUBLISHED_WITH_FILES_NOT_LOADED))
+    except Exception as error:  # noqa: BLE001 - a benchmark reports a failed step and goes on
+        print(f"  aidwatch run failed: {str(getattr(error, 'output', error))[-2000:]}")
+        return out
+    show(out["run"], note=f"  ({load()})")
+    ingest, build = ingest_span(home), build_seconds(out["run"].stdout)
+    print(f"    of which ingest {ingest:.1f} s (ledger), build + publish {build:.1f} s; "
+          f"DuckDB reads the same CSVs in {out['duckdb'].wall_s:.1f} s")
+    next_day = (AS_OF + timedelta(days=1)).isoformat()
+    out["rebuild"] = run("next day's aidwatch build (partial parse)",
+                         [AIDWATCH, "build", "--home", str(home), "--as-of", next_day])
+    print(f"    first build of the HOME {build:.1f} s (reference, full parse + unit tests) vs "
+          f"next day's {build_seconds(out['rebuild'].stdout):.1f} s in-process; {load()}")
+    show(out["rebuild"])
+    return out
+
+
+def growth(first: float, last: float, results: dict[float, dict[str, Measured]]) -> None:
+    factor = last / first
+    print(f"growth from scale {first:g} to {last:g} ({factor:g}x the people); goal <= {1.1 * factor:.0f}x")
+    for key in ("simulate", "run", "rebuild", "duckdb"):
+        a, b = results[first].get(key), results[last].get(key)
+        if a and b:
+            print(f"  {key:<10} wall {b.wall_s / a.wall_s:6.1f}x  cpu {b.cpu_s / a.cpu_s:6.1f}x  "
+                  f"peak RSS {a.peak_mb:,.0f} -> {b.peak_mb:,.0f} MB")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--scales", type=float, nargs="+", default=[1.0])
+    parser.add_argument("--keep", type=Path, help="work here and keep the inboxes and HOMEs")
+    args = parser.parse_args()
+    work = args.keep or Path(tempfile.mkdtemp(prefix="bench_pipeline_"))
+    work.mkdir(parents=True, exist_ok=True)
+    print("before this work (issue 14): " + ", ".join(f"{k} {v:g} s" for k, v in BEFORE.items()))
+    try:
+        results = {scale: bench(scale, work) for scale in args.scales}
+        if len(results) > 1:
+            growth(args.scales[0], args.scales[-1], results)
+    finally:
+        if args.keep is None:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

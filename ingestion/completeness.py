@@ -1,0 +1,78 @@
+"""Snapshot completeness: is a snapshot delivery plausible against the last accepted one?
+
+Why a rule of its own: a snapshot replaces the league's picture in staging (the newest
+extract wins), so a partial file would silently shrink the roll. The count of distinct keys
+of the delivery's loaded rows is compared with the reference: the accepted delivery of the
+same feed with the latest earlier extract date. Beyond the contract's bounds
+(`Feed.completeness`) the delivery is held for a person (`aidwatch accept|reject`).
+The rule lives here only, so it survives a rewrite of the pipeline around it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from ingestion.contracts import Feed
+
+#: Ledger statuses whose rows are in the raw zone (and hence in staging).
+ROWS_IN_RAW = frozenset({"loaded", "loaded_with_quarantine", "unchanged", "accepted"})
+
+
+@dataclass(frozen=True)
+class Reference:
+    """The accepted delivery a new snapshot is compared with."""
+
+    batch_id: str
+    extract_date: dt.date
+    key_count: int
+
+
+def key_count(feed: Feed, table: pa.Table) -> int:
+    """Distinct natural keys among a batch's rows (null key parts count as a value)."""
+    if table.num_rows == 0:
+        return 0
+    return table.select(list(feed.key)).group_by(list(feed.key)).aggregate([]).num_rows
+
+
+def stored_key_count(feed: Feed, entry: dict, raw_folder: Path) -> int:
+    """An accepted entry's key count: from the ledger, else counted in its raw Parquet."""
+    if entry.get("key_count") is not None:
+        return int(entry["key_count"])
+    path = raw_folder / f"{entry['batch_id']}.parquet"
+    return key_count(feed, pq.read_table(path, columns=list(feed.key)))
+
+
+def reference_entry(ledger: list[dict], extract_date: dt.date) -> dict | None:
+    """The accepted entry with the latest extract date before `extract_date` (latest finished on a tie)."""
+    earlier = [e for e in ledger if e.get("status") in ROWS_IN_RAW and e.get("extract_date")
+               and dt.date.fromisoformat(e["extract_date"]) < extract_date]
+    if not earlier:
+        return None
+    return max(earlier, key=lambda e: (e["extract_date"], e.get("finished_at") or ""))
+
+
+def implausible(feed: Feed, keys: int, reference: Reference | None) -> list[str]:
+    """Why the delivery's key count is implausible (empty when it is plausible or not checked)."""
+    bounds = feed.completeness
+    if feed.kind != "snapshot" or not bounds.check or reference is None or reference.key_count == 0:
+        return []
+    change = keys - reference.key_count
+    if abs(change) <= bounds.min_key_change:
+        return []
+    share = change / reference.key_count
+    against = (f"{reference.key_count} in the last accepted delivery {reference.batch_id} "
+               f"(extract {reference.extract_date.isoformat()})")
+    if share < -bounds.max_key_drop:
+        return [f"held: {keys} keys, {-share:.1%} fewer than {against}; the contract allows a drop of "
+                f"{bounds.max_key_drop:.0%} (or {bounds.min_key_change} keys). Partial file? "
+                "Release with `aidwatch accept BATCH_ID --reason ...` or refuse with `aidwatch reject`"]
+    if share > bounds.max_key_growth:
+        return [f"held: {keys} keys, {share:.1%} more than {against}; the contract allows growth of "
+                f"{bounds.max_key_growth:.0%} (or {bounds.min_key_change} keys). Wrong or merged file? "
+                "Release with `aidwatch accept BATCH_ID --reason ...` or refuse with `aidwatch reject`"]
+    return []

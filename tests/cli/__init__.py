@@ -1,0 +1,1 @@
+"""Tests of the aidwatch command line: clear errors, exit statuses."""

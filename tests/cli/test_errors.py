@@ -1,0 +1,111 @@
+"""Bad arguments and an unusable HOME give one clear line naming the argument or path, never a traceback.
+
+Argument errors exit 2 (argparse's usage status), a HOME or output folder that cannot be
+used exits 1; both are checked in this process (cli.main with capsys) and, for the cases of
+the issue, in a real subprocess.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from aidwatch.cli import main
+
+
+@pytest.fixture()
+def blocker(tmp_path) -> Path:
+    """A regular file: any folder 'inside' it can never be created, even by root."""
+    path = tmp_path / "a_file"
+    path.write_text("not a folder\n", encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["simulate", "--out", "OUT", "--scale", "0"], "argument --scale: must be a number above 0, got 0"),
+        (["simulate", "--out", "OUT", "--scale", "-1"], "argument --scale: must be a number above 0, got -1"),
+        (["simulate", "--out", "OUT", "--scale", "nan"], "argument --scale: must be a number above 0"),
+        (["simulate", "--out", "OUT", "--months", "0"], "argument --months: must be at least 1, got 0"),
+        (["simulate", "--out", "OUT", "--months", "two"], "argument --months: 'two' is not a whole number"),
+        (["simulate", "--out", "OUT", "--as-of", "2026-02-30"], "argument --as-of: '2026-02-30' is not"),
+        (["build", "--as-of", "yesterday"], "argument --as-of: 'yesterday' is not a date (expected"),
+        (["build", "--accept-change", "  "], "argument --accept-change: the reason must not be empty"),
+        (["run", "--inbox", "MISSING"], "argument --inbox: folder MISSING does not exist"),
+        (["run", "--inbox", "FILE"], "argument --inbox: FILE is not a folder"),
+        (["ingest", "--workers", "0"], "argument --workers: must be at least 1, got 0"),
+        (["export", "--as-of", "2026/11/28"], "argument --as-of: '2026/11/28' is not a date"),
+        (["demo", "--scale", "0"], "argument --scale: must be a number above 0, got 0"),
+    ],
+)
+def test_bad_argument_names_it(argv, message, tmp_path, blocker, capsys):
+    names = {"OUT": str(tmp_path / "out"), "MISSING": str(tmp_path / "missing"), "FILE": str(blocker)}
+    argv = [names.get(a, a) for a in argv]
+    message = message.replace("MISSING", names["MISSING"]).replace("FILE", names["FILE"])
+    with pytest.raises(SystemExit) as exit_:
+        main(argv)
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert f"aidwatch {argv[0]}: error: {message}" in err
+    assert "Traceback" not in err
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("command", ["build", "run", "ingest", "export", "demo"])
+def test_home_that_cannot_be_written_is_named(command, blocker, tmp_path, capsys, monkeypatch):
+    home = blocker / "home"
+    argv = [command, "--home", str(home)]
+    if command == "run":
+        (tmp_path / "inbox").mkdir()
+        argv += ["--inbox", str(tmp_path / "inbox")]
+    assert main(argv) == 1
+    err = capsys.readouterr().err
+    assert f"aidwatch {command}: error: HOME {home} cannot be written: Not a directory" in err
+    # the same through $AIDWATCH_HOME
+    monkeypatch.setenv("AIDWATCH_HOME", str(home))
+    assert main(argv[:1] + argv[3:]) == 1
+    assert f"HOME {home} cannot be written" in capsys.readouterr().err
+
+
+def test_home_that_is_a_file_is_named(blocker, capsys):
+    assert main(["build", "--home", str(blocker)]) == 1
+    assert f"aidwatch build: error: HOME {blocker} is not a folder" in capsys.readouterr().err
+
+
+def test_simulate_into_an_unusable_folder_names_it(blocker, capsys):
+    out = blocker / "inbox"
+    assert main(["simulate", "--out", str(out), "--scale", "0.001", "--months", "1"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("aidwatch simulate: error: Not a directory: ") and str(out) in err
+
+
+def test_run_help_documents_every_exit_status(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["run", "--help"])
+    assert exit_.value.code == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "0 every new file was loaded" in out
+    assert "3 the warehouse was published, but some files were rejected or held" in out
+    assert "1 failed:" in out and "2 bad arguments" in out
+
+
+@pytest.mark.parametrize(
+    ("args", "status", "message"),
+    [
+        (["simulate", "--out", "{tmp}/out", "--scale", "0"], 2, "argument --scale: must be a number above 0"),
+        (["simulate", "--out", "{tmp}/out", "--months", "0"], 2, "argument --months: must be at least 1"),
+        (["build", "--home", "{blocker}/home"], 1, "HOME {blocker}/home cannot be written"),
+    ],
+)
+def test_no_traceback_in_a_real_process(args, status, message, tmp_path, blocker):
+    fill = {"tmp": tmp_path, "blocker": blocker}
+    argv = [a.format(**fill) for a in args]
+    done = subprocess.run([sys.executable, "-m", "aidwatch.cli", *argv], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == status
+    assert message.format(**fill) in done.stderr
+    assert "Traceback" not in done.stderr

@@ -1,0 +1,426 @@
+"""Fault-injection suite, ingestion part: each fault is built from a clean simulated inbox.
+
+Every test copies the feeds it needs from the session's simulated league (`simulated_inbox`),
+injects one fault, ingests with the real pipeline and asserts the outcome (held, rejected,
+ignored, quarantined, unchanged or duplicate, with its reason) and that every row is
+accounted for: rows_read = loaded + quarantined + held, and for a CSV rows_read equals the
+records Python's csv module counts. The list of faults is in docs/design.md
+("Fault-injection suite").
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import io
+import json
+import shutil
+from pathlib import Path
+
+import duckdb
+import pyarrow.parquet as pq
+import pytest
+from openpyxl import Workbook
+
+from aidwatch.cli import main
+from aidwatch.home import Home
+from ingestion import batch as batch_module
+from ingestion.completeness import Reference, implausible
+from ingestion.contracts import get_feed
+from ingestion.health import check_feed_health, overdue_feeds
+from ingestion.landing import held_folder, read_ledger
+from ingestion.pipeline import ingest_feed, pending_feeds
+from tests.ingestion.deliveries import write_csv
+
+LAST = "20261128"  # the simulated league's as_of (tests/fixtures/simulated.py)
+
+
+@pytest.fixture
+def inbox(tmp_path: Path) -> Path:
+    return tmp_path / "inbox"
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Home:
+    return Home.resolve(tmp_path / "home")
+
+
+def copy_feed(simulated_inbox: Path, inbox: Path, feed_id: str) -> list[Path]:
+    """The feed's clean deliveries (the planted bad files left out), copied into `inbox`."""
+    target = inbox / feed_id
+    target.mkdir(parents=True, exist_ok=True)
+    planted = {row["file"] for row in csv.DictReader(
+        (simulated_inbox / "_truth" / "expected_rejected_files.csv").open(encoding="utf-8"))
+        if not row["reason"].startswith("duplicate")}
+    copied = []
+    for path in sorted((simulated_inbox / feed_id).iterdir()):
+        if f"{feed_id}/{path.name}" not in planted and "重发" not in path.name:
+            copied.append(Path(shutil.copy2(path, target / path.name)))
+    return copied
+
+
+def ingest(feed_id: str, inbox: Path, home: Home) -> dict[str, dict]:
+    """Ingest one feed; this call's entries by file, each checked for exact row accounting.
+
+    A duplicate reads nothing (its rows are accounted once, by the entry in `same_as`).
+    """
+    entries = {e["file"]: e for e in ingest_feed(feed_id, inbox, home)}
+    for entry in entries.values():
+        assert entry["rows_read"] == entry["rows_loaded"] + entry["rows_quarantined"] + entry["rows_held"]
+        path = inbox / entry["file"]
+        if entry["format"] == "csv" and entry["status"] not in ("rejected", "ignored", "duplicate"):
+            assert entry["rows_read"] == csv_records(path), entry["file"]
+    return entries
+
+
+def csv_records(path: Path) -> int:
+    """Data records of a CSV as the standard library counts them (blank lines not counted)."""
+    data = path.read_bytes()
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            text = data.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    records = [r for r in csv.reader(io.StringIO(text, newline="")) if any(v.strip() for v in r)]
+    return len(records) - 1
+
+
+def lines_of(path: Path) -> list[bytes]:
+    return path.read_bytes().splitlines(keepends=True)
+
+
+def staged_snapshot(home: Home, feed_id: str, as_of: dt.date) -> tuple[dt.date, int]:
+    """What stage_feed takes for a snapshot: the newest extract <= as_of in raw/, and its row count."""
+    con = duckdb.connect()
+    glob = str(home.raw_feed(feed_id) / "*.parquet")
+    newest = con.execute(f"select max(_extract_date) from read_parquet('{glob}', union_by_name=true) "
+                         "where _extract_date <= ?", [as_of]).fetchone()[0]
+    rows = con.execute(f"select count(*) from read_parquet('{glob}', union_by_name=true) "
+                       "where _extract_date = ?", [newest]).fetchone()[0]
+    return newest, rows
+
+
+# -- snapshot completeness ------------------------------------------------------------------
+
+def test_bounds_at_their_edges() -> None:
+    feed = get_feed("ca_members")  # defaults: drop 10 %, growth 50 %, always 10 keys
+    ref = Reference("ca_members__20261101__x", dt.date(2026, 11, 1), 1000)
+    assert implausible(feed, 900, ref) == []  # exactly -10 %
+    assert "10.1% fewer" in implausible(feed, 899, ref)[0]
+    assert implausible(feed, 1500, ref) == []  # exactly +50 %
+    assert "50.1% more" in implausible(feed, 1501, ref)[0]
+    small = Reference("ca_members__20261101__x", dt.date(2026, 11, 1), 20)
+    assert implausible(feed, 10, small) == []  # 10 keys fewer: within min_key_change
+    assert implausible(feed, 9, small) != []
+    assert implausible(feed, 5, None) == []  # first delivery: nothing to compare with
+    assert implausible(get_feed("ca_deaths"), 0, ref) == []  # event feeds accumulate
+    assert implausible(get_feed("warning_feedback"), 5000, ref) == []  # check: false
+
+
+def test_partial_snapshot_is_held_until_a_person_accepts(
+        simulated_inbox: Path, inbox: Path, home: Home, capsys: pytest.CaptureFixture) -> None:
+    full = copy_feed(simulated_inbox, inbox, "ca_members")[-1]
+    first = ingest("ca_members", inbox, home)
+    assert sorted(e["status"] for e in first.values()) == ["loaded", "unchanged", "unchanged"]
+    keys = first[f"ca_members/{full.name}"]["key_count"]
+    partial = inbox / "ca_members" / "救助家庭成员_20261215.csv"
+    partial.write_bytes(b"".join(lines_of(full)[:4]))  # header + 3 rows, a later date
+
+    assert main(["ingest", "--inbox", str(inbox), "--home", str(home.root), "--workers", "1"]) == 1
+    out = capsys.readouterr()
+    assert "held" in out.err and "救助家庭成员_20261215.csv" in out.err
+    entry = read_ledger_entry(home, "ca_members/救助家庭成员_20261215.csv")
+    assert entry["status"] == "held"
+    assert (entry["rows_read"], entry["rows_held"], entry["rows_loaded"]) == (3, 3, 0)
+    assert f"3 keys, 99.1% fewer than {keys}" in entry["reasons"][0]
+    batch = entry["batch_id"]
+    assert not (home.raw_feed("ca_members") / f"{batch}.parquet").exists()
+    assert (held_folder(home, "ca_members") / f"{batch}.parquet").exists()
+    assert staged_snapshot(home, "ca_members", dt.date(2026, 12, 15)) == (dt.date(2026, 11, 28), keys)
+    problems = check_feed_health(home, dt.date(2026, 12, 15))
+    assert [p.file for p in problems if p.check == "held"] == ["ca_members/救助家庭成员_20261215.csv"]
+
+    assert main(["accept", batch, "--reason", "banner moved its roll to the new system",
+                 "--user", "li.wei", "--home", str(home.root)]) == 0
+    accepted = read_ledger_entry(home, "ca_members/救助家庭成员_20261215.csv")
+    assert accepted["status"] == "accepted" and accepted["rows_loaded"] == 3 and accepted["rows_held"] == 0
+    assert accepted["decision"]["user"] == "li.wei" and "new system" in accepted["decision"]["reason"]
+    assert dt.datetime.fromisoformat(accepted["decision"]["at"])
+    assert staged_snapshot(home, "ca_members", dt.date(2026, 12, 15)) == (dt.date(2026, 12, 15), 3)
+    assert not [p for p in check_feed_health(home, dt.date(2026, 12, 15)) if p.check == "held"]
+    assert main(["accept", batch, "--reason", "again", "--home", str(home.root)]) == 0  # idempotent
+    assert main(["reject", batch, "--reason", "too late", "--home", str(home.root)]) == 2
+    assert "is accepted by li.wei" in capsys.readouterr().err
+    assert main(["accept", "ca_members__20261215__nosuchbatch", "--reason", "x",
+                 "--home", str(home.root)]) == 2
+
+
+def test_rejected_held_batch_stays_out_for_good(simulated_inbox: Path, inbox: Path, home: Home,
+                                                capsys: pytest.CaptureFixture) -> None:
+    full = copy_feed(simulated_inbox, inbox, "ca_households")[-1]
+    ingest("ca_households", inbox, home)
+    cut = inbox / "ca_households" / "救助家庭_20261215.csv"
+    records = lines_of(full)
+    cut.write_bytes(b"".join(records[: len(records) // 2]))  # truncated at a line boundary, no control file
+    entry = ingest("ca_households", inbox, home)["ca_households/救助家庭_20261215.csv"]
+    assert entry["status"] == "held" and "fewer than" in entry["reasons"][0]
+    assert main(["reject", entry["batch_id"], "--reason", "export cut off; resend asked",
+                 "--home", str(home.root)]) == 0
+    rejected = read_ledger_entry(home, "ca_households/救助家庭_20261215.csv")
+    assert rejected["status"] == "rejected" and rejected["decision"]["action"] == "reject"
+    assert rejected["decision"]["user"]  # the OS user
+    assert rejected["rows_held"] == entry["rows_held"] and rejected["rows_loaded"] == 0
+    assert staged_snapshot(home, "ca_households", dt.date(2026, 12, 31))[0] == dt.date(2026, 11, 28)
+    assert pending_feeds(inbox, home) == [] and ingest("ca_households", inbox, home) == {}
+    shutil.copy2(cut, inbox / "ca_households" / "救助家庭_20261216.csv")  # the same cut file again
+    again = ingest("ca_households", inbox, home)["ca_households/救助家庭_20261216.csv"]
+    assert again["status"] == "rejected"
+    assert "same content (sha256) as the rejected file" in again["reasons"][0]
+    assert len(list(home.raw_feed("ca_households").glob("*__*.parquet"))) == 3
+
+
+def test_header_only_snapshot_is_held(simulated_inbox: Path, inbox: Path, home: Home) -> None:
+    full = copy_feed(simulated_inbox, inbox, "ca_households")[-1]
+    ingest("ca_households", inbox, home)
+    (inbox / "ca_households" / "救助家庭_20261201.csv").write_bytes(lines_of(full)[0])
+    entry = ingest("ca_households", inbox, home)["ca_households/救助家庭_20261201.csv"]
+    assert (entry["status"], entry["rows_read"], entry["key_count"]) == ("held", 0, 0)
+
+
+def test_byte_identical_resend_is_the_newest_snapshot(simulated_inbox: Path, inbox: Path, home: Home) -> None:
+    first = copy_feed(simulated_inbox, inbox, "ca_standards")[0]
+    for later in sorted((inbox / "ca_standards").iterdir())[1:]:
+        later.unlink()
+    original = ingest("ca_standards", inbox, home)[f"ca_standards/{first.name}"]
+    resend = inbox / "ca_standards" / "ca_standards_20270115.csv"
+    shutil.copy2(first, resend)
+    entry = ingest("ca_standards", inbox, home)["ca_standards/ca_standards_20270115.csv"]
+    assert entry["status"] == "unchanged" and entry["same_as"] == original["batch_id"]
+    assert entry["batch_id"] != original["batch_id"] and entry["rows_loaded"] == original["rows_loaded"]
+    assert staged_snapshot(home, "ca_standards", dt.date(2027, 1, 20)) == (
+        dt.date(2027, 1, 15), original["rows_loaded"])
+    overdue = overdue_feeds(read_ledger(home), dt.date(2027, 1, 20))
+    assert "ca_standards" not in {p.feed_id for p in overdue}  # the resend is a delivery
+    again = inbox / "ca_standards" / "standards_again_20270115.csv"  # same bytes, same new date
+    shutil.copy2(first, again)
+    assert ingest("ca_standards", inbox, home)[
+        "ca_standards/standards_again_20270115.csv"]["status"] == "duplicate"
+
+
+# -- every row accounted for ----------------------------------------------------------------
+
+def test_workbook_with_two_data_sheets_is_rejected_naming_them(inbox: Path, home: Home) -> None:
+    workbook = Workbook()
+    first = workbook.active
+    first.title = "死亡"
+    first.append(["身份证号", "死亡日期"])
+    first.append(["152921195002284296", "2026-10-13"])
+    second = workbook.create_sheet("补录")
+    second.append(["身份证号", "死亡日期"])
+    for _ in range(15):
+        second.append(["152921195002284296", "2026-10-14"])
+    workbook.create_sheet("说明")  # empty: fine
+    (inbox / "ca_deaths").mkdir(parents=True)
+    workbook.save(inbox / "ca_deaths" / f"deaths_{LAST}.xlsx")
+    entry = ingest("ca_deaths", inbox, home)[f"ca_deaths/deaths_{LAST}.xlsx"]
+    assert entry["status"] == "rejected"
+    assert "2 sheets with data: '死亡' (2 non-empty rows), '补录' (16 non-empty rows)" in entry["reasons"][0]
+
+
+def test_quote_running_across_records_is_rejected_at_its_line(
+        simulated_inbox: Path, inbox: Path, home: Home) -> None:
+    households = copy_feed(simulated_inbox, inbox, "ca_households")
+    for path in households[:-1]:
+        path.unlink()
+    lines = lines_of(households[-1])
+    assert len(lines) > 40 and lines[20].count(b'"') == 0
+    lines[9] = lines[9].replace(b",", b',"', 1)  # line 10: a field opens a quote it never closes
+    lines[20] = lines[20].replace(b",", b'",', 1)  # ... and a stray one closes it 11 lines later
+    households[-1].write_bytes(b"".join(lines))
+    entry = ingest("ca_households", inbox, home)[f"ca_households/{households[-1].name}"]
+    assert entry["status"] == "rejected" and "a quote opened on line 10 (data row 9)" in entry["reasons"][0]
+
+
+def test_a_runaway_quote_with_the_right_field_count_is_still_rejected(inbox: Path, home: Home) -> None:
+    text = ("身份证号,死亡日期,信息来源\n"
+            "152921195002284296,2026-10-13,\"火化\n"
+            "152921195002284296,2026-10-14,医院\n"
+            "152921195002284296,2026-10-15,火化\"\n")  # one record of 3 fields swallowing two
+    (inbox / "ca_deaths").mkdir(parents=True)
+    (inbox / "ca_deaths" / f"d_{LAST}.csv").write_text(text, encoding="utf-8")
+    entry = ingest("ca_deaths", inbox, home)[f"ca_deaths/d_{LAST}.csv"]
+    assert entry["status"] == "rejected" and "a quote opened on line 2 (data row 1)" in entry["reasons"][0]
+
+
+def test_a_csv_cut_in_its_last_line_warns(simulated_inbox: Path, inbox: Path, home: Home) -> None:
+    deaths = copy_feed(simulated_inbox, inbox, "ca_deaths")
+    for path in deaths[:-1]:
+        path.unlink()
+    lines = lines_of(deaths[-1])
+    lines[-1] = lines[-1][:26]  # the transfer stopped inside the last line ("<id>,2026-1")
+    deaths[-1].write_bytes(b"".join(lines))
+    entry = ingest("ca_deaths", inbox, home)[f"ca_deaths/{deaths[-1].name}"]
+    assert entry["rows_read"] == csv_records(deaths[-1])
+    assert any("does not end with a line break" in w for w in entry["warnings"])
+    warned = [p for p in check_feed_health(home, dt.date(2026, 11, 28)) if p.check == "file_warning"]
+    assert [p.file for p in warned] == [f"ca_deaths/{deaths[-1].name}"]
+
+
+def test_a_quoted_line_break_inside_a_value_is_fine(inbox: Path, home: Home) -> None:
+    write_csv(inbox / "ca_deaths" / f"d_{LAST}.csv", ["身份证号", "死亡日期", "信息来源"], [
+        ["152921195002284296", "2026-10-13", "火化\n(补录)"],
+        ["152921195002284296", "2026-10-14", "医院"],
+    ])
+    entry = ingest("ca_deaths", inbox, home)[f"ca_deaths/d_{LAST}.csv"]
+    assert entry["rows_read"] == 2 and entry["status"].startswith("loaded")
+
+
+def test_paths_that_are_not_read_are_ignored_with_a_reason(
+        simulated_inbox: Path, inbox: Path, home: Home, tmp_path: Path) -> None:
+    deaths = copy_feed(simulated_inbox, inbox, "ca_deaths")
+    folder = inbox / "ca_deaths"
+    shutil.copy2(deaths[-1], folder / f".partial_{LAST}.csv")
+    (folder / f"~$deaths_{LAST}.xlsx").write_bytes(b"lock")
+    (folder / f"deaths_{LAST}.xls").write_bytes(b"old excel")
+    (folder / "README").write_text("notes")
+    outside = tmp_path / f"elsewhere_{LAST}.csv"
+    shutil.copy2(deaths[-1], outside)
+    (folder / f"linked_{LAST}.csv").symlink_to(outside)
+    (folder / f"broken_{LAST}.csv").symlink_to(tmp_path / "gone.csv")
+    (folder / f"inside_{LAST}.csv").symlink_to(deaths[-1])  # a link within the inbox: read like a copy
+    entries = ingest("ca_deaths", inbox, home)
+    reasons = {f: e["reasons"][0] for f, e in entries.items() if e["status"] == "ignored"}
+    assert sorted(reasons) == sorted(f"ca_deaths/{n}" for n in (
+        f".partial_{LAST}.csv", f"~$deaths_{LAST}.xlsx", f"deaths_{LAST}.xls", "README",
+        f"linked_{LAST}.csv", f"broken_{LAST}.csv"))
+    assert "hidden" in reasons[f"ca_deaths/.partial_{LAST}.csv"]
+    assert "unsupported file type '.xls'" in reasons[f"ca_deaths/deaths_{LAST}.xls"]
+    assert f"symlink to {outside}, outside the inbox" in reasons[f"ca_deaths/linked_{LAST}.csv"]
+    assert "broken symlink" in reasons[f"ca_deaths/broken_{LAST}.csv"]
+    assert entries[f"ca_deaths/inside_{LAST}.csv"]["status"] == "duplicate"
+    assert len({e["batch_id"] for e in entries.values()}) == len(entries)
+    assert pending_feeds(inbox, home) == [] and ingest("ca_deaths", inbox, home) == {}
+    ignored = [p for p in check_feed_health(home, dt.date(2026, 11, 28)) if p.check == "ignored"]
+    assert len(ignored) == 5  # README holds no date: it is reported in the period of the day it was seen
+    seen_on = dt.datetime.fromisoformat(entries["ca_deaths/README"]["finished_at"]).date()
+    assert "ca_deaths/README" in {p.file for p in check_feed_health(home, seen_on) if p.check == "ignored"}
+
+
+def test_a_name_without_a_date_is_rejected_not_dated_by_the_clock(inbox: Path, home: Home) -> None:
+    path = write_csv(inbox / "ca_deaths" / "deaths_latest.csv", ["身份证号", "死亡日期"],
+                     [["152921195002284296", "2026-10-13"]])
+    entry = ingest("ca_deaths", inbox, home)["ca_deaths/deaths_latest.csv"]
+    assert entry["status"] == "rejected" and entry["extract_date"] is None
+    assert "no extract date in the file name 'deaths_latest.csv'" in entry["reasons"][0]
+    assert path.exists() and not list(home.raw_feed("ca_deaths").glob("ca_deaths__*.parquet"))
+
+
+def test_an_optional_column_under_an_unknown_name_warns(
+        simulated_inbox: Path, inbox: Path, home: Home) -> None:
+    members = copy_feed(simulated_inbox, inbox, "ca_members")[-1]
+    for path in sorted((inbox / "ca_members").iterdir())[:-1]:
+        path.unlink()
+    text = members.read_bytes().decode("gb18030")
+    members.write_bytes(text.replace("个人月收入", "月收入(元)", 1).encode("gb18030"))
+    entry = ingest("ca_members", inbox, home)[f"ca_members/{members.name}"]
+    assert entry["status"] == "loaded" and entry["extra_columns"] == ["月收入(元)"]
+    warning = "monthly_income (个人月收入) not delivered while unknown column(s) 月收入(元)"
+    assert warning in entry["warnings"][0]
+    warned = [p for p in check_feed_health(home, dt.date(2026, 11, 28)) if p.check == "file_warning"]
+    assert [p.file for p in warned] == [f"ca_members/{members.name}"]
+
+
+def test_two_identical_files_in_one_run(simulated_inbox: Path, inbox: Path, home: Home) -> None:
+    deaths = copy_feed(simulated_inbox, inbox, "ca_deaths")[-1]
+    copy = shutil.copy2(deaths, inbox / "ca_deaths" / f"copy_of_{deaths.name}")
+    entries = ingest("ca_deaths", inbox, home)
+    first, second = entries[f"ca_deaths/{deaths.name}"], entries[f"ca_deaths/{Path(copy).name}"]
+    assert (first["status"], second["status"]) == ("loaded", "duplicate")
+    assert second["same_as"] == first["batch_id"] != second["batch_id"]
+    assert (home.ledger / f"{second['batch_id']}.json").exists()
+    before = sorted(p.name for p in home.ledger.iterdir())
+    assert ingest("ca_deaths", inbox, home) == {}
+    assert sorted(p.name for p in home.ledger.iterdir()) == before
+
+
+def _manifest(folder: Path, name: str, files: list[tuple[Path, int, str]]) -> Path:
+    path = folder / name
+    path.write_text(json.dumps({"feed_id": folder.name, "files": [
+        {"file": f.name, "rows": rows, "sha256": sha} for f, rows, sha in files]}), encoding="utf-8")
+    return path
+
+
+def test_control_file_checks_rows_and_sha256(simulated_inbox: Path, inbox: Path, home: Home) -> None:
+    deaths = copy_feed(simulated_inbox, inbox, "ca_deaths")
+    folder = inbox / "ca_deaths"
+    good, cut, miscounted = deaths[0], deaths[1], deaths[2]
+    sha = {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in deaths}
+    _manifest(folder, f"deliveries_{LAST}.manifest.json", [
+        (good, csv_records(good), sha[good]),
+        (cut, csv_records(cut), sha[cut]),
+        (miscounted, csv_records(miscounted) + 1, sha[miscounted]),
+    ])
+    lines = lines_of(cut)
+    cut.write_bytes(b"".join(lines[: len(lines) - 2]))  # truncated at a line boundary in transit
+    (folder / "broken.manifest.json").write_text('{"files": [{"file": "x.csv", "rows": -1}]}')
+    entries = ingest("ca_deaths", inbox, home)
+    assert entries[f"ca_deaths/{good.name}"]["status"] == "loaded"
+    assert entries[f"ca_deaths/{good.name}"]["control_file"] == f"ca_deaths/deliveries_{LAST}.manifest.json"
+    assert entries[f"ca_deaths/{cut.name}"]["status"] == "rejected"
+    assert "differs from" in entries[f"ca_deaths/{cut.name}"]["reasons"][0]
+    miss = entries[f"ca_deaths/{miscounted.name}"]
+    assert miss["status"] == "rejected"
+    assert f"{csv_records(miscounted)} data records read, control file" in miss["reasons"][0]
+    broken = entries["ca_deaths/broken.manifest.json"]
+    assert broken["status"] == "rejected" and "rows must be a whole number" in broken["reasons"][0]
+    assert f"ca_deaths/deliveries_{LAST}.manifest.json" not in entries  # a valid control file: no entry
+    assert ingest("ca_deaths", inbox, home) == {}
+
+
+def test_file_replaced_while_being_read(simulated_inbox: Path, inbox: Path, home: Home,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    deaths = copy_feed(simulated_inbox, inbox, "ca_deaths")
+    for path in deaths[:-1]:
+        path.unlink()
+    real_read = batch_module.read_file
+
+    def read_while_replaced(path: Path):  # the department re-uploads the file mid-read
+        table = real_read(path)
+        path.write_bytes(path.read_bytes() + "152921195002284296,2026-11-01,火化\n".encode())
+        return table
+
+    monkeypatch.setattr(batch_module, "read_file", read_while_replaced)
+    entry = ingest("ca_deaths", inbox, home)[f"ca_deaths/{deaths[-1].name}"]
+    assert entry["status"] == "rejected" and "changed while it was being read" in entry["reasons"][0]
+    monkeypatch.setattr(batch_module, "read_file", real_read)
+    again = ingest("ca_deaths", inbox, home)[f"ca_deaths/{deaths[-1].name}"]
+    assert again["status"].startswith("loaded") and again["rows_read"] == csv_records(deaths[-1])
+
+
+def test_bom_with_gb18030_bytes_is_rejected(inbox: Path, home: Home) -> None:
+    (inbox / "ca_deaths").mkdir(parents=True)
+    text = "身份证号,死亡日期,信息来源\n152921195002284296,2026-10-13,火化\n"
+    data = b"\xef\xbb\xbf" + text.encode("gb18030")
+    (inbox / "ca_deaths" / f"d_{LAST}.csv").write_bytes(data)
+    entry = ingest("ca_deaths", inbox, home)[f"ca_deaths/d_{LAST}.csv"]
+    assert entry["status"] == "rejected" and "UTF-8 (with BOM) breaks at byte" in entry["reasons"][0]
+
+
+def test_duplicate_keys_within_a_snapshot_quarantine_both_rows(
+        simulated_inbox: Path, inbox: Path, home: Home) -> None:
+    members = copy_feed(simulated_inbox, inbox, "ca_members")[-1]
+    for path in sorted((inbox / "ca_members").iterdir())[:-1]:
+        path.unlink()
+    lines = lines_of(members)
+    members.write_bytes(b"".join([*lines, lines[5]]))
+    entry = ingest("ca_members", inbox, home)[f"ca_members/{members.name}"]
+    assert entry["status"] == "loaded_with_quarantine" and entry["rows_quarantined"] == 2
+    quarantined = pq.read_table(home.quarantine / "ca_members" / f"{entry['batch_id']}.parquet")
+    assert sorted(quarantined.column("_source_row").to_pylist()) == [5, len(lines)]
+
+
+def read_ledger_entry(home: Home, file: str) -> dict:
+    (entry,) = [e for e in read_ledger(home) if e["file"] == file]
+    return entry
