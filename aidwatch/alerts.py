@@ -207,7 +207,8 @@ def notify_pipeline_failure(
     needs the data team, a data problem the department. E-mail is sent by the caller
     (Airflow's SMTP notifier), as for data-quality alerts.
     """
-    log.error("pipeline run %s (as_of %s) failed at task %s: %s", run_id, as_of, failed_task, reason)
+    where = f" at task {failed_task}" if failed_task else ""
+    log.error("pipeline failed%s (%s, as_of %s): %s", where, run_id, as_of, reason)
     url = os.environ.get(WEBHOOK_ENV)
     if not url:
         return []

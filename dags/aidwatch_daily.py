@@ -129,10 +129,12 @@ def json_summary(result: Any) -> Any:
     return str(result)
 
 
-def send_email(context: Context, subject: str, html: str) -> bool:
+def send_email(subject: str, html: str) -> bool:
     """E-mail through Airflow's SMTP notifier (connection `smtp_default`) when $AIDWATCH_ALERT_EMAIL is set.
 
     A failure to send is logged, never raised: the run's state must not depend on the mail server.
+    Subject and body are final text, so the notifier gets no context to render them with (a DAG
+    callback's context may carry a DAG without a template environment).
     """
     import logging
 
@@ -143,7 +145,7 @@ def send_email(context: Context, subject: str, html: str) -> bool:
 
     try:
         SmtpNotifier(to=[a.strip() for a in to.split(",") if a.strip()], subject=subject,
-                     html_content=html).notify(context)
+                     html_content=html).notify({})
     except Exception as error:  # any SMTP, connection or configuration error: the alert is logged anyway
         logging.getLogger(__name__).error("alert e-mail to %s could not be sent: %s", to, error)
         return False
@@ -163,7 +165,7 @@ def notify_failed_run(context: Context) -> None:
     reason = str(context.get("reason") or "failed")
     notify_pipeline_failure(as_of, run_id, failed_task, reason)
     subject = f"aidwatch: pipeline run {run_id} failed" + (f" at {failed_task}" if failed_task else "")
-    send_email(context, subject, f"<p>{escape(subject)} ({escape(reason)}). See the task's log in "
+    send_email(subject, f"<p>{escape(subject)} ({escape(reason)}). See the task's log in "
                                  "Airflow; the published warehouse is the one before.</p>")
 
 
@@ -275,7 +277,7 @@ def aidwatch_daily() -> None:
         context = get_current_context()
         home = run_home(context["params"])
         signal = check_and_alert(home, run_as_of(context), context["params"].get("max_quarantine_share"))
-        if signal.alerting and send_email(context, *email_text(signal)):
+        if signal.alerting and send_email(*email_text(signal)):
             signal.channels.append("email")
         return signal.summary()
 

@@ -16,9 +16,12 @@ name and, where the name cannot say, from its data):
 - key columns that hold a person key or an ID inside (`subject_key`, `source_key`,
   `household_key` ...) get the pseudonym of the whole value; their other values
   (household ids, region codes) stay, so the joins on them still work;
-- keys that are an unkeyed hash (`warning_key` = md5 over rule and subject) are
-  re-keyed: an md5 of an 18-digit ID with a known region prefix and check digit is
-  reversed by trying every ID, so it is an ID in disguise;
+- keys that are an unkeyed hash of something (`history_key` ...) are re-keyed: an md5
+  of an 18-digit ID with a known region prefix and check digit is reversed by trying
+  every ID, so it may be an ID in disguise. `warning_key` is the exception (SHARED_KEYS):
+  the warehouse salts it with its own secret (`intermediate.warning_key_salt`), so it
+  cannot be reversed, and it stays as it is so that analysts, officials' lists and the
+  workspace speak of a warning by the same key;
 - 18- and 15-digit IDs and person keys quoted inside text (evidence JSON) are replaced
   by their pseudonyms; names of people are masked (`张*三`);
 - `dim_person` drops its quasi-identifiers: birth date, exact age and village become
@@ -41,6 +44,7 @@ import logging
 import os
 import re
 import secrets
+import shutil
 import stat
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -55,6 +59,8 @@ from aidwatch.permissions import GROUP_FILE, PRIVATE_DIR, PRIVATE_FILE, open_par
 log = logging.getLogger(__name__)
 
 KEY_ENV = "AIDWATCH_PSEUDONYM_KEY"
+#: Folder the deployment hands the analyst file to analysts in (docs/deploy.md); unset: HOME only.
+ANALYST_DIR_ENV = "AIDWATCH_ANALYST_DIR"
 SOURCE_CATALOG = "published"
 SOURCE_SCHEMA = "marts"
 #: Schemas earlier versions kept inside the warehouse; a build removes them from its copy.
@@ -66,6 +72,8 @@ ID_PATTERN = r"[0-9]{15,}[Xx]?"
 ID_SQL_PATTERN = r"[0-9]{15}"
 PERSON_KEY_MARKERS = ("id_number", "hukou_no")
 UNKEYED_HASH = re.compile(r"[0-9a-f]{32}")
+#: Hash keys salted in the warehouse (not reversible) and shared with exports and the workspace.
+SHARED_KEYS = frozenset({"warning_key"})
 TOKEN = re.compile(r"[A-Za-z0-9_-]+")
 #: Upper ends (inclusive) of the age bands, on the thresholds the rules use (16, 18, 60).
 AGE_BAND_ENDS = (15, 17, 29, 39, 49, 59, 69, 79)
@@ -307,6 +315,8 @@ def plan_column(table: str, column: str, kind: str, probe: tuple | None, person_
     if kind != "VARCHAR":
         return ColumnPlan(column, quoted + alias, "kept")
     has_id, has_person_key, all_hashes, has_names = probe or (False, False, False, False)
+    if column in SHARED_KEYS and all_hashes:
+        return ColumnPlan(column, quoted + alias, "kept")
     if column.endswith("_key") and all_hashes:
         return ColumnPlan(column, f"aw_whole({quoted}){alias}", "rehash")
     if is_name_column(column) and (has_names or not person_names):
@@ -417,7 +427,11 @@ class AnalystPublish:
 
 
 def remove_analyst_file(home: Home) -> None:
-    for path in (home.analyst_file, home.analyst_next):
+    """Remove the analyst file, its delivered copy and any leftovers: stale is worse than none."""
+    paths = [home.analyst_file, home.analyst_next]
+    if os.environ.get(ANALYST_DIR_ENV):
+        paths.append(Path(os.environ[ANALYST_DIR_ENV]) / home.analyst_file.name)
+    for path in paths:
         for candidate in (path, path.with_name(path.name + ".wal")):
             candidate.unlink(missing_ok=True)
 
@@ -469,6 +483,7 @@ def publish_analyst_file(home: Home, warehouse: Path | None = None) -> AnalystPu
     os.chmod(home.analyst_next, GROUP_FILE)
     os.replace(home.analyst_next, home.analyst_file)
     open_parents_to_group(home, home.analyst_file)
+    deliver_to_analyst_folder(home.analyst_file)
     result = AnalystPublish(home.analyst_file, counts, rules, risk)
     for line in result.describe().splitlines():
         log.info("%s", line.strip())
@@ -477,6 +492,21 @@ def publish_analyst_file(home: Home, warehouse: Path | None = None) -> AnalystPu
             log.warning("analyst file: %s, above %.0f%% even at banner level; report aggregates, "
                         "not rows (docs/analysts.md)", measure, RISK_LIMIT * 100)
     return result
+
+
+def deliver_to_analyst_folder(analyst_file: Path) -> Path | None:
+    """Copy the analyst file into $AIDWATCH_ANALYST_DIR (the deployment's host folder for
+    analysts, docs/deploy.md), through a temporary name so readers never see half a file."""
+    folder = os.environ.get(ANALYST_DIR_ENV)
+    if not folder:
+        return None
+    target = Path(folder) / analyst_file.name
+    partial = target.with_name(f".{target.name}.partial")
+    shutil.copyfile(analyst_file, partial)
+    os.chmod(partial, GROUP_FILE)
+    os.replace(partial, target)
+    log.info("analyst file delivered to %s", target)
+    return target
 
 
 def drop_retired_schemas(warehouse: Path) -> list[str]:

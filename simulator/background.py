@@ -503,6 +503,11 @@ class Background:
         status[unemployed] = "unemployed"
         registered = status != ""
         since = random_dates(rng, add_months(self.as_of, -120), self.as_of - timedelta(days=40), n)
+        # the employed member who keeps such a household off HRD-05 was registered before
+        # the first delivery, so it is clean on every as_of, not only on the last (issue 12)
+        unemployed_in_hh = np.bincount(hh, weights=unemployed, minlength=len(self.hh))
+        keeps_clean = (status == "employed") & core & (unemployed_in_hh[hh] >= 1)
+        since[keeps_clean] = np.minimum(since[keeps_clean], d64(self.start - timedelta(days=1)))
         employers = np.array(
             [
                 "阿拉善盟某煤化工有限公司",

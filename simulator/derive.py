@@ -180,8 +180,12 @@ def _enrollment(world: World, hh: AssistedHousehold, seen: set[tuple]) -> None:
                     "subsidy_amount": subsidy,
                     "subsidy_category": cat,
                 },
-                valid_from=jan1,
-                valid_to=date(year + 1, 1, 1),
+                # enrolled in the collection period before the year: the December
+                # delivery already lists next year's enrollment (a run on 1 January
+                # must find it; issue 12), not before the household was approved; the
+                # register keeps earlier years (key id_number + year), so no delivery
+                # shrinks at the turn of the year
+                valid_from=min(jan1, max(date(year - 1, 12, 1), hh.approved_on)),
             )
 
 

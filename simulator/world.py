@@ -302,7 +302,9 @@ class World:
         if ages is None:
             head_age = int(self.rng.integers(30, 60))
             ages = [head_age, head_age - int(self.rng.integers(-3, 4))]
-            ages += [max(0, head_age - 25 - int(self.rng.integers(0, 10))) for _ in range(max(0, size - 2))]
+            # children at least 6: born before any planted household's approval (at most 60
+            # months back), so no roll lists a member before birth on an earlier as_of
+            ages += [max(6, head_age - 25 - int(self.rng.integers(0, 10))) for _ in range(max(0, size - 2))]
             ages = ages[:size]
         if len(ages) != size:
             raise ValueError(f"ages has {len(ages)} entries for a household of {size}")

@@ -83,8 +83,13 @@ def deliver_feedback(home: Home, as_of: dt.date, engine: Engine | None = None) -
     """
     from ingestion.pipeline import ingest_feed
 
+    own_engine = engine is None
     engine = engine if engine is not None else _ops_engine(home)
-    records = feedback_recorded_by(engine, as_of) if engine is not None else []
+    try:
+        records = feedback_recorded_by(engine, as_of) if engine is not None else []
+    finally:
+        if own_engine and engine is not None:
+            engine.dispose()
     target = outbox(home) / FEED_ID / f"{FEED_ID}_{as_of:%Y%m%d}.csv"
     written = _write_if_changed(target, render_delivery(records))
     entries = ingest_feed(FEED_ID, outbox(home), home)

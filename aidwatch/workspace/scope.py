@@ -63,23 +63,8 @@ def can_see_warning(principal: Principal, warehouse: PublishedWarehouse, warning
 
 
 def household_place(warehouse: PublishedWarehouse, household_id: str) -> tuple[str | None, str | None] | None:
-    """(banner_code, township_code) of a household: an assisted household, else a ranked one.
-
-    Ranked households (marts.household_priority) also include hukou households and
-    rural-monitoring households that warnings are about.
-    """
-    with warehouse.cursor() as cursor:
-        row = cursor.execute(
-            "select banner_code, township_code from marts.dim_household where household_id = ?",
-            [household_id],
-        ).fetchone()
-        if row is None:
-            row = cursor.execute(
-                "select min(banner_code), min(township_code) from marts.household_priority "
-                "where household_key = ? having count(*) > 0",
-                [household_id],
-            ).fetchone()
-    return (row[0], row[1]) if row else None
+    """(banner_code, township_code) of a household (assisted, hukou or ranked), None if unknown."""
+    return warehouse.snapshot().places.get(household_id)
 
 
 def can_see_household(principal: Principal, warehouse: PublishedWarehouse, household_id: str) -> bool:

@@ -9,8 +9,8 @@ new file. Requests read through cursors of the one connection (DuckDB cursors ar
 safe to use from several threads at once).
 
 The ordered warning list (the same query and order as the officials' workbooks,
-`exports.published.load_warnings`) is loaded once per publish and filtered in memory:
-every list page needs it, and it is small (thousands of rows at league scale).
+`exports.published.load_warnings`) and where each household lives are loaded once per
+publish and used from memory: every list page and every scope check needs them.
 """
 
 from __future__ import annotations
@@ -41,11 +41,33 @@ class Snapshot:
     warnings: list[dict]
     by_key: dict[str, dict] = field(default_factory=dict)
     regions: dict[str, tuple[str, str]] = field(default_factory=dict)
+    places: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)
 
     def region_name(self, code: str | None) -> str:
         if not code:
             return ""
         return self.regions.get(code, ("", code))[1]
+
+
+def household_places(cursor: duckdb.DuckDBPyConnection) -> dict[str, tuple[str | None, str | None]]:
+    """Household key -> (banner_code, township_code): every assisted household, then every ranked one.
+
+    Ranked households (marts.household_priority) also include hukou households and
+    rural-monitoring households that warnings are about. Held in memory per publish: the
+    scope check of every household request is then a lookup, not a query.
+    """
+    places = {
+        key: (banner, township)
+        for key, banner, township in cursor.execute(
+            "select household_id, banner_code, township_code from marts.dim_household"
+        ).fetchall()
+    }
+    for key, banner, township in cursor.execute(
+        "select household_key, min(banner_code), min(township_code) from marts.household_priority "
+        "group by household_key"
+    ).fetchall():
+        places.setdefault(key, (banner, township))
+    return places
 
 
 def file_signature(path: Path) -> tuple[int, int, int] | None:
@@ -127,6 +149,7 @@ class PublishedWarehouse:
                     warnings=warnings,
                     by_key={row["warning_key"]: row for row in warnings},
                     regions=region_names(cursor),
+                    places=household_places(cursor),
                 )
                 self._snapshot = snapshot
                 return snapshot

@@ -11,8 +11,10 @@ are not under test (marked success, or replaced by a failing or sleeping step).
 
 from __future__ import annotations
 
+import email
 import json
 import os
+import socketserver
 import threading
 import time
 from collections.abc import Iterator
@@ -66,6 +68,45 @@ def webhook() -> Iterator[list[dict[str, Any]]]:
         patch.setenv("AIDWATCH_ALERT_WEBHOOK", f"http://127.0.0.1:{server.server_port}/hook")
         patch.delenv("AIDWATCH_ALERT_EMAIL", raising=False)
         yield server.received  # type: ignore[attr-defined]
+    server.shutdown()
+
+
+class SmtpSession(socketserver.StreamRequestHandler):
+    """Just enough SMTP for Airflow's SmtpHook (no TLS): keeps each message's text."""
+
+    def reply(self, line: str) -> None:
+        self.wfile.write(f"{line}\r\n".encode())
+
+    def handle(self) -> None:
+        self.reply("220 loopback")
+        while line := self.rfile.readline():
+            command = line.decode("utf-8", "replace").strip().upper()
+            if command.startswith(("EHLO", "HELO")):
+                self.reply("250 loopback")
+            elif command == "DATA":
+                self.reply("354 go on")
+                message = b"".join(iter(lambda: self.rfile.readline(), b".\r\n"))
+                self.server.messages.append(message.decode("utf-8", "replace"))  # type: ignore[attr-defined]
+                self.reply("250 kept")
+            elif command == "QUIT":
+                self.reply("221 bye")
+                return
+            else:  # MAIL, RCPT, RSET, NOOP
+                self.reply("250 ok")
+
+
+@pytest.fixture
+def mailbox(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """A loopback SMTP server as Airflow's smtp_default connection, and AIDWATCH_ALERT_EMAIL set."""
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), SmtpSession)
+    server.daemon_threads = True
+    server.messages = []  # type: ignore[attr-defined]
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    port = server.server_address[1]
+    monkeypatch.setenv("AIRFLOW_CONN_SMTP_DEFAULT", f"smtp://127.0.0.1:{port}?from_email=aidwatch%40example.org"
+                       "&disable_tls=true&disable_ssl=true&timeout=10")
+    monkeypatch.setenv("AIDWATCH_ALERT_EMAIL", "steward@example.org")
+    yield server.messages  # type: ignore[attr-defined]
     server.shutdown()
 
 
@@ -170,7 +211,8 @@ def fail_a_test(*args: Any, **kwargs: Any) -> None:
 
 @pytest.mark.parametrize("step", [sleep_forever, fail_a_test], ids=["hung-build-times-out", "failing-test"])
 def test_a_failed_build_fails_the_run_is_notified_and_still_writes_the_health_report(
-    step: Any, daily_dag: Any, webhook: list[dict[str, Any]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    step: Any, daily_dag: Any, webhook: list[dict[str, Any]], mailbox: list[str], tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     home = ledger_home(tmp_path / "home")
     inbox = tmp_path / "inbox"
@@ -196,3 +238,10 @@ def test_a_failed_build_fails_the_run_is_notified_and_still_writes_the_health_re
     assert sorted(kinds) == ["data_quality", "pipeline_failed"]
     [failure] = [payload for payload in webhook if payload["kind"] == "pipeline_failed"]
     assert failure["as_of"] == TEST_AS_OF.isoformat()
+    assert failure["failed_task"] == "build_warehouse"
+    # the same two through Airflow's SMTP notifier
+    subjects = sorted(" ".join(str(email.message_from_string(mail)["Subject"]).split()) for mail in mailbox)
+    assert len(subjects) == 2, mailbox
+    data_quality, pipeline = subjects
+    assert data_quality == "aidwatch: 1 data-quality problem(s) on 2026-11-28"
+    assert pipeline.startswith("aidwatch: pipeline run ") and pipeline.endswith("failed at build_warehouse")

@@ -97,15 +97,17 @@ def test_analyst_file_joins_without_identities(small_home: Home, pseudonym_key: 
         warning_keys = con.execute("select warning_key from analyst.warnings").fetchall()
     with duckdb.connect(str(small_home.warehouse), read_only=True) as con:
         originals = [r[0] for r in con.execute("select warning_key from marts.warnings").fetchall()]
-    assert sorted(r[0] for r in warning_keys) == sorted(pseudonym(key, k) for k in originals)
+    assert sorted(r[0] for r in warning_keys) == sorted(originals)  # one key for analysts and officials
     assert stat.S_IMODE(small_home.analyst_file.stat().st_mode) == 0o640
 
 
-def test_md5_warning_key_of_an_id_is_reversible_so_it_is_rekeyed(
+def test_an_unsalted_md5_of_an_id_is_reversible_so_only_the_salted_warning_key_is_kept(
     small_home: Home, pseudonym_key: str
 ) -> None:
-    """Why warning_key is re-keyed: knowing the rule, the banner and the birth month, trying
-    every ID of that month recovers the person from md5(rule|id) in a fraction of a second."""
+    """Why hash keys are re-keyed and why warning_key is salted in the warehouse: knowing the
+    rule, the banner and the birth month, trying every ID of that month recovers the person
+    from md5(rule|id) in a fraction of a second (tests/warehouse/test_warning_key.py checks
+    that the warehouse's keys are salted)."""
     person = PEOPLE[0][0]
     leaked = hashlib.md5(f"ELG-01|{person}".encode()).hexdigest()
     found = None
@@ -119,10 +121,20 @@ def test_md5_warning_key_of_an_id_is_reversible_so_it_is_rekeyed(
         if found:
             break
     assert found == person
+    with duckdb.connect(str(small_home.warehouse)) as con:  # an unsalted hash key beside warning_key
+        con.execute("create table marts.household_roll_history as "
+                    "select md5(household_id || '|2026-11-01') as history_key, household_id "
+                    "from marts.dim_household")
     publish_analyst_file(small_home)
     with duckdb.connect(str(small_home.analyst_file), read_only=True) as con:
-        published = {r[0] for r in con.execute("select warning_key from warnings").fetchall()}
-    assert leaked not in published and all(k.startswith("P") and len(k) == 25 for k in published)
+        rehashed = {r[0] for r in con.execute("select history_key from household_roll_history").fetchall()}
+        kept = {r[0] for r in con.execute("select warning_key from warnings").fetchall()}
+    with duckdb.connect(str(small_home.warehouse), read_only=True) as con:
+        history = {r[0] for r in con.sql("select history_key from marts.household_roll_history").fetchall()}
+        warnings = {r[0] for r in con.execute("select warning_key from marts.warnings").fetchall()}
+    assert rehashed and rehashed.isdisjoint(history)
+    assert all(k.startswith("P") and len(k) == 25 for k in rehashed)
+    assert kept == warnings
 
 
 def test_same_pseudonyms_every_run_and_other_key_other_pseudonyms(
@@ -262,3 +274,20 @@ def test_nested_and_numeric_columns_are_pseudonymised_too(small_home: Home, pseu
         payload, hukou = con.execute("select payload, hukou_no from extra").fetchall()[0]
     key = pseudonym_key.encode()
     assert pseudonym(key, person) in payload and hukou == pseudonym(key, "15292100012345")
+
+
+def test_the_analyst_file_is_delivered_to_the_configured_folder(
+    small_home: Home, pseudonym_key: str, tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "analyst-out"
+    out.mkdir()
+    monkeypatch.setenv("AIDWATCH_ANALYST_DIR", str(out))
+    publish_analyst_file(small_home)
+    delivered = out / "analyst.duckdb"
+    assert delivered.read_bytes() == small_home.analyst_file.read_bytes()
+    assert stat.S_IMODE(delivered.stat().st_mode) == 0o640
+    assert [p.name for p in out.iterdir()] == ["analyst.duckdb"]
+    monkeypatch.delenv("AIDWATCH_PSEUDONYM_KEY")
+    with pytest.raises(PseudonymKeyMissing):
+        publish_analyst_file(small_home)
+    assert not delivered.exists()  # no stale copy left for analysts either

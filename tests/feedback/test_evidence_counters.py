@@ -38,8 +38,11 @@ def counters_from_sql() -> set[tuple[str, str]]:
         if "overdue_review_warnings(" in text:
             text += macro
         evidence = text[text.find("json_object("):] if "json_object(" in text else ""
+        # columns the rule computes from as_of on one line (`<... as_of() ...> as name`)
+        from_as_of = set(re.findall(r"as_of\(\).*\bas ([a-z_0-9]+)\s*,?\s*$", text, re.MULTILINE))
         for key, value in KEY_VALUE.findall(evidence):
-            if MOVES_WITH_AS_OF.search(value):
+            column = value.strip().rstrip(",").split(".")[-1].strip()
+            if MOVES_WITH_AS_OF.search(value) or column in from_as_of:
                 for rule_id in rule_id_of(path, text):
                     pairs.add((rule_id, key))
     return pairs

@@ -4,8 +4,8 @@ One small warehouse (a copy of the session's `built_home`, as_of 2026-11-28) and
 builds: a township official verifies one warning, dismisses another and handles a third
 through the form in a real browser (Chromium; HTTP client where it is not installed), and
 returns a workbook handling a fourth; a second township's
-official dismisses an overdue review. The next build (2026-11-30) shows each status and
-IND-13 counts them; on the following day's build (2026-12-01) the first dismissed warning
+official dismisses an overdue review. The next build (2026-11-29) shows each status and
+IND-13 counts them; on the following day's build (2026-11-30) the first dismissed warning
 stays dismissed (only its counters moved) and the second, whose household's review date a
 new delivery corrected, is back as open, 证据已变化.
 """
@@ -41,9 +41,11 @@ from tests.workspace.test_browser import CHROMIUM, CHROMIUM_ARGS, free_port
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts" / "feedback"
 
-FEEDBACK_DAY = dt.datetime(2026, 11, 29, 10, 0)
-NEXT_BUILD = dt.date(2026, 11, 30)
-FOLLOWING_DAY = dt.date(2026, 12, 1)
+# All in one month: amounts over calendar windows (12 months of verified income) move at a
+# month's turn, which is a change of evidence (docs/feedback.md); days overdue are not.
+FEEDBACK_DAY = dt.datetime(2026, 11, 28, 15, 0)
+NEXT_BUILD = dt.date(2026, 11, 29)
+FOLLOWING_DAY = dt.date(2026, 11, 30)
 ACCEPT = "end-to-end test of the feedback loop"
 
 
@@ -117,7 +119,7 @@ def response_row(home: Home, township: str) -> dict:
 def post_feedback(client: TestClient, key: str, **fields: str) -> None:
     token = csrf_of(client.get(f"/warnings/{key}").text)
     response = client.post(f"/warnings/{key}/feedback", follow_redirects=False,
-                           data={"verified_on": "2026-11-29", "note": "", "handled_on": "",
+                           data={"verified_on": "2026-11-28", "note": "", "handled_on": "",
                                  "csrf_token": token, **fields})
     assert response.status_code == 303, response.text
 
@@ -158,7 +160,7 @@ def feedback_in_browser(base: str, user: str, answers: list[tuple[str, dict[str,
                 form = page.locator("form.feedback")
                 form.locator("select[name=result]").select_option(fields["result"])
                 form.locator("select[name=action]").select_option(fields["action"])
-                form.locator("input[name=verified_on]").fill(fields.get("verified_on", "2026-11-29"))
+                form.locator("input[name=verified_on]").fill(fields.get("verified_on", "2026-11-28"))
                 if fields.get("handled_on"):
                     form.locator("input[name=handled_on]").fill(fields["handled_on"])
                 if fields.get("note"):
@@ -180,8 +182,8 @@ def fill_workbook(export_dir: Path, township: str, key: str, out: Path) -> Path:
                  for v in sheet.data_validations.dataValidation}
     assert {sheet.cell(2, headers[h]).column_letter for h in ("核查结果", "处置措施")} <= validated
     [row] = [r for r in range(3, sheet.max_row + 1) if sheet.cell(r, headers["预警编号"]).value == key]
-    for header, value in (("核查结果", "属实"), ("处置措施", "给予临时救助"), ("核查日期", "2026-11-29"),
-                          ("处置日期", "2026-11-29"), ("说明", "已发放临时救助")):
+    for header, value in (("核查结果", "属实"), ("处置措施", "给予临时救助"), ("核查日期", "2026-11-28"),
+                          ("处置日期", "2026-11-28"), ("说明", "已发放临时救助")):
         sheet.cell(row, headers[header]).value = value
     workbook.save(out)
     return out
@@ -228,7 +230,7 @@ def test_feedback_flows_back_into_the_warnings(built_home: Home, tmp_path: Path,
     answers = [
         (w["verify"], {"result": "confirmed", "action": "review_done"}),
         (w["dismiss"], {"result": "not_confirmed", "action": "none", "note": "入户核实，情况不符"}),
-        (w["handle"], {"result": "partly", "action": "benefit_adjusted", "handled_on": "2026-11-29"}),
+        (w["handle"], {"result": "partly", "action": "benefit_adjusted", "handled_on": "2026-11-28"}),
     ]
     try:
         if CHROMIUM.exists():  # the real browser (.ci/run installs Debian's chromium)
@@ -266,7 +268,7 @@ def test_feedback_flows_back_into_the_warnings(built_home: Home, tmp_path: Path,
     assert (response["warnings_verified"], response["verified_in_time"], response["warnings_dismissed"],
             response["warnings_handled"]) == (4, 4, 1, 2)
     assert response["dismissed_share"] == pytest.approx(0.25)
-    assert response["median_days_to_verification"] == 1  # first seen 2026-11-28, verified 11-29
+    assert response["median_days_to_verification"] == 0  # first seen and verified 2026-11-28
     listed = export_warning_lists(home, NEXT_BUILD, tmp_path / "export_d1").out_dir
     [township_book] = listed.glob(f"{township}_*预警清单.xlsx")
     keys = {row[0] for row in _column(township_book, "预警编号")}

@@ -23,6 +23,7 @@ OUTPUT_COLUMNS = [
     "warning_key", "rule_id", "rule_name_zh", "category", "severity", "policy_clause", "subject_type",
     "subject_key", "id_number", "household_id", "region_code", "banner_code", "township_code", "evidence",
     "suggested_action_zh", "as_of", "status", "first_seen_on", "last_seen_on", "days_open",
+    "times_seen_before",
 ]
 
 

@@ -21,7 +21,7 @@ from aidwatch.feedback import clock
 from aidwatch.feedback.codes import FIELD_LABELS_ZH, NOTE_MAX_CHARS, action_labels, result_labels
 from aidwatch.feedback.published import STATUS_COLUMNS
 from aidwatch.feedback.store import AuditContext, feedback_history, record_feedback
-from aidwatch.feedback.validation import FeedbackRejected, validate_feedback
+from aidwatch.feedback.validation import Feedback, FeedbackRejected, validate_feedback
 from aidwatch.workspace.audit import AuditUnavailable, audit_request, client_address
 from aidwatch.workspace.csrf import check_csrf
 from aidwatch.workspace.dependencies import FormText, PersonalDataUser
@@ -91,7 +91,7 @@ def post_feedback(warning_key: str, request: Request, principal: PersonalDataUse
     return RedirectResponse(f"/warnings/{warning_key}#feedback", status_code=303)
 
 
-def record(request: Request, principal: Principal, feedback) -> None:  # noqa: ANN001 (Feedback)
+def record(request: Request, principal: Principal, feedback: Feedback) -> None:
     """Store the record with its audit row; a database that refuses either stores nothing (503)."""
     try:
         record_feedback(request.app.state.ops, feedback,

@@ -54,10 +54,12 @@ def stats(request: Request, principal: StatsUser) -> Response:
         "trend": trend(request, principal),
     }
     audit_request(request, "view_stats", principal.region_code or "league")
+    from aidwatch.workspace.feed_health import read_feed_health
     from aidwatch.workspace.routers.feedback import rule_dismissals_for  # issue 16 (IND-13)
 
     return render(request, "stats.html", {
         "data": data, "open_total": len(rows), "as_of": snapshot.as_of,
         "region_label": snapshot.region_name(principal.region_code),
         "rule_dismissals": rule_dismissals_for(request, principal),
+        "feed_health": read_feed_health(request.app.state.home, snapshot.as_of),  # issue 18
     })
