@@ -166,7 +166,7 @@ def notify_failed_run(context: Context) -> None:
     notify_pipeline_failure(as_of, run_id, failed_task, reason)
     subject = f"aidwatch: pipeline run {run_id} failed" + (f" at {failed_task}" if failed_task else "")
     send_email(subject, f"<p>{escape(subject)} ({escape(reason)}). See the task's log in "
-                                 "Airflow; the published warehouse is the one before.</p>")
+                        "Airflow; the published warehouse is the one before.</p>")
 
 
 @dag(

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import email
 import json
+import logging
 import os
 import socketserver
 import threading
@@ -137,23 +138,40 @@ def alerted_keys(payloads: list[dict[str, Any]]) -> set[str]:
             for p in payload["problems"]}
 
 
+class ErrorRecords(logging.Handler):
+    """Keeps every ERROR (or worse) log record: a successful run must log none."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.records: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(f"{record.name}: {record.getMessage()}")
+
+
 @pytest.fixture(scope="module")
 def rejected_run(
     daily_dag: Any, webhook: list[dict[str, Any]], tmp_path_factory: pytest.TempPathFactory
-) -> tuple[Home, Path, DagRunOutcome, list[dict[str, Any]]]:
+) -> tuple[Home, Path, DagRunOutcome, list[dict[str, Any]], list[str]]:
     """The run of TEST_AS_OF whose inbox holds a file the gate rejects (ingested for real)."""
     root = tmp_path_factory.mktemp("dq_signal")
     home = ledger_home(root / "home")
     inbox = rejected_inbox(root / "inbox")
     webhook.clear()
-    outcome = run_daily(daily_dag, home.root, inbox, TEST_AS_OF, mark_success_pattern=NOT_UNDER_TEST)
-    return home, inbox, outcome, list(webhook)
+    errors = ErrorRecords()
+    logging.getLogger().addHandler(errors)
+    try:
+        outcome = run_daily(daily_dag, home.root, inbox, TEST_AS_OF, mark_success_pattern=NOT_UNDER_TEST)
+    finally:
+        logging.getLogger().removeHandler(errors)
+    return home, inbox, outcome, list(webhook), errors.records
 
 
 def test_a_rejected_file_leaves_the_run_green_and_alerts_the_webhook(
-    rejected_run: tuple[Home, Path, DagRunOutcome, list[dict[str, Any]]],
+    rejected_run: tuple[Home, Path, DagRunOutcome, list[dict[str, Any]], list[str]],
 ) -> None:
-    home, _, outcome, received = rejected_run
+    home, _, outcome, received, errors = rejected_run
+    assert errors == []  # a data problem is a warning in the log, not an ERROR
     assert outcome.task_states["ingest_feeds"] == SUCCESS
     assert outcome.task_states["check_data_quality"] == SUCCESS
     assert outcome.state == SUCCESS
@@ -168,11 +186,11 @@ def test_a_rejected_file_leaves_the_run_green_and_alerts_the_webhook(
 
 
 def test_an_acknowledged_problem_stays_quiet_until_it_gets_worse(
-    rejected_run: tuple[Home, Path, DagRunOutcome, list[dict[str, Any]]],
+    rejected_run: tuple[Home, Path, DagRunOutcome, list[dict[str, Any]], list[str]],
     daily_dag: Any,
     webhook: list[dict[str, Any]],
 ) -> None:
-    home, inbox, _, _ = rejected_run
+    home, inbox, _, _, _ = rejected_run
     until = (TEST_AS_OF + timedelta(days=60)).isoformat()
     for key in (REJECTED_KEY, OVERDUE_KEY):
         status = aidwatch_main(["health", "ack", key, "--until", until, "--reason", "department resends",

@@ -115,7 +115,7 @@ def test_docker_compose_validates_the_stack_with_its_host_folders(tmp_path: Path
     command = _compose_command()
     assert command is not None, "docker-compose is not installed (.ci/run installs it from Debian)"
     env = {**os.environ, "POSTGRES_PASSWORD": "p", "AIRFLOW_JWT_SECRET": "j", "AIRFLOW_ADMIN_PASSWORD": "a",
-           "AIDWATCH_PSEUDONYM_KEY": "k", "WORKSPACE_DB_PASSWORD": "w", "WORKSPACE_SECRET_KEY": "s"}
+           "AIDWATCH_PSEUDONYM_KEY": "k", "WORKSPACE_DB_PASSWORD": "w", "AIDWATCH_WORKSPACE_SECRET": "s"}
     for variable in HOST_FOLDERS:
         (tmp_path / variable).mkdir()
         env[variable] = str(tmp_path / variable)
@@ -169,7 +169,7 @@ def test_image_installs_the_lock_file_like_make_setup(compose: dict[str, Any]) -
     that only the lock invalidates, then the project itself with --no-deps."""
     pyproject = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
     makefile = (REPO / "Makefile").read_text(encoding="utf-8")
-    assert "--require-hashes -r requirements.lock" in makefile  # what `make setup` runs
+    assert "LOCK   := requirements.lock" in makefile and "--require-hashes -r $(LOCK)" in makefile
     instructions = dockerfile_instructions()
     base = [args for op, args in instructions if op == "FROM"]
     assert base == ["python:3.11-slim-bookworm"]

@@ -38,6 +38,9 @@ from ingestion.pipeline import ingest_feed
 from warehouse.build import dbt_args, dbt_env, run_dbt, write_as_of
 from warehouse.raw_zone import ensure_schema_files
 
+# about 17 dbt runs: slow end-to-end (a few minutes on an idle machine)
+pytestmark = pytest.mark.slow
+
 REGION = "152921110001"
 
 
@@ -69,7 +72,10 @@ def _deliver(inbox: Path, extract: str, rows: list[dict[str, str]]) -> None:
 
 
 ENGINE = ["stg_ca_applications", "wrn_rev_05", "wrn_rev_09", "warnings_this_run", "warning_history",
-          "warning_runs", "warning_episodes", "warnings", "int_month_spine", "ind_07_warnings"]
+          "warning_runs", "warning_episodes",
+          # the status with feedback that marts.warnings reads (issue 16)
+          "int_warning_feedback", "int_warning_evidence_hashes", "warning_status",
+          "warnings", "int_month_spine", "ind_07_warnings"]
 WARNING_COLUMNS = "subject_key, rule_id, status, first_seen_on, last_seen_on, days_open, times_seen_before"
 
 
