@@ -10,7 +10,10 @@ Figures (each printed with its reference and the machine's load):
 - steady state: in one process, after the imports and Great Expectations' context are
   warm, ingesting the file into a fresh HOME against DuckDB's read_csv -> Parquet in the
   same process (median of `--repeat` runs each, taken in turn);
-- the start-up a cold process pays before its first file (cold wall - steady wall).
+- the start-up a cold process pays in all (cold wall - steady wall): the goal's figure;
+- when a cold process starts its first file (from launching `aidwatch ingest` to the
+  file's `started_at` in the ledger): GX is imported beside it, in a helper process
+  (ingestion.gate.gx_in_helper_process), so this is not where GX's cost shows.
 Goal (issue 14): steady ratio >= 0.5 and start-up <= 2 s. Prints figures, asserts nothing.
 
     .venv/bin/python benchmarks/bench_ingest.py [--rows 261364] [--file F.csv] [--repeat 3] [--formats]
@@ -19,6 +22,7 @@ Goal (issue 14): steady ratio >= 0.5 and start-up <= 2 s. Prints figures, assert
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import shutil
 import statistics
@@ -84,6 +88,14 @@ def write(frame: pd.DataFrame, fmt: str, folder: Path) -> Path:
     return path
 
 
+def first_file_started(home: Path) -> float:
+    """Epoch seconds at which the cold process started its first file (the ledger's started_at)."""
+    from aidwatch.home import Home
+    from ingestion.landing import read_ledger
+
+    return min(dt.datetime.fromisoformat(e["started_at"]).timestamp() for e in read_ledger(Home(home)))
+
+
 def duckdb_in_process(csv: Path, out: Path) -> float:
     import duckdb
 
@@ -110,16 +122,18 @@ def large_file(csv: Path, repeat: int, work: Path) -> None:
     print(f"file: {csv.name}, {rows:,} rows, {csv.stat().st_size / 1e6:.1f} MB; {load()}")
 
     # cold processes, in turn
-    colds, refs = [], []
+    colds, refs, firsts = [], [], []
     for i in range(repeat):
         inbox, home = work / f"cold{i}" / "inbox", work / f"cold{i}" / "home"
         (inbox / "ps_hukou").mkdir(parents=True)
         shutil.copyfile(csv, inbox / "ps_hukou" / csv.name)
         refs.append(run("duckdb read_csv -> parquet (cold process)",
                         [sys.executable, "-c", DUCKDB_COPY, str(csv), str(work / f"cold{i}.parquet")]))
+        launched = time.time()
         colds.append(run("aidwatch ingest (cold process)",
                          [str(ROOT / ".venv/bin/aidwatch"), "ingest", "--inbox", str(inbox),
                           "--home", str(home), "--workers", "1"]))
+        firsts.append(first_file_started(home) - launched)
         shutil.rmtree(work / f"cold{i}", ignore_errors=True)
     cold = statistics.median(m.wall_s for m in colds)
     cold_ref = statistics.median(m.wall_s for m in refs)
@@ -144,8 +158,9 @@ def large_file(csv: Path, repeat: int, work: Path) -> None:
     print(f"  {'cold process, wall s':<34} {cold:>9.2f} {cold_ref:>9.2f} {cold_ref / cold:>24.2f}")
     print(f"  {'cold process, CPU s':<34} {cold_cpu:>9.2f} {ref_cpu:>9.2f} {ref_cpu / cold_cpu:>24.2f}")
     print(f"  {'steady state, wall s':<34} {s:>9.2f} {r:>9.2f} {r / s:>24.2f}   goal >= 0.50")
-    print(f"  {'start-up before the first file, s':<34} {max(cold - s, 0):>9.2f} "
+    print(f"  {'start-up: cold - steady wall, s':<34} {max(cold - s, 0):>9.2f} "
           f"{'':>9} {'':>24}   goal <= 2 s")
+    print(f"  {'cold: first file started after, s':<34} {statistics.median(firsts):>9.2f}")
     print(f"  (GX import + context in this process: {warm_up:.1f} s; peak RSS cold ingest "
           f"{statistics.median(m.peak_mb for m in colds):,.0f} MB, DuckDB "
           f"{statistics.median(m.peak_mb for m in refs):,.0f} MB)")

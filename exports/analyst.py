@@ -315,7 +315,7 @@ def plan_column(table: str, column: str, kind: str, probe: tuple | None, person_
     if kind != "VARCHAR":
         return ColumnPlan(column, quoted + alias, "kept")
     has_id, has_person_key, all_hashes, has_names = probe or (False, False, False, False)
-    if column in SHARED_KEYS and all_hashes:
+    if column in SHARED_KEYS:
         return ColumnPlan(column, quoted + alias, "kept")
     if column.endswith("_key") and all_hashes:
         return ColumnPlan(column, f"aw_whole({quoted}){alias}", "rehash")

@@ -97,7 +97,7 @@ def keys_on_all_pages(client: TestClient, query: str = "") -> list[str]:
     keys, page = [], 1
     while True:
         text = client.get(f"/warnings?{query}&page={page}").text
-        keys += re.findall(r'href="/warnings/([0-9a-f]+)"', text)
+        keys += re.findall(r'href="/warnings/([0-9a-p]+)"', text)
         if "下一页" not in text:
             return keys
         page += 1

@@ -1,7 +1,8 @@
 {#- The warnings the rules raise for this as_of, before lifecycle: the union of
     every rule model, each row keyed by `warning_key`, a stable hash of rule_id and
     subject_key salted with the warehouse's secret (warning_key_salt), so the same
-    problem keeps its key from one run to the next and no key can be reversed.
+    problem keeps its key from one run to the next and no key can be reversed; written
+    in the letters a-p only, so it never looks like part of an ID number.
 
     To add a rule: append its model name to `rule_models` below (keep one name per
     line). Every rule model returns exactly the columns of design.md: rule_id,
@@ -68,8 +69,12 @@ with rule_rows as (
 )
 
 select
-    md5((select salt from {{ ref('warning_key_salt') }}) || '|' || rule_id || '|' || subject_key)
-        as warning_key,
+    -- hex digits spelled as letters (0-9 -> g-p): a 32-character key with no run of digits,
+    -- so no scan for 15- or 18-digit ID numbers ever mistakes a key for one
+    translate(
+        md5((select salt from {{ ref('warning_key_salt') }}) || '|' || rule_id || '|' || subject_key),
+        '0123456789', 'ghijklmnop'
+    ) as warning_key,
     {{ as_of() }} as as_of,
     rule_id,
     subject_type,
