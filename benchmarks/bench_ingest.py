@@ -12,8 +12,8 @@ Figures (each printed with its reference and the machine's load):
   same process (median of `--repeat` runs each, taken in turn);
 - the start-up a cold process pays in all (cold wall - steady wall): the goal's figure;
 - when a cold process starts its first file (from launching `aidwatch ingest` to the
-  file's `started_at` in the ledger): GX is imported beside it, in a helper process
-  (ingestion.gate.gx_in_helper_process), so this is not where GX's cost shows.
+  file's `started_at` in the ledger): GX is imported at the first validation, after the
+  file was read, so this is not where GX's cost shows.
 Goal (issue 14): steady ratio >= 0.5 and start-up <= 2 s. Prints figures, asserts nothing.
 
     .venv/bin/python benchmarks/bench_ingest.py [--rows 261364] [--file F.csv] [--repeat 3] [--formats]

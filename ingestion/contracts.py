@@ -196,7 +196,8 @@ def load_feeds() -> dict[str, Feed]:
     # Next to this module, not importlib.resources: under the editable install a console
     # script sees `ingestion` as a namespace package, which resources cannot read.
     text = (Path(__file__).resolve().parent / "feeds.yaml").read_text(encoding="utf-8")
-    raw = yaml.safe_load(text)
+    # libyaml's safe loader when built in (10x faster, same result; the cold start pays it)
+    raw = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506 - safe loader
     feeds = {}
     for feed_id, spec in raw.items():
         feeds[feed_id] = Feed(

@@ -14,22 +14,13 @@ The split between Python and GX, and why:
   from that result only. The same result is written as the batch's gate report.
 - GX starts slowly (seconds to import); each process builds one ephemeral context and
   one suite object per feed and reuses them for every batch.
-- A cold process need not wait for that import before its first file: inside
-  `gx_in_helper_process()` it forks a helper process at once, which imports GX on the
-  other core while this process reads and normalises; `validate` then sends each gate
-  frame to the helper and gets the same outcomes back (GX runs there, unchanged). A
-  thread would not do: the import and the normaliser both need the GIL (measured: a
-  thread made the cold run slower). A process that already has GX validates in-process.
 """
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import logging
-import multiprocessing
 import os
-from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -57,13 +48,6 @@ from ingestion.suites import (
 
 #: How many failing values a stored report keeps per expectation (the full lists are huge).
 REPORT_SAMPLE = 20
-
-#: Rows a process sends to the GX helper before it imports GX itself. Sending a gate frame
-#: costs ~3 µs a row (pickled both ways), importing GX ~3 s once: past ~1 M rows the import
-#: is cheaper, so a long run pays at most about twice the better of the two.
-HELPER_MAX_ROWS = 1_000_000
-
-log = logging.getLogger(__name__)
 
 
 class GateError(RuntimeError):
@@ -120,81 +104,6 @@ def _suite(feed_id: str) -> Any:
 def warm_up() -> None:
     """Import GX and build the context now (e.g. before a timed loop or in a worker's start)."""
     _batch_definition()
-
-
-def _gx_loaded() -> bool:
-    return _batch_definition.cache_info().currsize > 0
-
-
-def _serve(conn: Any) -> None:
-    """The helper process: import GX, then validate each (feed, frame, slices) it is sent."""
-    try:
-        warm_up()
-    except Exception:  # noqa: BLE001 - the first request builds it again and reports the error
-        pass
-    while True:
-        try:
-            request = conn.recv()
-        except EOFError:  # the ingesting process closed its end: done
-            return
-        try:
-            reply = (True, _validate_here(*request))
-        except Exception as exc:  # noqa: BLE001 - sent back and raised in the ingesting process
-            reply = (False, exc)
-        conn.send(reply)
-
-
-class _GateHelper:
-    """A forked process that imports GX while the ingesting process reads its first file."""
-
-    def __init__(self) -> None:
-        self.rows_sent = 0
-        context = multiprocessing.get_context("fork")
-        self._conn, child_end = context.Pipe()
-        self._process = context.Process(target=_serve, args=(child_end,), name="gx-gate", daemon=True)
-        self._process.start()
-        child_end.close()
-
-    def validate(self, feed: Feed, frame: pd.DataFrame, slices: list[BatchSlice]) -> list[GateOutcome]:
-        self.rows_sent += len(frame)
-        self._conn.send((feed, frame, slices))
-        ok, value = self._conn.recv()
-        if not ok:
-            raise value
-        return value
-
-    @property
-    def exitcode(self) -> int | None:
-        return self._process.exitcode
-
-    def close(self) -> None:
-        # It holds no files and writes nothing: stopping it mid-import loses nothing.
-        self._conn.close()
-        self._process.terminate()
-        self._process.join()
-
-
-_helper: _GateHelper | None = None
-
-
-@contextlib.contextmanager
-def gx_in_helper_process() -> Iterator[None]:
-    """Within this block a cold process validates in a helper process that imports GX meanwhile.
-
-    Enter it before taking any lock or opening files (the helper is forked on entry and
-    inherits what is open). No-op when GX is already loaded here or a helper is running.
-    """
-    global _helper
-    if _gx_loaded() or _helper is not None:
-        yield
-        return
-    _helper = _GateHelper()
-    try:
-        yield
-    finally:
-        helper, _helper = _helper, None
-        if helper is not None:  # validate() may have closed it already (HELPER_MAX_ROWS)
-            helper.close()
 
 
 def _joined(parts: list[pd.Series], index: pd.Index) -> pd.Series:
@@ -280,26 +189,6 @@ def _checked_columns(kwargs: dict) -> list[str]:
 
 
 def validate(feed: Feed, frame: pd.DataFrame, slices: list[BatchSlice]) -> list[GateOutcome]:
-    """Run the feed's suite once on a frame of one or more batches; split the result per batch.
-
-    In the GX helper process when one is running (see `gx_in_helper_process`), else here.
-    """
-    global _helper
-    if _helper is not None and _helper.rows_sent + len(frame) > HELPER_MAX_ROWS:
-        _helper.close()  # a long run: GX is imported here from now on
-        _helper = None
-    if _helper is not None and not _gx_loaded():
-        try:
-            return _helper.validate(feed, frame, slices)
-        except (EOFError, BrokenPipeError, ConnectionResetError):
-            log.warning("the GX helper process ended (exit code %s); validating in this process",
-                        _helper.exitcode)
-            _helper.close()
-            _helper = None
-    return _validate_here(feed, frame, slices)
-
-
-def _validate_here(feed: Feed, frame: pd.DataFrame, slices: list[BatchSlice]) -> list[GateOutcome]:
     """Run the feed's suite once on a frame of one or more batches; split the result per batch.
 
     The row reasons (and so the quarantine) come from each failed expectation's row indexes.

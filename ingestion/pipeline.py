@@ -18,7 +18,6 @@ data file they list names them in `control_file`).
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import json
 import logging
@@ -53,7 +52,7 @@ from ingestion.delivery import (
     missing_date_reason,
     sha256_of,
 )
-from ingestion.gate import GateError, gx_in_helper_process, warm_up
+from ingestion.gate import GateError, warm_up
 from ingestion.gate_reports import batch_page, write_run_reports
 from ingestion.headers import renamed_column_warnings
 from ingestion.landing import (
@@ -428,13 +427,11 @@ def ingest_inbox(inbox: Path, home: Home, workers: int = 2,
     feeds = sorted(pending_feeds(inbox, home), key=lambda f: -_feed_weight(inbox, f))
     entries: list[dict] = []
     if workers <= 1 or len(feeds) <= 1:
-        # A cold process reads its first file while a helper process imports GX (ingestion.gate).
-        with gx_in_helper_process() if feeds else contextlib.nullcontext():
-            for feed_id in feeds:
-                done = ingest_feed(feed_id, inbox, home, on_file=on_file)
-                entries += done
-                if on_feed is not None:
-                    on_feed(feed_id, done)
+        for feed_id in feeds:
+            done = ingest_feed(feed_id, inbox, home, on_file=on_file)
+            entries += done
+            if on_feed is not None:
+                on_feed(feed_id, done)
         write_run_reports(home, entries)  # the run's index page (ingestion/gate_reports.py)
         return entries
     # fork: a worker starts in milliseconds and inherits what the parent already imported,
