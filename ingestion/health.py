@@ -120,7 +120,11 @@ def _in_period(entry: Mapping[str, Any], as_of: date, feed: Feed) -> bool:
 def overdue_feeds(
     ledger: Iterable[Mapping[str, Any]], as_of: date, feeds: Mapping[str, Feed] | None = None
 ) -> list[HealthProblem]:
-    """Feeds with no accepted delivery within their cadence before as_of, with how overdue each is."""
+    """Departments' feeds with no accepted delivery within their cadence before as_of, and by how much.
+
+    The workspace's own feed (officials' feedback) is delivered by aidwatch before each build
+    whenever there is feedback; no feedback yet is not a late department.
+    """
     feeds = load_feeds() if feeds is None else feeds
     newest: dict[str, date] = {}
     for entry in ledger:
@@ -131,6 +135,8 @@ def overdue_feeds(
         newest[feed_id] = max(extracted, newest.get(feed_id, extracted))
     problems = []
     for feed_id, feed in feeds.items():
+        if feed.from_workspace:
+            continue
         last = newest.get(feed_id)
         if last is None:
             problems.append(HealthProblem(

@@ -107,11 +107,20 @@ def test_feed_never_delivered_is_overdue(healthy_home: Home) -> None:
     assert "no accepted delivery" in problem.message
 
 
+def test_no_feedback_yet_is_not_an_overdue_feed(tmp_path: Path) -> None:
+    """The workspace's own feed is delivered only when officials recorded feedback."""
+    home = Home(tmp_path)
+    for feed_id, feed in load_feeds().items():
+        if not feed.from_workspace:
+            write_entry(home, feed_id, AS_OF)
+    assert check_feed_health(home, AS_OF) == []
+
+
 def test_deliveries_after_as_of_do_not_count(healthy_home: Home) -> None:
     """Replaying an old day gives that day's answer, whatever arrived later."""
     earlier = AS_OF - timedelta(days=100)
     problems = check_feed_health(healthy_home, earlier)
-    assert {p.feed_id for p in problems} == set(load_feeds())
+    assert {p.feed_id for p in problems} == {f for f, feed in load_feeds().items() if not feed.from_workspace}
     assert all(p.check == "overdue" for p in problems)
 
 
