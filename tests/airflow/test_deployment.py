@@ -19,6 +19,8 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.system_packages import unavailable
+
 REPO = Path(__file__).resolve().parents[2]
 COMPOSE = REPO / "docker-compose.yml"
 DOCKERFILE = REPO / "Dockerfile"
@@ -113,7 +115,8 @@ def _compose_command() -> list[str] | None:
 def test_docker_compose_validates_the_stack_with_its_host_folders(tmp_path: Path) -> None:
     """`docker compose config` (CI installs Debian's docker-compose) accepts the file as deployed."""
     command = _compose_command()
-    assert command is not None, "docker-compose is not installed (.ci/run installs it from Debian)"
+    if command is None:
+        unavailable("docker-compose is not installed (.ci/run installs it from Debian)")
     env = {**os.environ, "POSTGRES_PASSWORD": "p", "AIRFLOW_JWT_SECRET": "j", "AIRFLOW_ADMIN_PASSWORD": "a",
            "AIDWATCH_PSEUDONYM_KEY": "k", "WORKSPACE_DB_PASSWORD": "w", "AIDWATCH_WORKSPACE_SECRET": "s"}
     for variable in HOST_FOLDERS:

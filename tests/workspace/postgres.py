@@ -20,6 +20,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.system_packages import unavailable
+
 
 def server_binaries() -> Path | None:
     found = shutil.which("initdb")
@@ -40,12 +42,12 @@ def postgres_server() -> Iterator[str]:
     """`host=... port=...` of a running throwaway cluster (skips when PostgreSQL is not installed)."""
     binaries = server_binaries()
     if binaries is None:
-        pytest.skip("PostgreSQL server binaries not installed (.ci/run installs them)")
+        unavailable("PostgreSQL server binaries not installed (.ci/run installs them)")
     if os.geteuid() == 0:
         try:
             owner = pwd.getpwnam("postgres")
         except KeyError:
-            pytest.skip("running as root without a postgres user")
+            unavailable("running as root without a postgres user")
     root = Path(tempfile.mkdtemp(prefix="aidwatch-pg-"))
     root.chmod(0o755)
     data, socket = root / "data", root / "socket"

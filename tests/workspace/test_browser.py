@@ -20,6 +20,7 @@ from aidwatch.home import Home
 from aidwatch.workspace import accounts
 from aidwatch.workspace.app import create_app
 from aidwatch.workspace.ops import open_ops_engine
+from tests.system_packages import unavailable
 from tests.workspace.conftest import PASSWORD, SECRET, audit_since
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -39,6 +40,8 @@ def free_port() -> int:
 @pytest.fixture
 def served(built_home, areas, tmp_path):
     """The workspace on a loopback port (uvicorn in a thread) with one township user."""
+    if not CHROMIUM.exists():
+        unavailable("Debian's chromium is not installed (.ci/run installs it)")
     engine = open_ops_engine(Home(tmp_path), f"sqlite:///{tmp_path / 'ops.sqlite'}")
     accounts.add_user(engine, "town_a", "township", PASSWORD, areas.township_a)
     accounts.add_user(engine, "banner_a", "banner", PASSWORD, areas.banner_a)
@@ -57,7 +60,6 @@ def served(built_home, areas, tmp_path):
     app.state.warehouse.close()
 
 
-@pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium not installed (.ci/run installs it)")
 def test_township_official_in_a_browser(served, areas):
     from playwright.sync_api import expect, sync_playwright
 
@@ -122,7 +124,6 @@ def test_township_official_in_a_browser(served, areas):
     assert (ARTIFACTS / "household.png").stat().st_size > 0
 
 
-@pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium not installed (.ci/run installs it)")
 def test_stats_charts_draw_with_the_vendored_library(served):
     """ECharts is served from the package and draws under the page's strict CSP (no CDN, no inline script)."""
     from playwright.sync_api import sync_playwright
