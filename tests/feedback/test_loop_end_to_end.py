@@ -61,7 +61,7 @@ def pick_warnings(warehouse: Path) -> tuple[str, dict[str, str], tuple[str, str,
             join staging.stg_ca_households h on h.household_id = w.household_id
             where w.rule_id in ('REV-01', 'REV-02') and w.status <> 'resolved'
               and h.last_review_on is not null and w.township_code is not null
-            order by w.warning_key limit 1
+            order by w.rule_id, w.subject_key limit 1  -- keys are salted: not a stable order
             """
         ).fetchall()
         towns = con.execute(
@@ -76,7 +76,7 @@ def pick_warnings(warehouse: Path) -> tuple[str, dict[str, str], tuple[str, str,
         others = [row[0] for row in con.execute(
             "select warning_key from marts.warnings where township_code = ? and status <> 'resolved' "
             "and warning_key <> ? order by "
-            "rule_id in (select rule_id from staging.evidence_counters) desc, warning_key",
+            "rule_id in (select rule_id from staging.evidence_counters) desc, rule_id, subject_key",
             [township, changing[0][1]]).fetchall()]
     finally:
         con.close()

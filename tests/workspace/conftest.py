@@ -60,18 +60,23 @@ def pick_areas(warehouse: Path) -> Areas:
                    count(*) as n,
                    min(case when subject_type = 'case' then subject_key end) as case_key,
                    min(household_id) as household,
-                   min(warning_key) as warning_key
+                   -- a warning about a person (its page has a reveal form), chosen by rule and
+                   -- subject: warning keys are salted per warehouse, so their order is not stable
+                   min_by(warning_key, rule_id || '|' || subject_key)
+                       filter (where id_number is not null) as warning_key
             from marts.warnings
             where township_code is not null
             group by township_code
             having count(case when subject_type = 'case' then 1 end) > 0 and count(household_id) > 0
+               and count(id_number) > 0
             order by n desc, township_code
             """
         ).fetchall()
         a = rows[0]
         b = next(row for row in rows[1:] if row[0][:6] != a[0][:6])
         banner_level = con.execute(
-            "select min(warning_key) from marts.warnings where township_code is null and banner_code = ?",
+            "select min_by(warning_key, rule_id || '|' || subject_key) from marts.warnings "
+            "where township_code is null and banner_code = ?",
             [a[0][:6]],
         ).fetchone()[0]
     finally:
