@@ -43,6 +43,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from aidwatch.home import Home
+from aidwatch.workspace.ops.store import OPS_DB_ENV
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +51,6 @@ log = logging.getLogger(__name__)
 APPEND_ONLY_ZONES = ("raw", "quarantine", "held")
 #: Small folders whose files may change (accept/reject rewrites a ledger entry): copied whole.
 MUTABLE_FOLDERS = ("ledger", "reports", "audit", "records")
-OPS_DB_ENV = "AIDWATCH_OPS_DB"
 MANIFEST = "manifest.json"
 
 
@@ -112,13 +112,23 @@ def _ledger_batches(ledger_folder: Path) -> set[str]:
     return batches
 
 
+def ops_location(home: Home) -> str | Path:
+    """Where the workspace keeps its operational database (the workspace's own `ops_url`):
+    the SQLite file, or a PostgreSQL URL in libpq's form for pg_dump/pg_restore (SQLAlchemy's
+    `postgresql+psycopg2://` driver suffix removed)."""
+    from aidwatch.workspace.ops.store import is_sqlite, ops_url
+
+    url = ops_url(home)
+    if is_sqlite(url):
+        return Path(url.split("///", 1)[1])
+    scheme, rest = url.split("://", 1)
+    return f"{scheme.split('+', 1)[0]}://{rest}"
+
+
 def ops_database(home: Home) -> str | Path | None:
-    """The operational database: a PostgreSQL URL, or the SQLite file in HOME, or None when absent."""
-    url = os.environ.get(OPS_DB_ENV)
-    if url and not url.startswith("sqlite"):
-        return url
-    path = Path(url.split("///", 1)[1]) if url else home.root / "workspace.sqlite"
-    return path if path.exists() else None
+    """The operational database to back up, or None when the SQLite file does not exist yet."""
+    location = ops_location(home)
+    return None if isinstance(location, Path) and not location.exists() else location
 
 
 def _backup_ops(home: Home, snapshot: Path) -> str | None:
@@ -235,19 +245,18 @@ def latest_snapshot(backup_folder: Path) -> Path:
 
 
 def _restore_ops(snapshot: Path, home: Home) -> str | None:
+    target = ops_location(home)
     if (snapshot / "ops.sqlite").exists():
-        database = ops_database(home)
-        target = database if isinstance(database, Path) else home.root / "workspace.sqlite"
-        if os.environ.get(OPS_DB_ENV, "").startswith("postgres"):
-            raise BackupError("the backup holds a SQLite ops database but AIDWATCH_OPS_DB names PostgreSQL")
-        _copy_file(snapshot / "ops.sqlite", Path(target))
+        if not isinstance(target, Path):
+            raise BackupError(f"the backup holds a SQLite ops database but {OPS_DB_ENV} names PostgreSQL")
+        _copy_file(snapshot / "ops.sqlite", target)
         return "ops.sqlite"
     if (snapshot / "ops.pgdump").exists():
-        url = os.environ.get(OPS_DB_ENV)
-        if not url or url.startswith("sqlite"):
+        if isinstance(target, Path):
             raise BackupError(
-                "the backup holds a PostgreSQL dump: set AIDWATCH_OPS_DB to the database to restore into"
+                f"the backup holds a PostgreSQL dump: set {OPS_DB_ENV} to the database to restore into"
             )
+        url = target
         try:
             subprocess.run(
                 ["pg_restore", "--clean", "--if-exists", "--no-owner", f"--dbname={url}",

@@ -121,3 +121,14 @@ def test_restore_refuses_a_home_with_data(home_copy: Home, tmp_path: Path, caplo
 def test_backup_inside_home_is_refused(home_copy: Home):
     with pytest.raises(BackupError, match="inside HOME"):
         backup(home_copy, home_copy.root / "backups")
+
+
+def test_the_ops_database_is_where_the_workspace_keeps_it(tmp_path: Path, monkeypatch):
+    """One place decides (the workspace's ops_url); pg_dump gets libpq's URL form."""
+    from aidwatch.backup import ops_location
+
+    home = Home(tmp_path)
+    monkeypatch.delenv("AIDWATCH_OPS_DB", raising=False)
+    assert ops_location(home) == tmp_path / "workspace.sqlite"
+    monkeypatch.setenv("AIDWATCH_OPS_DB", "postgresql+psycopg2://workspace:pw@postgres:5432/workspace")
+    assert ops_location(home) == "postgresql://workspace:pw@postgres:5432/workspace"
