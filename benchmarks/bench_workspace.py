@@ -8,7 +8,13 @@ household from it. Bounded: the run stops at --duration, every request times out
 10 s. Prints p50/p95 latency of the list and household pages, throughput and the error
 count; asserts nothing. Goal on the 2-core machine: p95 < 300 ms, no errors.
 
-    .venv/bin/python benchmarks/bench_workspace.py --home data [--users 50] [--duration 60]
+    .venv/bin/python benchmarks/bench_workspace.py --home data [--users 50] [--duration 60] [--workers 2]
+        [--cpu-per-page 300]
+
+Closed loop, no think time: a user sends its next request as soon as the last one is
+answered, so latency ~ users / throughput. Also printed: the load average before and
+after (other work on the machine distorts wall times) and the server's CPU seconds
+(all worker processes) per page served, the figure that does not depend on the load.
 """
 
 from __future__ import annotations
@@ -121,14 +127,63 @@ async def virtual_user(base: str, login: str, clock: dict, timings: dict[str, li
                     pages = int(match.group(1)) if match else 1
 
 
+def server_cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of the server process and its worker processes (Linux /proc)."""
+    children = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()
+    total = 0
+    for process in [pid, *map(int, children)]:
+        try:
+            fields = Path(f"/proc/{process}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_per_page(base: str, logins: list[str], requests: int, cpu_clock) -> list[str]:  # noqa: ANN001
+    """Server CPU ms per page, one request at a time (a township and a league user).
+
+    The stable figure when other work loads the machine: every URL of a page kind is opened
+    once first (a household's first view after a publish reads DuckDB; it is not counted),
+    then `requests` requests of that kind are sent one after another.
+    """
+    lines = []
+    for login in (logins[0], logins[min(9, len(logins) - 1)]):
+        with httpx.Client(base_url=base, timeout=REQUEST_TIMEOUT_S) as client:
+            token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text).group(1)
+            client.post("/login", data={"username": login, "password": PASSWORD, "csrf_token": token})
+            listing = client.get("/warnings?page=1").text
+            kinds = {
+                "static": ["/static/workspace.css"],
+                "list": ["/warnings?page=1"],
+                "household": sorted(set(re.findall(r'href="(/households/[^"]+)"', listing))),
+                "warning": sorted(set(re.findall(r'href="(/warnings/[^"?]+)"', listing))),
+            }
+            for kind, urls in kinds.items():
+                if not urls:
+                    continue
+                for url in urls:
+                    client.get(url)
+                started = cpu_clock()
+                statuses = {client.get(urls[i % len(urls)]).status_code for i in range(requests)}
+                spent = cpu_clock() - started
+                lines.append(f"  {login} {kind:9} {spent / requests * 1000:5.2f} server CPU ms/page "
+                             f"({requests} requests over {len(urls)} URLs, HTTP {sorted(statuses)})")
+    return lines
+
+
 def percentile(values: list[float], share: float) -> float:
     if len(values) < 2:
         return values[0] if values else float("nan")
     return statistics.quantiles(values, n=100, method="inclusive")[int(share * 100) - 1]
 
 
-async def run_load(base: str, logins: list[str], duration: float) -> tuple[dict, list[str], float]:
-    """Every user signs in; the clock starts when all have; the load runs `duration` seconds."""
+async def run_load(base: str, logins: list[str], duration: float,
+                   cpu_clock) -> tuple[dict, list[str], float, float]:  # noqa: ANN001 (a callable)
+    """Every user signs in; the clock starts when all have; the load runs `duration` seconds.
+
+    Also returns the server's CPU seconds spent while the load ran (`cpu_clock` before and after).
+    """
     timings: dict[str, list[float]] = {"list": [], "household": []}
     errors: list[str] = []
     ready = asyncio.Barrier(len(logins) + 1)
@@ -137,10 +192,11 @@ async def run_load(base: str, logins: list[str], duration: float) -> tuple[dict,
     tasks = [asyncio.create_task(virtual_user(base, login, clock, timings, errors, ready, gate))
              for login in logins]
     await ready.wait()
+    cpu_started = cpu_clock()
     started = time.monotonic()
     clock["deadline"] = started + duration
     await asyncio.gather(*tasks)
-    return timings, errors, time.monotonic() - started
+    return timings, errors, time.monotonic() - started, cpu_clock() - cpu_started
 
 
 def main() -> int:
@@ -148,6 +204,9 @@ def main() -> int:
     parser.add_argument("--home", required=True, help="a built aidwatch HOME (e.g. after `make demo`)")
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--duration", type=float, default=60.0, help="seconds of load (default 60)")
+    parser.add_argument("--workers", type=int, default=2, help="server worker processes (default 2)")
+    parser.add_argument("--cpu-per-page", type=int, default=0, metavar="N",
+                        help="first measure server CPU per page with N sequential requests of each kind")
     args = parser.parse_args()
     home = Home.resolve(args.home)
     if not home.warehouse.exists():
@@ -159,7 +218,8 @@ def main() -> int:
         port = free_port()
         env = {**os.environ, "AIDWATCH_OPS_DB": ops_url, "AIDWATCH_WORKSPACE_SECRET": "bench-" + "s" * 40}
         server = subprocess.Popen(
-            [sys.executable, "-m", "aidwatch.cli", "serve", "--home", str(home.root), "--port", str(port)],
+            [sys.executable, "-m", "aidwatch.cli", "serve", "--home", str(home.root), "--port", str(port),
+             "--workers", str(args.workers)],
             env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         )
         try:
@@ -172,14 +232,30 @@ def main() -> int:
                     time.sleep(0.1)
             else:
                 raise RuntimeError("the workspace did not start")
+            server_clock = lambda: server_cpu_seconds(server.pid)  # noqa: E731
+            sequential = []
+            if args.cpu_per_page:
+                sequential = cpu_per_page(base, logins, args.cpu_per_page, server_clock)
+            load_before = os.getloadavg()
+            client_cpu = time.process_time()
             started = time.perf_counter()
-            timings, errors, elapsed = asyncio.run(run_load(base, logins, args.duration))
+            timings, errors, elapsed, server_cpu = asyncio.run(
+                run_load(base, logins, args.duration, server_clock))
             total = time.perf_counter() - started
+            client_cpu = time.process_time() - client_cpu
+            load_after = os.getloadavg()
         finally:
             server.terminate()
             server.wait(timeout=30)
-    print(f"workspace benchmark: HOME {home.root}, {args.users} users, {elapsed:.1f} s of load "
-          f"({total:.1f} s with sign-in), server and clients on this machine ({os.cpu_count()} cores)")
+    if sequential:
+        print(f"server CPU per page, sequential requests ({args.workers} workers; load average "
+              f"{load_before[0]:.2f}):")
+        print("\n".join(sequential))
+    print(f"workspace benchmark (closed loop, no think time): HOME {home.root}, {args.users} users, "
+          f"{args.workers} server workers, {elapsed:.1f} s of load ({total:.1f} s with sign-in), "
+          f"server and clients on this machine ({os.cpu_count()} cores)")
+    print("  load average before {:.2f} {:.2f} {:.2f}, after {:.2f} {:.2f} {:.2f}".format(
+        *load_before, *load_after))
     for kind, values in timings.items():
         if values:
             print(f"  {kind:9} n={len(values):6d}  p50={percentile(values, .50) * 1000:7.1f} ms  "
@@ -187,7 +263,9 @@ def main() -> int:
         else:
             print(f"  {kind:9} no successful request")
     requests = sum(len(v) for v in timings.values())
-    print(f"  throughput {requests / elapsed:.1f} pages/s; errors {len(errors)}")
+    print(f"  throughput {requests / elapsed:.1f} pages/s; errors {len(errors)}; server CPU "
+          f"{server_cpu:.1f} s = {server_cpu / max(requests, 1) * 1000:.1f} ms per page; "
+          f"client CPU {client_cpu:.1f} s (with sign-in)")
     for error in sorted(set(errors))[:10]:
         print(f"    {error}")
     return 0

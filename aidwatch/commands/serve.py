@@ -3,19 +3,30 @@
 Why `--demo-users`: `make serve` should give a working workspace at once, with a user
 of every role; their random passwords are printed once and stored nowhere else than
 as argon2 hashes.
+
+Why `--workers`: one Python process renders pages on one core (the GIL); uvicorn's
+worker processes use the others. Each worker builds its own app (`worker_app`, a
+uvicorn factory) from settings this process puts in the environment: it opens the
+published warehouse read-only and follows new publishes on its own, and shares the ops
+database (SQLite in WAL mode with a busy timeout, or PostgreSQL). The database is
+migrated and the session secret created here, before any worker starts.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import logging
+import os
 import secrets
+from pathlib import Path
 
 from aidwatch.home import Home
 
 log = logging.getLogger(__name__)
 
 DEMO_LOGINS = ("demo_township", "demo_banner", "demo_league", "demo_admin")
+WORKER_SETTINGS_ENV = "AIDWATCH_SERVE_WORKER_SETTINGS"
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -34,9 +45,26 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--port", type=int, default=8000, help="port (default 8000)")
     parser.add_argument("--https-only", action="store_true",
                         help="mark the session cookie Secure (behind a TLS-terminating proxy)")
+    parser.add_argument("--workers", type=positive_int, default=1,
+                        help="worker processes (default 1; up to the number of cores helps under load)")
     parser.add_argument("--demo-users", action="store_true",
                         help="create one user per role if missing and print their passwords once")
     parser.set_defaults(func=run)
+
+
+def positive_int(text: str) -> int:
+    """argparse type: a whole number of at least 1 (a clear message, no traceback)."""
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least 1")
+    return int(text)
+
+
+def worker_app():  # noqa: ANN201 (FastAPI, imported lazily)
+    """uvicorn factory for `--workers N`: the app of the HOME named by the serving process."""
+    from aidwatch.workspace.app import create_app
+
+    settings = json.loads(os.environ[WORKER_SETTINGS_ENV])
+    return create_app(Home(Path(settings["home"])), https_only=settings["https_only"])
 
 
 def demo_areas(home: Home) -> tuple[str | None, str | None]:
@@ -91,7 +119,7 @@ def create_demo_users(home: Home, engine) -> None:  # noqa: ANN001 (sqlalchemy E
 def run(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from aidwatch.workspace.app import create_app
+    from aidwatch.workspace.app import create_app, session_secret
     from aidwatch.workspace.ops import OpsNotMigrated, open_ops_engine
 
     home = Home.resolve(args.home)
@@ -105,7 +133,15 @@ def run(args: argparse.Namespace) -> int:
     if not home.warehouse.exists():
         log.warning("%s does not exist yet: pages answer 'no data' until a build publishes it",
                     home.warehouse)
-    app = create_app(home, ops_engine=engine, https_only=args.https_only)
-    print(f"workspace on http://{args.host}:{args.port}/ (HOME {home.root})", flush=True)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False)
+    print(f"workspace on http://{args.host}:{args.port}/ (HOME {home.root}, "
+          f"{args.workers} worker{'s' if args.workers > 1 else ''})", flush=True)
+    if args.workers == 1:
+        app = create_app(home, ops_engine=engine, https_only=args.https_only)
+        uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False)
+        return 0
+    session_secret(home)  # created once here, not raced by the workers
+    engine.dispose()
+    os.environ[WORKER_SETTINGS_ENV] = json.dumps({"home": str(home.root), "https_only": args.https_only})
+    uvicorn.run(f"{__name__}:worker_app", factory=True, workers=args.workers, host=args.host,
+                port=args.port, log_level="warning", access_log=False)
     return 0

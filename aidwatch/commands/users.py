@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "users",
-        help="manage the workspace's users (add, disable, enable, list, set-password)",
+        help="manage the workspace's users (add, disable, enable, list, set-password, set-role)",
         description=(
             "Users of the officials' workspace. Roles: township (--region: 9-digit township code), "
             "banner (--region: 6-digit banner code), league, admin. The password is read from "
@@ -33,6 +33,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add.add_argument("login")
     add.add_argument("--role", required=True, choices=["township", "banner", "league", "admin"])
     add.add_argument("--region", default=None, help="township (9 digits) or banner (6 digits) code")
+    set_role = actions.add_parser("set-role", help="change a user's role and region")
+    set_role.add_argument("login")
+    set_role.add_argument("--role", required=True, choices=["township", "banner", "league", "admin"])
+    set_role.add_argument("--region", default=None, help="township (9 digits) or banner (6 digits) code")
     for name, text in (("disable", "disable a user (ends its sessions)"), ("enable", "enable a user again"),
                        ("set-password", "set a new password (also lifts a lockout)")):
         action = actions.add_parser(name, help=text)
@@ -57,7 +61,7 @@ def read_password(prompt_for: str) -> str:
 
 def run(args: argparse.Namespace) -> int:
     from aidwatch.workspace import accounts
-    from aidwatch.workspace.audit import AuditUnavailable, write_audit
+    from aidwatch.workspace.audit import AuditUnavailable
     from aidwatch.workspace.ops import OpsNotMigrated, open_ops_engine
 
     home = Home.resolve(args.home)
@@ -66,25 +70,17 @@ def run(args: argparse.Namespace) -> int:
     except OpsNotMigrated as error:
         log.error("%s", error)
         return 1
-    operator = f"cli:{getpass.getuser()}"
+    operator = accounts.Operator(f"cli:{getpass.getuser()}", "cli")
     try:
         if args.users_action == "list":
             for user in accounts.list_users(engine):
                 state = "disabled" if user.disabled else ("locked" if user.locked_until else "active")
                 print(f"{user.login}\t{user.role}\t{user.region_code or '-'}\t{state}")
             return 0
-        if args.users_action == "add":
-            password = read_password(args.login)
-            user = accounts.add_user(engine, args.login, args.role, password, args.region)
-            detail = f"add role={user.role} region={user.region_code or '-'}"
-        elif args.users_action in ("disable", "enable"):
-            accounts.set_disabled(engine, args.login, args.users_action == "disable")
-            detail = args.users_action
-        else:
-            accounts.set_password(engine, args.login, read_password(args.login))
-            detail = "set-password"
-        write_audit(engine, action="user_change", result="ok", user_login=operator, role="cli",
-                    subject=f"user:{args.login}", detail=detail)
+        needs_password = args.users_action in ("add", "set-password")
+        accounts.change_user(engine, operator, args.users_action, args.login,
+                             role=getattr(args, "role", None), region_code=getattr(args, "region", None),
+                             password=read_password(args.login) if needs_password else None)
     except (accounts.AccountError, ValueError) as error:
         log.error("users %s %s: %s", args.users_action, getattr(args, "login", ""), error)
         return 2

@@ -31,7 +31,12 @@ _hasher = PasswordHasher()
 
 
 class AccountError(ValueError):
-    """A user command that cannot be done (message says why, in English)."""
+    """A user change that cannot be done: the message says why in English (CLI, logs), `zh` in
+    Chinese (the admin's page)."""
+
+    def __init__(self, message: str, zh: str | None = None) -> None:
+        super().__init__(message)
+        self.zh = zh or message
 
 
 @dataclass(frozen=True)
@@ -44,33 +49,37 @@ class LoginOutcome:
 
 def hash_password(password: str) -> str:
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise AccountError(f"the password must have at least {MIN_PASSWORD_LENGTH} characters")
+        raise AccountError(f"the password must have at least {MIN_PASSWORD_LENGTH} characters",
+                           zh=f"密码至少 {MIN_PASSWORD_LENGTH} 位。")
     return _hasher.hash(password)
 
 
 def check_role_region(role: str, region_code: str | None) -> str | None:
     """The region code normalised for the role; raises AccountError when it does not fit."""
     if role not in ROLES:
-        raise AccountError(f"unknown role {role!r}: one of {', '.join(ROLES)}")
+        raise AccountError(f"unknown role {role!r}: one of {', '.join(ROLES)}", zh="角色无效。")
     digits = REGION_DIGITS.get(role)
     if digits is None:
         if region_code:
-            raise AccountError(f"role {role} has no region (it sees {'all' if role == 'league' else 'none'})")
+            raise AccountError(f"role {role} has no region (it sees {'all' if role == 'league' else 'none'})",
+                               zh="盟民政局和系统管理员不设地区代码。")
         return None
     if not region_code or not re.fullmatch(rf"\d{{{digits}}}", region_code):
-        raise AccountError(f"role {role} needs --region with a {digits}-digit region code")
+        raise AccountError(f"role {role} needs --region with a {digits}-digit region code",
+                           zh=f"该角色需要 {digits} 位地区代码。")
     return region_code
 
 
 def add_user(engine: Engine, login: str, role: str, password: str, region_code: str | None = None) -> User:
     if not LOGIN_PATTERN.fullmatch(login):
-        raise AccountError(f"login {login!r}: 2-64 letters, digits, '_', '.' or '-'")
+        raise AccountError(f"login {login!r}: 2-64 letters, digits, '_', '.' or '-'",
+                           zh="用户名须为 2-64 位字母、数字或 _ . -。")
     region = check_role_region(role, region_code)
     password_hash = hash_password(password)
     now = utc_now()
     with Session(engine, expire_on_commit=False) as session:
         if session.scalar(select(User).where(User.login == login)) is not None:
-            raise AccountError(f"user {login!r} exists already")
+            raise AccountError(f"user {login!r} exists already", zh="该用户名已存在。")
         user = User(login=login, role=role, region_code=region, password_hash=password_hash,
                     disabled=False, failed_logins=0, created_at=now, password_changed_at=now)
         session.add(user)
@@ -81,7 +90,7 @@ def add_user(engine: Engine, login: str, role: str, password: str, region_code: 
 def get_user(session: Session, login: str) -> User:
     user = session.scalar(select(User).where(User.login == login))
     if user is None:
-        raise AccountError(f"no user {login!r}")
+        raise AccountError(f"no user {login!r}", zh="用户不存在。")
     return user
 
 
@@ -103,6 +112,61 @@ def set_password(engine: Engine, login: str, password: str) -> None:
         user.failed_logins = 0
         user.locked_until = None
         session.commit()
+
+
+def set_role(engine: Engine, login: str, role: str, region_code: str | None = None) -> str | None:
+    """A new role and region (checked as for `add_user`); takes effect at the user's next request."""
+    region = check_role_region(role, region_code)
+    with Session(engine) as session:
+        user = get_user(session, login)
+        user.role = role
+        user.region_code = region
+        session.commit()
+    return region
+
+
+USER_ACTIONS = ("add", "disable", "enable", "set-password", "set-role")
+
+
+@dataclass(frozen=True)
+class Operator:
+    """Who makes a user change, for its audit row: a CLI user (`cli:<os user>`) or an admin."""
+
+    login: str
+    role: str
+    client: str | None = None
+
+
+def change_user(engine: Engine, operator: Operator, action: str, login: str, *,
+                role: str | None = None, region_code: str | None = None,
+                password: str | None = None) -> str:
+    """Make one user change and write its `user_change` audit row; returns the row's detail.
+
+    The one place behind `aidwatch users` and the admin's 用户管理 page, so both check the
+    same rules (login, role and region, password length) and audit the same way. Raises
+    AccountError when the change cannot be made (nothing changed, nothing audited) and
+    AuditUnavailable when the change was made but its audit row could not be written.
+    """
+    from aidwatch.workspace.audit import write_audit  # audit imports the ops models, not this module
+
+    if action == "add":
+        user = add_user(engine, login, role or "", password or "", region_code)
+        detail = f"add role={user.role} region={user.region_code or '-'}"
+    elif action in ("disable", "enable"):
+        set_disabled(engine, login, action == "disable")
+        detail = action
+    elif action == "set-password":
+        set_password(engine, login, password or "")
+        detail = "set-password"
+    elif action == "set-role":
+        region = set_role(engine, login, role or "", region_code)
+        detail = f"set-role role={role} region={region or '-'}"
+    else:
+        raise AccountError(f"unknown user action {action!r}: one of {', '.join(USER_ACTIONS)}",
+                           zh="未知操作。")
+    write_audit(engine, action="user_change", result="ok", user_login=operator.login, role=operator.role,
+                subject=f"user:{login}", client=operator.client, detail=detail)
+    return detail
 
 
 def list_users(engine: Engine) -> list[User]:

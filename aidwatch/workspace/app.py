@@ -21,12 +21,14 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import Engine
 from starlette.middleware.sessions import SessionMiddleware
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from aidwatch.home import Home
 from aidwatch.workspace.audit import AuditUnavailable
 from aidwatch.workspace.csrf import csrf_token
 from aidwatch.workspace.dependencies import Forbidden, NotFound, NotSignedIn
 from aidwatch.workspace.ops import open_ops_engine
+from aidwatch.workspace.reassignment import Reassignments
 from aidwatch.workspace.scope import ROLE_ZH
 from aidwatch.workspace.views import TEMPLATE_GLOBALS, label
 from aidwatch.workspace.warehouse import PublishedWarehouse
@@ -76,6 +78,46 @@ def message_page(request: Request, status_code: int, title: str, message: str) -
     return render(request, "message.html", {"title": title, "message": message}, status_code=status_code)
 
 
+SECURITY_HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"content-security-policy",
+     b"default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+     b"form-action 'self'; frame-ancestors 'none'"),
+]
+NO_STORE_PREFIXES = ("/warnings", "/households", "/cases", "/audit", "/stats", "/users")
+
+
+class SecurityHeaders:
+    """Adds the security headers (and `no-store` on personal pages) to every response.
+
+    Why plain ASGI and not `@app.middleware("http")`: the latter wraps every request in
+    extra tasks and streams; this costs nothing measurable per page.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        no_store = scope["path"].startswith(NO_STORE_PREFIXES)
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                present = {name.lower() for name, _ in headers}
+                headers += [(name, value) for name, value in SECURITY_HEADERS if name not in present]
+                if no_store and b"cache-control" not in present:
+                    headers.append((b"cache-control", b"no-store"))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
 def create_app(
     home: Home,
     ops_url: str | None = None,
@@ -85,12 +127,12 @@ def create_app(
     https_only: bool = False,
 ) -> FastAPI:
     """The workspace for `home` (opens and, on SQLite, migrates its operational database)."""
-    from aidwatch.workspace.routers import audit, cases, feedback, households, login, stats, warnings
+    from aidwatch.workspace.routers import audit, cases, feedback, households, login, stats, users, warnings
 
     app = FastAPI(title="aidwatch 工作台", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.home = home
     app.state.ops = ops_engine if ops_engine is not None else open_ops_engine(home, ops_url)
-    app.state.warehouse = PublishedWarehouse(home)
+    app.state.warehouse = PublishedWarehouse(home, overlay=Reassignments(app.state.ops))
     app.state.session_lifetime = SESSION_LIFETIME
     secret = secret_key or session_secret(home)
     app.state.person_ref_key = hashlib.sha256(b"person-ref:" + secret.encode()).digest()
@@ -103,25 +145,12 @@ def create_app(
         https_only=https_only,
     )
 
-    @app.middleware("http")
-    async def security_headers(request: Request, call_next) -> Response:  # noqa: ANN001
-        response = await call_next(request)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Referrer-Policy", "no-referrer")
-        response.headers.setdefault(
-            "Content-Security-Policy",
-            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-            "form-action 'self'; frame-ancestors 'none'",
-        )
-        if request.url.path.startswith(("/warnings", "/households", "/cases", "/audit", "/stats")):
-            response.headers.setdefault("Cache-Control", "no-store")
-        return response
+    app.add_middleware(SecurityHeaders)
 
     app.mount("/static", StaticFiles(directory=str(PACKAGE / "static")), name="static")
     app.mount("/vendor", StaticFiles(directory=str(VENDOR)), name="vendor")
     for router in (login.router, warnings.router, feedback.router, households.router, cases.router,
-                   stats.router, audit.router):
+                   stats.router, audit.router, users.router):
         app.include_router(router)
 
     @app.exception_handler(NotSignedIn)

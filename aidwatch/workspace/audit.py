@@ -33,6 +33,8 @@ ACTIONS_ZH = {
     "denied": "越权访问",
     "feedback": "核查反馈",
     "user_change": "用户变更",
+    "reassign_warning": "改派预警",
+    "view_users": "查看用户",
 }
 
 

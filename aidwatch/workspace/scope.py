@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from aidwatch.workspace.warehouse import PublishedWarehouse
+from aidwatch.workspace.warehouse import PublishedWarehouse, Snapshot
 
 ROLE_ZH = {
     "township": "苏木镇(街道)经办人", "banner": "旗(区)民政局", "league": "盟民政局", "admin": "系统管理员",
@@ -67,8 +67,15 @@ def household_place(warehouse: PublishedWarehouse, household_id: str) -> tuple[s
     return warehouse.snapshot().places.get(household_id)
 
 
-def can_see_household(principal: Principal, warehouse: PublishedWarehouse, household_id: str) -> bool:
+def covers_household(principal: Principal, snapshot: Snapshot, household_id: str) -> bool:
+    """The household's own place, or a place one of its warnings was reassigned to (to verify it)."""
     if not principal.sees_personal_data:
         return False
-    place = household_place(warehouse, household_id)
-    return place is not None and principal.covers(*place)
+    place = snapshot.places.get(household_id)
+    if place is not None and principal.covers(*place):
+        return True
+    return any(principal.covers(*extra) for extra in snapshot.extra_places.get(household_id, ()))
+
+
+def can_see_household(principal: Principal, warehouse: PublishedWarehouse, household_id: str) -> bool:
+    return covers_household(principal, warehouse.snapshot(), household_id)

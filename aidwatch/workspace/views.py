@@ -31,7 +31,14 @@ PAGE_SIZE = 50
 
 
 def warning_view(row: dict, snapshot: Snapshot) -> dict:
-    """A warning row as a page shows it (labels, masked person, evidence sentence, links)."""
+    """A warning row as a page shows it (labels, masked person, evidence sentence, links).
+
+    Computed once per snapshot and warning (`Snapshot.memo`); callers must not change it.
+    """
+    return snapshot.memo(("view", row.get("warning_key")), lambda: _warning_view(row, snapshot))
+
+
+def _warning_view(row: dict, snapshot: Snapshot) -> dict:
     view = display_row(row, snapshot.regions)
     view["subject_type"] = row.get("subject_type")
     view["subject_key"] = row.get("subject_key")

@@ -10,7 +10,13 @@ safe to use from several threads at once).
 
 The ordered warning list (the same query and order as the officials' workbooks,
 `exports.published.load_warnings`) and where each household lives are loaded once per
-publish and used from memory: every list page and every scope check needs them.
+publish and used from memory: every list page and every scope check needs them. What
+pages derive from them (a warning's display row, a household's record) is memoised on the
+snapshot (`Snapshot.memo`), so it is computed once per publish, not once per request.
+
+An optional *placement overlay* (the league's reassignments, kept in the ops database,
+`aidwatch.workspace.reassignment`) moves warnings to another township: the snapshot pages
+see is the publish's snapshot with the overlay applied, rebuilt when either changes.
 """
 
 from __future__ import annotations
@@ -18,11 +24,13 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections.abc import Iterator
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import Any, Protocol
 
 import duckdb
 
@@ -31,10 +39,16 @@ from exports.published import WarehouseMissing, load_warnings, published_as_of, 
 
 log = logging.getLogger(__name__)
 
+MEMO_LIMIT = 4096  # memoised values per snapshot (display rows, household records): bounded memory
+
 
 @dataclass
 class Snapshot:
-    """What every page of one publish shares: the ordered warnings and region names."""
+    """What every page of one publish shares: the ordered warnings and region names.
+
+    `extra_places` holds the places a household is reachable from besides its own (the
+    townships its warnings were reassigned to); `version` names the publish and overlay.
+    """
 
     generation: int
     as_of: date | None
@@ -42,11 +56,42 @@ class Snapshot:
     by_key: dict[str, dict] = field(default_factory=dict)
     regions: dict[str, tuple[str, str]] = field(default_factory=dict)
     places: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)
+    extra_places: dict[str, set[tuple[str | None, str | None]]] = field(default_factory=dict)
+    version: Hashable = None
+    _memo: OrderedDict = field(default_factory=OrderedDict, repr=False)
+    _memo_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def region_name(self, code: str | None) -> str:
         if not code:
             return ""
         return self.regions.get(code, ("", code))[1]
+
+    def memo(self, key: Hashable, compute: Callable[[], Any]) -> Any:
+        """`compute()` once per snapshot and key (least recently used dropped past MEMO_LIMIT).
+
+        Why: a snapshot never changes, so what a page derives from it is the same for every
+        request until the next publish (or reassignment) makes a new snapshot.
+        """
+        with self._memo_lock:
+            if key in self._memo:
+                self._memo.move_to_end(key)
+                return self._memo[key]
+        value = compute()  # outside the lock: two requests may compute it once each, harmlessly
+        with self._memo_lock:
+            self._memo[key] = value
+            while len(self._memo) > MEMO_LIMIT:
+                self._memo.popitem(last=False)
+        return value
+
+
+class PlacementOverlay(Protocol):
+    """Moves warnings of a publish to other places (the league's reassignments)."""
+
+    def version(self) -> Hashable:
+        """Changes whenever the overlay does (cheap: asked once per snapshot request)."""
+
+    def apply(self, snapshot: Snapshot) -> Snapshot:
+        """A new snapshot with the overlay applied (the given one is left as it is)."""
 
 
 def household_places(cursor: duckdb.DuckDBPyConnection) -> dict[str, tuple[str | None, str | None]]:
@@ -78,11 +123,26 @@ def file_signature(path: Path) -> tuple[int, int, int] | None:
     return (stat.st_ino, stat.st_mtime_ns, stat.st_size)
 
 
+def request_snapshot(request: Any) -> Snapshot:
+    """The snapshot of one request (a Starlette request), taken once per request.
+
+    Why: every part of a page then reads the same publish and placements, and the file
+    check and the overlay's version query run once per request, not once per lookup.
+    """
+    snapshot = getattr(request.state, "snapshot", None)
+    if snapshot is None:
+        snapshot = request.app.state.warehouse.snapshot()
+        request.state.snapshot = snapshot
+    return snapshot
+
+
 class PublishedWarehouse:
     """Read-only access to `HOME/warehouse.duckdb` that follows every new publish."""
 
-    def __init__(self, home: Home) -> None:
+    def __init__(self, home: Home, overlay: PlacementOverlay | None = None) -> None:
         self.path = home.warehouse
+        self.overlay = overlay
+        self._effective: Snapshot | None = None
         self._condition = threading.Condition()
         self._readers = 0
         self._connection: duckdb.DuckDBPyConnection | None = None
@@ -132,7 +192,29 @@ class PublishedWarehouse:
                 self._condition.notify_all()
 
     def snapshot(self) -> Snapshot:
+        """The newest publish's snapshot with the placement overlay (if any) applied."""
+        published = self.published_snapshot()
+        if self.overlay is None:
+            return published
+        version = (published.generation, self.overlay.version())
+        current = self._effective
+        if current is not None and current.version == version:
+            return current
+        with self._snapshot_lock:
+            current = self._effective
+            if current is None or current.version != version:
+                current = self.overlay.apply(published)
+                current.version = version
+                self._effective = current
+            return current
+
+    def published_snapshot(self) -> Snapshot:
         """The ordered warnings and region names of the newest publish (loaded once per publish)."""
+        with self._condition:  # the usual case: the file has not changed, nothing to read
+            self._reopen_if_published()
+            current = self._snapshot
+            if current is not None and current.generation == self.generation:
+                return current
         with self.cursor() as cursor:
             generation = self.generation  # fixed while this cursor is open
             current = self._snapshot
@@ -150,6 +232,7 @@ class PublishedWarehouse:
                     by_key={row["warning_key"]: row for row in warnings},
                     regions=region_names(cursor),
                     places=household_places(cursor),
+                    version=generation,
                 )
                 self._snapshot = snapshot
                 return snapshot

@@ -41,9 +41,14 @@ def test_users_add_list_disable_set_password(ops_home, monkeypatch, capsys):
     capsys.readouterr()
     assert run_users(monkeypatch, "list", "--home", home) == 0
     assert "wang\ttownship\t152921100\tactive" in capsys.readouterr().out
+    assert run_users(monkeypatch, "set-role", "wang", "--role", "banner", "--region", "152921",
+                     "--home", home) == 0
+    assert run_users(monkeypatch, "set-role", "wang", "--role", "league", "--region", "152921",
+                     "--home", home) == 2  # the league has no region: refused, not audited
     with Session(engine) as db:
         changes = [e.detail for e in db.scalars(select(AuditEvent).where(AuditEvent.action == "user_change"))]
-    assert changes == ["add role=township region=152921100", "disable", "enable", "set-password"]
+    assert changes == ["add role=township region=152921100", "disable", "enable", "set-password",
+                       "set-role role=banner region=152921"]
 
 
 @pytest.mark.parametrize("args, stdin, message", [

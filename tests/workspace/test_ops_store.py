@@ -17,10 +17,13 @@ from aidwatch.workspace.app import create_app
 from aidwatch.workspace.ops import OpsNotMigrated, current_revision, head_revision, open_ops_engine
 from aidwatch.workspace.ops.models import AuditEvent, WarningFeedback
 from aidwatch.workspace.ops.store import create_ops_engine
+from aidwatch.workspace.reassignment import ReassignmentRequest, Reassignments, record_reassignment
+from aidwatch.workspace.scope import Principal
 from tests.workspace.conftest import PASSWORD, SECRET, login
 from tests.workspace.postgres import create_database, postgres_server  # noqa: F401 (fixture)
 
-TABLES = {"users", "login_sessions", "audit_events", "warning_feedback", "alembic_version"}
+TABLES = {"users", "login_sessions", "audit_events", "warning_feedback", "warning_reassignments",
+          "alembic_version"}
 
 
 def check_store(engine, built_home, areas) -> None:
@@ -46,6 +49,12 @@ def check_store(engine, built_home, areas) -> None:
         rows = [(e.action, e.result) for e in db.scalars(select(AuditEvent).order_by(AuditEvent.id))]
     assert rows == [("login", "ok"), ("view_household", "ok"), ("view_household", "out_of_scope")]
     assert_append_only(engine, "update audit_events set result = 'ok'", "delete from audit_events")
+    league = Principal(user_id=0, login="league", role="league", region_code=None)
+    moved = ReassignmentRequest(areas.warning_a, areas.township_b, "由乙镇核查")
+    assert record_reassignment(engine, league, {"township_code": areas.township_a}, moved, "127.0.0.1") > 0
+    assert Reassignments(engine).latest() == {areas.warning_a: (areas.township_b, areas.banner_b)}
+    assert_append_only(engine, "update warning_reassignments set reason = 'x'",
+                       "delete from warning_reassignments")
 
 
 def assert_append_only(engine, *statements: str) -> None:

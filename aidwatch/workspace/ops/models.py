@@ -78,3 +78,19 @@ class WarningFeedback(Base):
     handled_on: Mapped[date | None] = mapped_column(Date)
     user_login: Mapped[str] = mapped_column(String(64), nullable=False)
     recorded_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+
+
+class WarningReassignment(Base):
+    """The league moving a warning to another township (append-only; the latest per warning counts)."""
+
+    __tablename__ = "warning_reassignments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    warning_key: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
+    from_township_code: Mapped[str | None] = mapped_column(String(12))
+    from_banner_code: Mapped[str | None] = mapped_column(String(12))
+    to_township_code: Mapped[str] = mapped_column(String(12), nullable=False)
+    to_banner_code: Mapped[str] = mapped_column(String(12), nullable=False)
+    reason: Mapped[str] = mapped_column(String(500), nullable=False)
+    user_login: Mapped[str] = mapped_column(String(64), nullable=False)
+    recorded_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)

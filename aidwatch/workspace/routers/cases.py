@@ -17,12 +17,13 @@ from aidwatch.workspace.dependencies import FormText, NotFound, PersonalDataUser
 from aidwatch.workspace.reveal import reveal_id
 from aidwatch.workspace.scope import Principal
 from aidwatch.workspace.views import person_ref, warning_view
+from aidwatch.workspace.warehouse import request_snapshot
 
 router = APIRouter(tags=["cases"])
 
 
 def visible_case(request: Request, principal: Principal, case_id: str) -> list[dict]:
-    snapshot = request.app.state.warehouse.snapshot()
+    snapshot = request_snapshot(request)
     rows = [r for r in snapshot.warnings
             if r.get("subject_type") == "case" and r.get("subject_key") == case_id]
     visible = [r for r in rows if principal.covers_warning(r)]
@@ -34,8 +35,8 @@ def visible_case(request: Request, principal: Principal, case_id: str) -> list[d
 
 def case_page(request: Request, principal: Principal, case_id: str, rows: list[dict],
               revealed: dict[str, str]) -> Response:
-    snapshot = request.app.state.warehouse.snapshot()
-    views = [warning_view(row, snapshot) for row in rows]
+    snapshot = request_snapshot(request)
+    views = [dict(warning_view(row, snapshot)) for row in rows]  # memoised: copy before adding
     for view, row in zip(views, rows, strict=True):
         view["person_ref"] = person_ref(request, row["id_number"]) if row.get("id_number") else None
     return render(request, "case.html", {

@@ -17,6 +17,7 @@ from aidwatch.workspace.app import render
 from aidwatch.workspace.audit import audit_request
 from aidwatch.workspace.dependencies import StatsUser
 from aidwatch.workspace.scope import Principal
+from aidwatch.workspace.warehouse import request_snapshot
 
 router = APIRouter(tags=["stats"])
 
@@ -37,7 +38,7 @@ def trend(request: Request, principal: Principal) -> list[dict]:
 
 @router.get("/stats")
 def stats(request: Request, principal: StatsUser) -> Response:
-    snapshot = request.app.state.warehouse.snapshot()
+    snapshot = request_snapshot(request)
     rows = [r for r in snapshot.warnings if principal.covers_warning(r) and r.get("status") != "resolved"]
     by_township: dict[str, Counter] = {}
     for row in rows:
