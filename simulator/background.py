@@ -20,6 +20,8 @@ import numpy as np
 import pandas as pd
 
 from simulator import idnumbers
+from simulator.memory import release_memory
+from simulator.monthly import MonthlyRows
 from simulator.reference import (
     BANNERS,
     CASELOAD,
@@ -89,23 +91,27 @@ class Background:
 
     # ------------------------------------------------------------------ driver
     def build(self) -> None:
-        self.population()
-        self.assisted()
-        self.deaths()
-        self.employment_and_income()
-        self.assets()
-        self.students()
-        self.disability()
-        self.medical()
-        self.rural_monitoring()
-        self.disasters_and_housing()
-        self.temporary_assistance()
-        self.vagrants_hotline_charity()
-        self.applications()
+        for step in (
+            self.population,
+            self.assisted,
+            self.deaths,
+            self.employment_and_income,
+            self.assets,
+            self.students,
+            self.disability,
+            self.medical,
+            self.rural_monitoring,
+            self.disasters_and_housing,
+            self.temporary_assistance,
+            self.vagrants_hotline_charity,
+            self.applications,
+        ):
+            step()
+            release_memory()  # a step's temporaries must not raise the next step's floor
 
     def frame(self, feed_id: str, df: pd.DataFrame) -> None:
-        df = df.copy()
-        df["_origin"] = pd.Categorical.from_codes(np.zeros(len(df), dtype=np.int8), categories=["bg"])
+        # assign, not copy + set: with copy-on-write the columns are shared, not duplicated
+        df = df.assign(_origin=pd.Categorical.from_codes(np.zeros(len(df), dtype=np.int8), categories=["bg"]))
         self.w.frames.setdefault(feed_id, []).append(df)
 
     # ------------------------------------------------------------------ people
@@ -233,7 +239,8 @@ class Background:
     def _people_of(self, hh_idx: int) -> list[Person]:
         """The background persons of a hukou household, as API persons (no copy in ps_hukou)."""
         first, size = int(self._first[hh_idx]), int(self._size[hh_idx])
-        a = self._arrays
+        rows = slice(first, first + size)
+        a = {k: v[rows].tolist() for k, v in self._arrays.items()}
         return [
             Person(
                 id_number=a["id"][i],
@@ -245,7 +252,7 @@ class Background:
                 region_code=a["region"][i],
                 background=True,
             )
-            for i in range(first, first + size)
+            for i in range(size)
         ]
 
     def assisted(self) -> None:
@@ -290,15 +297,16 @@ class Background:
         exit_set = set(rng.choice(dibao_active, size=min(n_exit, len(dibao_active)), replace=False).tolist())
         care_left = n_scaled(w, CASELOAD["tekun_care"])
         p = self.p
-        birth_dates = p.birth_date.to_numpy().astype("datetime64[D]").astype(object).tolist()
+        # the columns themselves, sliced per household in _people_of: Python lists of the
+        # whole population (millions of objects at scale 10) would pin the heap
         self._arrays = {
-            "id": p.id_number.tolist(),
-            "name": p.name.tolist(),
-            "sex": p.sex.tolist(),
-            "birth": birth_dates,
-            "hukou": p.hukou_no.tolist(),
-            "rel": p.relation.tolist(),
-            "region": p.region_code.tolist(),
+            "id": p.id_number.array,
+            "name": p.name.array,
+            "sex": p.sex.array,
+            "birth": p.birth_date.to_numpy().astype("datetime64[D]"),  # .tolist(): datetime.date
+            "hukou": p.hukou_no.array,
+            "rel": p.relation.array,
+            "region": p.region_code.array,
         }
         self._first, self._size = self.hh["first"].to_numpy(), self.hh["size"].to_numpy()
         self._hh_region, self._hh_urban = self.hh["region_code"].to_numpy(), self.hh["urban"].to_numpy()
@@ -550,7 +558,7 @@ class Background:
         delivered = np.array(
             [np.datetime64(add_months(to_date(m), 1) + timedelta(days=14), "D") for m in months]
         )
-        ins_parts = []
+        monthly = self.w.frames.setdefault("hrss_insurance", [])
         for mask, item, amount in (
             (formal, "pension_contribution", wage),
             (pension, "pension_payment", pension_amount),
@@ -566,21 +574,8 @@ class Background:
                 ids = np.where(
                     old, np.char.add(ids.astype("<U18").astype("<U6"), np.array([s[8:17] for s in ids])), ids
                 )
-            ins_parts.append(
-                pd.DataFrame(
-                    {
-                        "id_number": repeat_each(ids, len(months)),
-                        "month": np.tile(months, k),
-                        "item": pd.Categorical.from_codes(
-                            np.zeros(k * len(months), dtype=np.int8), categories=[item]
-                        ),
-                        "amount": np.repeat(amount[idx], len(months)),
-                        "_do": np.tile(delivered, k),
-                    }
-                )
-            )
-        ins = pd.concat(ins_parts, ignore_index=True)
-        self.frame("hrss_insurance", ins)
+            # kept compact (a person once, not once per month): simulator/monthly.py
+            monthly.append(MonthlyRows(pd.Categorical(ids), item, amount[idx], months, delivered))
         # the dibao members' own small pensions (their declared income; clean ELG-09)
         rows = []
         for hh_obj in self.bg_households:
@@ -591,18 +586,10 @@ class Background:
                     rows.append((m.person.id_number, float(amount)))
         if rows:
             ids_, amounts = zip(*rows, strict=True)
-            k = len(ids_)
-            self.frame(
-                "hrss_insurance",
-                pd.DataFrame(
-                    {
-                        "id_number": repeat_each(np.array(ids_), len(months)),
-                        "month": np.tile(months, k),
-                        "item": "pension_payment",
-                        "amount": np.repeat(np.array(amounts), len(months)),
-                        "_do": np.tile(delivered, k),
-                    }
-                ),
+            monthly.append(
+                MonthlyRows(
+                    pd.Categorical(np.array(ids_)), "pension_payment", np.array(amounts), months, delivered
+                )
             )
         # tax: only above the threshold; never the assisted (their wages are low)
         taxed = formal & (wage > 7000) & ~assisted

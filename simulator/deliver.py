@@ -29,7 +29,7 @@ from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 
 from ingestion.contracts import Feed
-from simulator.formats import Style, csv_field, format_column, json_field
+from simulator.formats import Style, csv_field, format_column, json_field, value_formatter
 
 #: types whose texts never need JSON escaping (digits, dates, codes, Chinese labels)
 PLAIN_JSON_TYPES = frozenset(
@@ -54,11 +54,25 @@ class Delivery:
     rel_path: str
     rows: np.ndarray
     changed: dict[int, dict[str, str]] = field(default_factory=dict)
+    inserted: list[int] = field(default_factory=list)  # insert_copy positions, in order
 
     def insert_copy(self, position: int) -> None:
         """Repeat the row at `position` right after it (a duplicate key)."""
         self.rows = np.insert(self.rows, position + 1, self.rows[position])
         self.changed = {(k + 1 if k > position else k): v for k, v in self.changed.items()}
+        self.inserted.append(position)
+
+    def faults(self) -> tuple[list[int], dict[int, dict[str, str]]]:
+        """What the planted faults changed, without the row numbers (`with_faults` redoes it)."""
+        return list(self.inserted), self.changed
+
+    def with_faults(self, faults: tuple[list[int], dict[int, dict[str, str]]]) -> Delivery:
+        """The same faults on this delivery (freshly cut from the same table)."""
+        inserted, changed = faults
+        for position in inserted:
+            self.rows = np.insert(self.rows, position + 1, self.rows[position])
+        self.inserted, self.changed = list(inserted), changed
+        return self
 
 
 def delivery_rows(table: pd.DataFrame, kind: str, extract_dates: list[date]) -> list[np.ndarray]:
@@ -81,9 +95,42 @@ def delivery_rows(table: pd.DataFrame, kind: str, extract_dates: list[date]) -> 
     return out
 
 
+def delivery_counts(table: pd.DataFrame, kind: str, extract_dates: list[date]) -> list[int]:
+    """Rows of each delivery, without holding their row numbers."""
+    if kind == "snapshot":
+        vf = table["_vf"].to_numpy(dtype="datetime64[D]")
+        vt = table["_vt"].to_numpy(dtype="datetime64[D]")
+        return [
+            int(((np.isnat(vf) | (vf <= d64)) & (np.isnat(vt) | (vt > d64))).sum())
+            for d64 in (np.datetime64(d, "D") for d in extract_dates)
+        ]
+    do = table["_do"].to_numpy(dtype="datetime64[D]")
+    slot = np.searchsorted(np.array(extract_dates, dtype="datetime64[D]"), do, side="left")
+    return np.bincount(slot, minlength=len(extract_dates) + 1)[: len(extract_dates)].tolist()
+
+
 def file_name(feed: Feed, style: Style, extract: date) -> str:
     stem = feed.name_zh if style.headers == "zh" else feed.feed_id
     return f"{stem}_{extract:%Y%m%d}.{style.extension}"
+
+
+class RowTexts:
+    """One row's texts in a feed's style, read from the table (what FeedWriter writes).
+
+    Why: the faults are planted before any file is written, one feed at a time, and need
+    the texts of a few rows only; formatting whole columns for that would cost memory.
+    """
+
+    def __init__(self, feed: Feed, table: pd.DataFrame, style: Style):
+        self.feed, self.table, self.style = feed, table, style
+        self._formatters = {c.name: value_formatter(c, style) for c in feed.columns}
+
+    def text(self, column: str, row: int) -> str:
+        value = self.table[column].iat[row]
+        return "" if pd.isna(value) else self._formatters[column](value)
+
+    def row_texts(self, row: int) -> dict[str, str]:
+        return {c.name: self.text(c.name, row) for c in self.feed.columns}
 
 
 class FeedWriter:
@@ -92,14 +139,23 @@ class FeedWriter:
     def __init__(self, feed: Feed, table: pd.DataFrame, style: Style):
         self.feed, self.table, self.style = feed, table, style
         self.headers = [c.zh if style.headers == "zh" else c.name for c in feed.columns]
-        self.columns = {c.name: format_column(table[c.name], c, style) for c in feed.columns}
+        self._columns: dict[str, tuple[np.ndarray, list[str]]] | None = None
         self._lines: pa.Array | None = None
         self._fields: dict[str, pa.Array] = {}
+
+    @property
+    def columns(self) -> dict[str, tuple[np.ndarray, list[str]]]:
+        """Per column (codes, texts): format_column of the table, formatted on first use."""
+        if self._columns is None:
+            table, style = self.table, self.style
+            self._columns = {c.name: format_column(table[c.name], c, style) for c in self.feed.columns}
+        return self._columns
 
     def release(self) -> None:
         """Drop the formatted lines (memory) once the feed's files are written."""
         self._lines = None
         self._fields = {}
+        self._columns = None
         self.__dict__.pop("_typed_cache", None)
 
     def text(self, column: str, row: int) -> str:
@@ -118,9 +174,12 @@ class FeedWriter:
         return json_field(text, col, self.style, header)
 
     def _build_lines(self, rows: np.ndarray | None) -> pa.Array:
-        """Rows as file lines (CSV records or JSON objects), joined column-wise in Arrow."""
-        parts = []
-        for col, header in zip(self.feed.columns, self.headers, strict=True):
+        """Rows as file lines (CSV records or JSON objects), joined column-wise in Arrow.
+
+        Joined one column at a time, so only the line so far and one column are held."""
+        line = None
+        last = len(self.feed.columns) - 1
+        for i, (col, header) in enumerate(zip(self.feed.columns, self.headers, strict=True)):
             codes, texts = self.columns[col.name]
             if rows is not None:
                 codes = codes[rows]
@@ -128,17 +187,25 @@ class FeedWriter:
             if fields is None:  # each distinct text is quoted/encoded once per feed
                 fields = pa.array([self._field(t, col, header) for t in texts], pa.string())
                 self._fields[col.name] = fields
-            column = pa.DictionaryArray.from_arrays(pa.array(codes, pa.int32()), fields)
-            parts.append(column.cast(pa.string()))
-        if self.style.format != "csv":
-            parts[0] = pc.binary_join_element_wise(pa.scalar("{"), parts[0], "")
-            parts[-1] = pc.binary_join_element_wise(parts[-1], pa.scalar("}"), "")
-        return pc.binary_join_element_wise(*parts, ",") if len(parts) > 1 else parts[0]
+            column = pa.DictionaryArray.from_arrays(pa.array(codes, pa.int32()), fields).cast(pa.string())
+            if self.style.format != "csv":
+                if i == 0:
+                    column = pc.binary_join_element_wise(pa.scalar("{"), column, "")
+                if i == last:
+                    column = pc.binary_join_element_wise(column, pa.scalar("}"), "")
+            line = column if line is None else pc.binary_join_element_wise(line, column, ",")
+            del column
+        return line
 
     def lines(self) -> pa.Array:
-        """Every table row as a line, cached: snapshot rows repeat in every delivery."""
+        """Every table row as a line, cached: snapshot rows repeat in every delivery.
+
+        Once the lines exist, the formatted columns are dropped (memory: the largest
+        snapshot's distinct IDs and names); `columns` formats them again if asked."""
         if self._lines is None:
             self._lines = self._build_lines(None)
+            if self.style.format != "xlsx":
+                self._columns, self._fields = None, {}
         return self._lines
 
     def lines_of(self, rows: np.ndarray) -> pa.Array:

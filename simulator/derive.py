@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from ingestion.contracts import Feed, load_feeds
+from simulator.monthly import MonthlyRows
 from simulator.world import (
     DIBAO_PREMIUM_SUBSIDY,
     OTHER_PREMIUM_SUBSIDY,
@@ -338,6 +339,16 @@ def _not_before_own_dates(table: pd.DataFrame, feed: Feed) -> pd.DataFrame:
     return table
 
 
+def coerce(df: pd.DataFrame, feed: Feed) -> pd.DataFrame:
+    """A frame of a feed's rows in table form (contract columns, uniform dtypes)."""
+    return _coerce(df, feed)
+
+
+def concat_tables(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """Tables of one feed, one after another (categoricals stay categorical)."""
+    return _concat(parts)
+
+
 def _object_categorical(s: pd.Series) -> pd.Categorical:
     if isinstance(s.dtype, pd.CategoricalDtype):
         categories = pd.Index(s.cat.categories.to_numpy(dtype=object), dtype=object)
@@ -362,8 +373,12 @@ def _concat(parts: list[pd.DataFrame]) -> pd.DataFrame:
     return pd.DataFrame(columns)
 
 
-def tables(world: World) -> dict[str, pd.DataFrame]:
-    """One table per feed of the contract (empty tables for feeds with no records)."""
+def tables(world: World, hand_over: bool = False) -> dict[str, pd.DataFrame]:
+    """One table per feed of the contract (empty tables for feeds with no records).
+
+    `hand_over`: each feed's records leave the world once in its table (memory: the
+    derived records are millions of dicts at scale 10); the world's API then no longer
+    sees them (e.g. planted standards), so only the simulator's last step asks for it."""
     household_rows(world)
     person_rows(world)
     world.origin = "plant"
@@ -374,22 +389,26 @@ def tables(world: World) -> dict[str, pd.DataFrame]:
     world.frames.setdefault("ca_standards", []).insert(0, standards)
     for feed_id, feed in feeds.items():
         # the world's records are handed over to the table (memory: scale 10 is millions of rows)
-        parts = [_coerce(f, feed) for f in world.frames.pop(feed_id, [])]
+        frames = world.frames.pop(feed_id, [])
+        parts = [_coerce(f.frame() if isinstance(f, MonthlyRows) else f, feed) for f in frames]
+        del frames
         if feed.kind == "snapshot":
-            recs = world.snapshots.get(feed_id, [])
+            recs = world.snapshots.pop(feed_id, []) if hand_over else world.snapshots.get(feed_id, [])
             if recs:
                 df = pd.DataFrame([r for r, *_ in recs])
                 df["_vf"] = [vf for _, vf, _, _ in recs]
                 df["_vt"] = [vt for _, _, vt, _ in recs]
                 df["_origin"] = [o for *_, o in recs]
+                del recs
                 parts.append(_coerce(df, feed))
             empty = {"_vf": [], "_vt": []}
         else:
-            recs = world.events.get(feed_id, [])
+            recs = world.events.pop(feed_id, []) if hand_over else world.events.get(feed_id, [])
             if recs:
                 df = pd.DataFrame([r for r, *_ in recs])
                 df["_do"] = [do for _, do, _ in recs]
                 df["_origin"] = [o for *_, o in recs]
+                del recs
                 parts.append(_coerce(df, feed))
             empty = {"_do": []}
         if parts:

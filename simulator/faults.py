@@ -19,8 +19,9 @@ from datetime import timedelta
 import numpy as np
 import pandas as pd
 
-from simulator.deliver import Delivery, FeedWriter
-from simulator.formats import format_date_parts, format_money_value
+from ingestion.contracts import Feed
+from simulator.deliver import Delivery, FeedWriter, RowTexts
+from simulator.formats import Style, format_date_parts, format_money_value
 from simulator.world import World
 
 
@@ -52,33 +53,65 @@ ROW_FAULTS = (
 )
 
 
-def plant_faults(
-    world: World, tables: dict[str, pd.DataFrame], writers: dict[str, FeedWriter], deliveries: list[Delivery]
-) -> FaultTruth:
-    """Change a few rows of the deliveries in place and make the bad files; return the truth."""
-    rng = np.random.default_rng([world.seed, 50])
-    truth = FaultTruth()
-    protected = {e.id_number for e in world.expected if e.id_number}
-    per_kind = min(4, max(1, int(round(2 * world.scale))))
-    by_feed: dict[str, list[Delivery]] = {}
-    for dl in deliveries:
-        by_feed.setdefault(dl.feed_id, []).append(dl)
-    used: set[tuple[str, int]] = set()  # (rel_path, position) already faulty
-    for kind, feed_id, column, old_only, row_filter in ROW_FAULTS:
-        table, writer = tables[feed_id], writers[feed_id]
+#: feeds whose rows or files the faults change, in the order their faults are planted
+FAULT_FEEDS = tuple(dict.fromkeys([feed for _, feed, *_ in ROW_FAULTS] + ["hc_housing_aid", "ca_deaths"]))
+
+
+class FaultPlanter:
+    """Plants the faults one feed at a time, so that only that feed's table is needed.
+
+    Why per feed: the simulator writes feed by feed and frees each table (memory at scale
+    10). The faults draw from one random stream in ROW_FAULTS order, each feed's kinds in
+    one block, so calling `plant(feed_id, ...)` for the feeds of FAULT_FEEDS in that order
+    draws exactly what planting them all at once did; the files are the same.
+    """
+
+    def __init__(self, world: World):
+        self.world = world
+        self.rng = np.random.default_rng([world.seed, 50])
+        self.truth = FaultTruth()
+        self.protected = {e.id_number for e in world.expected if e.id_number}
+        self.per_kind = min(4, max(1, int(round(2 * world.scale))))
+        self.used: set[tuple[str, int]] = set()  # (rel_path, position) already faulty
+        self._planted: list[str] = []
+        self._file_faults: dict[str, list] = {}  # feed -> [(rel, bytes, rejected row)]
+
+    def plant(self, feed: Feed, table: pd.DataFrame, style: Style, deliveries: list[Delivery]) -> None:
+        """Change a few rows of this feed's deliveries in place and make its bad files."""
+        feed_id = feed.feed_id
+        if feed_id not in FAULT_FEEDS:
+            return
+        writer = RowTexts(feed, table, style)
+        expected = FAULT_FEEDS[len(self._planted)]
+        if feed_id != expected:
+            raise RuntimeError(f"faults must be planted in FAULT_FEEDS order: {expected} before {feed_id}")
+        self._planted.append(feed_id)
+        for kind, fault_feed, column, old_only, row_filter in ROW_FAULTS:
+            if fault_feed == feed_id:
+                self._row_fault(kind, feed_id, column, old_only, row_filter, table, writer, deliveries)
+        self._file_faults[feed_id] = _file_faults(self.world, feed_id, writer, deliveries)
+        if feed_id == "ca_deaths":  # a delivery repeated byte for byte under another name
+            original = deliveries[len(deliveries) // 2]
+            stem, ext = original.rel_path.rsplit(".", 1)
+            rel = f"{stem}_重发.{ext}"
+            data = FeedWriter(feed, table, style).render(original)
+            self._file_faults[feed_id] = [(rel, data, [feed_id, rel, "duplicate"])]
+
+    def _row_fault(self, kind, feed_id, column, old_only, row_filter, table, writer, deliveries) -> None:
         ok = (table["_origin"] == "bg").to_numpy().copy()
         for id_col in ("id_number", "owner_id_number", "head_id_number"):
             if id_col in table.columns:
-                ok &= ~table[id_col].isin(protected).to_numpy()
+                ok &= ~table[id_col].isin(self.protected).to_numpy()
         if row_filter is not None:
             ok &= table[row_filter[0]].isin(row_filter[1]).to_numpy()
         if kind == "medical_parts_mismatch":
             ok &= (table["total_cost"] > 10).to_numpy()
-        candidates = by_feed[feed_id][:-1] if old_only else by_feed[feed_id]
+        candidates = deliveries[:-1] if old_only else deliveries
         candidates = [dl for dl in candidates if len(dl.rows) and ok[dl.rows].any()]
         if not candidates:
-            continue
-        for _ in range(per_kind):
+            return
+        rng, used, truth = self.rng, self.used, self.truth
+        for _ in range(self.per_kind):
             dl = candidates[int(rng.integers(len(candidates)))]
             positions = [
                 int(i)
@@ -92,6 +125,8 @@ def plant_faults(
             texts = writer.row_texts(row)
             reason = f"{column}: {kind}"
             if kind == "duplicate_key":
+                # rows of a duplicated key are listed once each; it runs last, so no later
+                # row fault is shifted by the inserted copy
                 dl.insert_copy(pos)
                 used.update({(dl.rel_path, pos), (dl.rel_path, pos + 1)})
                 truth.quarantine.append([feed_id, dl.rel_path, pos + 1, reason])
@@ -101,11 +136,32 @@ def plant_faults(
             dl.changed[pos] = texts
             used.add((dl.rel_path, pos))
             truth.quarantine.append([feed_id, dl.rel_path, pos + 1, reason])
-    # rows of a duplicated key were listed once each; later row faults shift nothing
-    # (only duplicate_key inserts, and it runs last)
-    _file_faults(world, writers, by_feed, truth, rng)
-    truth.quarantine.sort(key=lambda r: (r[0], r[1], r[2]))
-    return truth
+
+    def finish(self) -> FaultTruth:
+        """The truth, once every feed of FAULT_FEEDS was planted (bad files in a fixed order)."""
+        missing = [f for f in FAULT_FEEDS if f not in self._planted]
+        if missing:
+            raise RuntimeError(f"faults not planted for {missing}")
+        world, truth = self.world, self.truth
+        stamp = f"{world.extract_dates[len(world.extract_dates) // 2]:%Y%m%d}"
+        # undecodable: bytes valid in none of UTF-8, UTF-8 with BOM, GB18030
+        rel = f"sf_charity_aid/sf_charity_aid_{stamp}_补报.csv"
+        data = b"record_id,org_name,org_type,id_number,aid_form,value,given_on\n"
+        data += b"SF-X-0001,\xff\xfe\xff\xfe\x80,charity,152921195001020011,cash,100.00,2026-01-01\n"
+        truth.extra_files.append((rel, data))
+        truth.rejected.append(["sf_charity_aid", rel, "undecodable"])
+        for rel, data, rejected in self._file_faults["hc_housing_aid"]:
+            truth.extra_files.append((rel, data))
+            truth.rejected.append(rejected)
+        # an empty file
+        rel = f"ca_vagrant_cases/ca_vagrant_cases_{stamp}_empty.csv"
+        truth.extra_files.append((rel, b""))
+        truth.rejected.append(["ca_vagrant_cases", rel, "empty"])
+        for rel, data, rejected in self._file_faults["ca_deaths"]:
+            truth.extra_files.append((rel, data))
+            truth.rejected.append(rejected)
+        truth.quarantine.sort(key=lambda r: (r[0], r[1], r[2]))
+        return truth
 
 
 def _bad_value(
@@ -113,7 +169,7 @@ def _bad_value(
     texts: dict[str, str],
     table: pd.DataFrame,
     row: int,
-    writer: FeedWriter,
+    writer: RowTexts,
     dl: Delivery,
     column: str,
 ) -> str:
@@ -146,43 +202,19 @@ def _bad_value(
     raise ValueError(kind)
 
 
-def _file_faults(
-    world: World,
-    writers: dict[str, FeedWriter],
-    by_feed: dict[str, list[Delivery]],
-    truth: FaultTruth,
-    rng: np.random.Generator,
-) -> None:
-    """One undecodable file, one missing a required column, one empty, one repeated delivery."""
-    mid = world.extract_dates[len(world.extract_dates) // 2]
-    stamp = f"{mid:%Y%m%d}"
-    # undecodable: bytes valid in none of UTF-8, UTF-8 with BOM, GB18030
-    rel = f"sf_charity_aid/sf_charity_aid_{stamp}_补报.csv"
-    data = b"record_id,org_name,org_type,id_number,aid_form,value,given_on\n"
-    data += b"SF-X-0001,\xff\xfe\xff\xfe\x80,charity,152921195001020011,cash,100.00,2026-01-01\n"
-    truth.extra_files.append((rel, data))
-    truth.rejected.append(["sf_charity_aid", rel, "undecodable"])
-    # missing a required column: a re-sent housing-aid extract without record_id
-    feed_id = "hc_housing_aid"
-    w = writers[feed_id]
-    rel = f"{feed_id}/{feed_id}_{stamp}_补充.csv"
-    cols = [c for c in w.feed.columns if c.name != "record_id"]
-    lines = [",".join(c.name for c in cols)]
-    for e in by_feed[feed_id][-1].rows[:5]:
-        lines.append(",".join(_csv(w.text(c.name, int(e))) for c in cols))
-    truth.extra_files.append((rel, ("\n".join(lines) + "\n").encode("utf-8")))
-    truth.rejected.append([feed_id, rel, "missing_required_column: record_id"])
-    # an empty file
-    rel = f"ca_vagrant_cases/ca_vagrant_cases_{stamp}_empty.csv"
-    truth.extra_files.append((rel, b""))
-    truth.rejected.append(["ca_vagrant_cases", rel, "empty"])
-    # a delivery repeated byte for byte under another name
-    feed_id = "ca_deaths"
-    original = by_feed[feed_id][len(by_feed[feed_id]) // 2]
-    stem, ext = original.rel_path.rsplit(".", 1)
-    rel = f"{stem}_重发.{ext}"
-    truth.extra_files.append((rel, writers[feed_id].render(original)))
-    truth.rejected.append([feed_id, rel, "duplicate"])
+def _file_faults(world: World, feed_id: str, writer: RowTexts, deliveries: list[Delivery]) -> list:
+    """This feed's bad files as (rel_path, bytes, rejected-file truth row): a re-sent
+    housing-aid extract missing a required column."""
+    stamp = f"{world.extract_dates[len(world.extract_dates) // 2]:%Y%m%d}"
+    if feed_id == "hc_housing_aid":
+        rel = f"{feed_id}/{feed_id}_{stamp}_补充.csv"
+        cols = [c for c in writer.feed.columns if c.name != "record_id"]
+        lines = [",".join(c.name for c in cols)]
+        for e in deliveries[-1].rows[:5]:
+            lines.append(",".join(_csv(writer.text(c.name, int(e))) for c in cols))
+        data = ("\n".join(lines) + "\n").encode("utf-8")
+        return [(rel, data, [feed_id, rel, "missing_required_column: record_id"])]
+    return []
 
 
 def _csv(text: str) -> str:

@@ -1,8 +1,11 @@
 """`simulate()`: the whole league's deliveries for the last N months, with the truth.
 
 Order: background (clean) -> plants (simulator/plants/*.py, name order) -> derived
-rows -> deliveries per feed in each department's style -> planted faults -> files
-and `_truth/` (expected warnings, quarantine, rejected files, manifest).
+rows -> each department's style -> planted faults (feed by feed, in the order they are
+drawn) -> files, one feed at a time from the smallest, each table freed once written ->
+`_truth/` (expected warnings, quarantine, rejected files, manifest). Why one feed at a
+time: the whole league formatted at once does not fit scale 10 in memory (issue 14); the
+bytes are the same either way (simulator/README.md, "Memory").
 """
 
 from __future__ import annotations
@@ -16,8 +19,12 @@ import pkgutil
 import re
 import shutil
 import time
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
+
+import numpy as np
+import pandas as pd
 
 from ingestion.contracts import load_feeds
 from simulator import plants
@@ -26,14 +33,17 @@ from simulator.deliver import (
     CHUNK_ROWS,
     Delivery,
     FeedWriter,
+    delivery_counts,
     delivery_rows,
     dump_json,
     file_name,
     write_bytes,
 )
-from simulator.derive import tables
-from simulator.faults import plant_faults
+from simulator.derive import coerce, concat_tables, tables
+from simulator.faults import FAULT_FEEDS, FaultPlanter
 from simulator.formats import choose_styles
+from simulator.memory import release_memory
+from simulator.monthly import MonthlyRows
 from simulator.plants._truth import TRUTH_COLUMNS, truth_rows
 from simulator.world import World
 
@@ -131,30 +141,66 @@ def simulate(
         if not (out / "_truth" / "manifest.json").exists():
             raise FileExistsError(f"{out} is not empty and not a simulated inbox; refusing to overwrite it")
         shutil.rmtree(out)
-    out.mkdir(parents=True)
+    out.mkdir(parents=True, exist_ok=True)  # an empty folder is fine
     clock = time.perf_counter()
     world = World(as_of=as_of, months=months, seed=seed, scale=scale)
     build_background(world)
+    release_memory(collect=True)
     log.info("background built in %.1f s", time.perf_counter() - clock)
     plant_names = run_plants(world) if plants else []
-    feed_tables = tables(world)
+    monthly = take_monthly_rows(world)
+    feed_tables = tables(world, hand_over=True)
+    world.snapshots.clear()  # records of feeds outside the contract's simulated ones, if any
+    world.events.clear()
+    release_memory(collect=True)
     log.info("plants and feed tables ready at %.1f s", time.perf_counter() - clock)
     feeds = {f: feed for f, feed in load_feeds().items() if not feed.from_workspace}
-    rows = {f: delivery_rows(feed_tables[f], feeds[f].kind, world.extract_dates) for f in feeds}
-    empty = {f for f, per in rows.items() if any(len(r) == 0 for r in per)}
+    slots = {f: [part.delivery_slots(feeds[f], world.extract_dates) for part in monthly[f]] for f in monthly}
+    counts = {f: np.array(delivery_counts(feed_tables[f], feeds[f].kind, world.extract_dates)) for f in feeds}
+    for f, per_part in slots.items():
+        for part_slots in per_part:  # slot len(extract_dates): delivered after the last extract
+            counts[f] += np.bincount(part_slots.ravel(), minlength=len(world.extract_dates) + 1)[:-1]
+    empty = {f for f in feeds if counts[f].min() == 0}
     styles = choose_styles(feeds, seed, empty)
-    writers = {f: FeedWriter(feeds[f], feed_tables[f], styles[f]) for f in feeds}
-    deliveries: list[Delivery] = []
-    for f in feeds:
-        for d, r in zip(world.extract_dates, rows[f], strict=True):
-            deliveries.append(Delivery(f, d, f"{f}/{file_name(feeds[f], styles[f], d)}", r))
-    faults = plant_faults(world, feed_tables, writers, deliveries)
+    # the faults first, feed by feed in the order they are drawn; only what they changed is
+    # kept (a delivery's row numbers are cut again when its file is written)
+    planter = FaultPlanter(world)
+    planned: dict[str, list] = {}
+    for f in FAULT_FEEDS:
+        deliveries = cut_deliveries(feeds[f], styles[f], feed_tables[f], world.extract_dates)
+        planter.plant(feeds[f], feed_tables[f], styles[f], deliveries)
+        planned[f] = [dl.faults() for dl in deliveries]
+        del deliveries
+    faults = planter.finish()
+    release_memory(collect=True)
     written: list[tuple[date, str, str]] = []  # extract, file, sha256
-    for f in feeds:  # one feed at a time, so only one feed's formatted lines are held
-        for dl in (d for d in deliveries if d.feed_id == f):
-            digest = writers[f].write(dl, out / dl.rel_path, chunk_rows)
+    row_counts: dict[str, int] = {}
+    delivered_rows = 0
+    sizes = {f: len(feed_tables[f]) + sum(len(part) for part in monthly.get(f, [])) for f in feeds}
+    for f in writing_order(feeds, sizes):
+        # one feed at a time: its table, rows and formatted lines are freed before the next
+        table = feed_tables.pop(f)
+        row_counts[f] = sizes[f]
+        if f in monthly:
+            for dl_extract, rel, digest, n in write_monthly_feed(
+                feeds[f], styles[f], table, monthly.pop(f), slots.pop(f), world.extract_dates, out, chunk_rows
+            ):
+                written.append((dl_extract, rel, digest))
+                delivered_rows += n
+            del table
+            release_memory()
+            continue
+        writer = FeedWriter(feeds[f], table, styles[f])
+        deliveries = cut_deliveries(feeds[f], styles[f], table, world.extract_dates)
+        for i, dl in enumerate(deliveries):
+            if f in planned:
+                dl.with_faults(planned[f][i])
+            digest = writer.write(dl, out / dl.rel_path, chunk_rows)
             written.append((dl.extract, dl.rel_path, digest))
-        writers[f].release()
+            delivered_rows += len(dl.rows)
+        planned.pop(f, None)
+        del table, writer, deliveries
+        release_memory()
     for rel, data in faults.extra_files:
         write_bytes(out / rel, data)
         written.append((_extract_of(rel), rel, hashlib.sha256(data).hexdigest()))
@@ -180,13 +226,68 @@ def simulate(
         "plants": plant_names,
         "counts": roll_counts(world),
         "styles": {f: vars(s) for f, s in styles.items()},
-        "rows": {f: int(len(feed_tables[f])) for f in feeds},
+        "rows": {f: row_counts[f] for f in feeds},
         "files": len(written),
-        "delivered_rows": int(sum(len(dl.rows) for dl in deliveries)),
+        "delivered_rows": delivered_rows,
         "synthetic": "Simulated data: villages, people and records are made up (see simulator/README.md).",
     }
     (truth / "manifest.json").write_text(dump_json(manifest), encoding="utf-8")
     return out
+
+
+def writing_order(feeds: dict, sizes: dict[str, int]) -> list[str]:
+    """From the smallest feed to the largest: the tables still waiting are what the memory
+    holds, so the largest feed is formatted when the others are gone."""
+    return sorted(feeds, key=lambda f: (sizes[f], f))
+
+
+def cut_deliveries(feed, style, table: pd.DataFrame, extract_dates: list[date]) -> list[Delivery]:
+    """The feed's deliveries (row numbers of the table), before any fault."""
+    return [
+        Delivery(feed.feed_id, d, f"{feed.feed_id}/{file_name(feed, style, d)}", rows)
+        for d, rows in zip(extract_dates, delivery_rows(table, feed.kind, extract_dates), strict=True)
+    ]
+
+
+def take_monthly_rows(world: World) -> dict[str, list[MonthlyRows]]:
+    """The compact monthly parts that lead a feed's background frames, taken out of the
+    world so that `tables()` does not expand them (they are written delivery by delivery)."""
+    out = {}
+    for feed_id, frames in world.frames.items():
+        lead = 0
+        while lead < len(frames) and isinstance(frames[lead], MonthlyRows):
+            lead += 1
+        if lead:
+            out[feed_id] = frames[:lead]
+            del frames[:lead]
+    return out
+
+
+def write_monthly_feed(
+    feed, style, rest: pd.DataFrame, parts: list[MonthlyRows], part_slots: list[np.ndarray],
+    extract_dates: list[date], out: Path, chunk_rows: int,
+) -> Iterator[tuple[date, str, str, int]]:
+    """Write a feed whose table is compact monthly parts followed by `rest`, one delivery at
+    a time: each delivery's rows are expanded, formatted and freed before the next.
+
+    The rows and their order are those of the whole table (parts first, then `rest`, each
+    in table order), and a value's text does not depend on the other rows, so the files are
+    the bytes `FeedWriter` writes from the whole table. Yields (extract, file, sha256, rows).
+    """
+    if feed.feed_id in FAULT_FEEDS:
+        raise ValueError(f"{feed.feed_id} has planted faults: it needs its whole table")
+    rest_rows = delivery_rows(rest, feed.kind, extract_dates)
+    for i, d in enumerate(extract_dates):
+        pieces = [
+            coerce(part.rows_in_delivery(s, i), feed) for part, s in zip(parts, part_slots, strict=True)
+        ]
+        delivery_table = concat_tables([*pieces, rest.iloc[rest_rows[i]]])
+        del pieces
+        writer = FeedWriter(feed, delivery_table, style)
+        rel = f"{feed.feed_id}/{file_name(feed, style, d)}"
+        dl = Delivery(feed.feed_id, d, rel, np.arange(len(delivery_table)))
+        yield d, rel, writer.write(dl, out / rel, chunk_rows), len(dl.rows)
+        del writer, delivery_table, dl
 
 
 def _extract_of(rel: str) -> date:
