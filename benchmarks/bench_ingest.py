@@ -17,6 +17,7 @@ Figures (each printed with its reference and the machine's load):
 Goal (issue 14): steady ratio >= 0.5 and start-up <= 2 s. Prints figures, asserts nothing.
 
     .venv/bin/python benchmarks/bench_ingest.py [--rows 261364] [--file F.csv] [--repeat 3] [--formats]
+    .venv/bin/python benchmarks/bench_ingest.py --steps [--repeat 5]   # CPU s per step, steady state
 """
 
 from __future__ import annotations
@@ -29,7 +30,9 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -166,6 +169,63 @@ def large_file(csv: Path, repeat: int, work: Path) -> None:
           f"{statistics.median(m.peak_mb for m in refs):,.0f} MB)")
 
 
+def steps(csv: Path, repeat: int, work: Path) -> None:
+    """CPU seconds (time.process_time) of each step of one file's ingestion, steady state.
+
+    The steps of `ingestion.batch.build_batch` called one by one, then the Parquet write,
+    against DuckDB's read_csv -> Parquet in the same process; the median of `repeat` runs.
+    """
+    import duckdb
+    import pyarrow.parquet as pq
+
+    from ingestion import gate
+    from ingestion.batch import PreparedBatch, gate_batches, raw_columns
+    from ingestion.contracts import get_feed
+    from ingestion.delivery import describe
+    from ingestion.headers import map_headers
+    from ingestion.normalise import Context, normalise_column
+    from ingestion.readers import read_file
+
+    gate.warm_up()
+    feed = get_feed("ps_hukou")
+    inbox = work / "inbox"
+    (inbox / "ps_hukou").mkdir(parents=True, exist_ok=True)
+    target = inbox / "ps_hukou" / HUKOU_FILE  # the name carries the extract date
+    shutil.copyfile(csv, target)
+    runs: dict[str, list[float]] = {}
+
+    def timed(label: str, step: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        started = time.process_time()
+        value = step(*args, **kwargs)
+        runs.setdefault(label, []).append(time.process_time() - started)
+        return value
+
+    def normalise_all(raw: dict, ctx: Context) -> dict:
+        return {n: normalise_column(raw[n], feed.column(n), ctx) for n in feed.column_names}
+
+    for i in range(repeat):
+        delivery = timed("hash and describe the file", describe, inbox, "ps_hukou", target)
+        table = timed("read (decode, parse, blank cells)", read_file, delivery.path)
+        mapping = map_headers(feed, table.headers)
+        ctx = Context(extract_date=delivery.extract_date, file_format=table.file_format)
+        normalised = timed("normalise the contract columns", normalise_all,
+                           raw_columns(feed, table, mapping), ctx)
+        frame = timed("build the gate frame", gate.gate_frame, feed, normalised, table.row_problems,
+                      delivery.extract_date, delivery.batch_id)
+        slices = [gate.BatchSlice(delivery.batch_id, delivery.extract_date, 0, len(frame))]
+        timed("GX validation (alone)", gate.validate, feed, frame, slices)
+        prepared = PreparedBatch(delivery, table, mapping, normalised, frame)
+        [result] = timed("GX validation + Arrow tables + report", gate_batches, feed, [prepared])
+        timed("write Parquet (zstd)", pq.write_table, result.good, work / f"good{i}.parquet",
+              compression="zstd")
+        timed("DuckDB read_csv -> Parquet (reference)", duckdb.sql,
+              f"copy (select * from read_csv('{csv}', header=true)) to '{work}/duck{i}.parquet' "
+              "(format parquet)")
+    print(f"per step, CPU s (median of {repeat}); {load()}")
+    for label, values in runs.items():
+        print(f"  {label:<42} {statistics.median(values):>7.3f}")
+
+
 def formats(rows: int, work: Path) -> None:
     """Per-format throughput on a tenth of the file (steady state, this process)."""
     from aidwatch.home import Home
@@ -191,12 +251,17 @@ def main() -> None:
     parser.add_argument("--file", type=Path, help="a ps_hukou CSV to use instead (UTF-8)")
     parser.add_argument("--repeat", type=int, default=3, help="runs of each, in turn (median)")
     parser.add_argument("--formats", action="store_true", help="also time each delivery format")
+    parser.add_argument("--steps", action="store_true",
+                        help="only the CPU seconds of each step of the large file (no cold processes)")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench_ingest_"))
     try:
         csv = args.file
         if csv is None:
             csv = write(hukou_frame(args.rows), "csv utf-8", work / "source")
+        if args.steps:
+            steps(csv.resolve(), args.repeat, work / "steps")
+            return
         large_file(csv.resolve(), args.repeat, work)
         if args.formats:
             formats(max(args.rows // 10, 1000), work / "formats")

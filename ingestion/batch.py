@@ -118,7 +118,8 @@ def gate_batches(feed: Feed, prepared: list[PreparedBatch]) -> list[BatchResult]
         delivery = item.delivery
         slices.append(BatchSlice(delivery.batch_id, delivery.extract_date, start, start + item.rows))
         start += item.rows
-    frame = pd.concat([item.frame for item in prepared], ignore_index=True)
+    frame = (prepared[0].frame if len(prepared) == 1
+             else pd.concat([item.frame for item in prepared], ignore_index=True))
     outcomes = validate(feed, frame, slices)
     results = []
     for item, outcome in zip(prepared, outcomes, strict=True):
@@ -143,9 +144,10 @@ def build_batch(feed: Feed, delivery: Delivery) -> BatchResult:
 def _metadata(delivery: Delivery, table: RawTable, rows: pd.Index) -> dict[str, pa.Array]:
     n = len(rows)
     return {
-        "_batch_id": pa.array([delivery.batch_id] * n, type=pa.string()),
-        "_extract_date": pa.array([delivery.extract_date] * n, type=pa.date32()),
-        "_source_file": pa.array([delivery.relative] * n, type=pa.string()),
+        # pa.repeat: one value n times, built in C++ (a Python list of n references was 0.1-0.5 s)
+        "_batch_id": pa.repeat(pa.scalar(delivery.batch_id, pa.string()), n),
+        "_extract_date": pa.repeat(pa.scalar(delivery.extract_date, pa.date32()), n),
+        "_source_file": pa.repeat(pa.scalar(delivery.relative, pa.string()), n),
         "_source_row": pa.array(table.source_rows.loc[rows].to_numpy(), type=pa.int64()),
     }
 

@@ -18,18 +18,23 @@ The split between Python and GX, and why:
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import os
+import sys
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from ingestion.contracts import Feed
-from ingestion.normalise import Normalised, id_birth_date, id_gender, money_cents
+from ingestion.normalise import STR_TYPES, Normalised, id_facts, money_cents
 from ingestion.suites import (
     BATCH_ID,
     DAYS_AFTER_EXTRACT,
@@ -45,6 +50,8 @@ from ingestion.suites import (
     non_negative_money,
     sum_difference_column,
 )
+
+log = logging.getLogger(__name__)
 
 #: How many failing values a stored report keeps per expectation (the full lists are huge).
 REPORT_SAMPLE = 20
@@ -73,15 +80,49 @@ class GateOutcome:
     report: dict  # the batch's part of the validation result, trimmed for storage
 
 
-@cache
+_definition_lock = threading.Lock()
+_definition: Any = None
+
+
 def _batch_definition() -> Any:
+    """The process's GX batch definition, built once (thread-safe: a warm-up thread may be building it)."""
+    global _definition
+    with _definition_lock:
+        if _definition is None:
+            _definition = _build_batch_definition()
+        return _definition
+
+
+@contextlib.contextmanager
+def _without_sqlalchemy() -> Iterator[None]:
+    """Import GX as if SQLAlchemy were not installed, unless this process already loaded it.
+
+    Why: the gate validates pandas frames only, and GX imports SQLAlchemy (installed for
+    Airflow) at start-up for its SQL data sources: about 0.5-0.9 s of a cold ingest's
+    start. GX's own compatibility layer (`great_expectations.compatibility.sqlalchemy`)
+    treats a failed import as "not installed". The block is lifted right after, so later
+    imports of SQLAlchemy in this process work as usual.
+    """
+    if "sqlalchemy" in sys.modules:
+        yield
+        return
+    sys.modules["sqlalchemy"] = None  # type: ignore[assignment]  # makes `import sqlalchemy` fail
+    try:
+        yield
+    finally:
+        if sys.modules.get("sqlalchemy", 0) is None:
+            del sys.modules["sqlalchemy"]
+
+
+def _build_batch_definition() -> Any:
     """One ephemeral GX context per process, with a pandas data frame asset (no disk, no network)."""
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
     # GX logs hundreds of INFO lines while importing; the gate's own logging is enough.
     logging.getLogger("great_expectations").setLevel(logging.WARNING)
-    import great_expectations as gx
-    from great_expectations.data_context.types.base import ProgressBarsConfig
-    from great_expectations.execution_engine import pandas_execution_engine
+    with _without_sqlalchemy():
+        import great_expectations as gx
+        from great_expectations.data_context.types.base import ProgressBarsConfig
+        from great_expectations.execution_engine import pandas_execution_engine
 
     # GX fingerprints every in-memory batch by hashing all its cells (a batch marker we never
     # use; about a second per 250k rows). Our batch id is the file's sha256 already.
@@ -102,8 +143,31 @@ def _suite(feed_id: str) -> Any:
 
 
 def warm_up() -> None:
-    """Import GX and build the context now (e.g. before a timed loop or in a worker's start)."""
+    """Import GX and build the context now (e.g. before a timed loop or before forking workers).
+
+    When `warm_up_in_background` started earlier, this waits for that thread's work.
+    """
     _batch_definition()
+
+
+def warm_up_in_background() -> threading.Thread:
+    """Start importing GX and building its context in a daemon thread; returns the thread.
+
+    Why: the import costs seconds of mostly-Python work, while reading and normalising
+    the first file is mostly Arrow/numpy work that releases the GIL: run side by side, a
+    cold process starts validating sooner. Any failure is left for the first `validate`
+    (which builds the context itself and raises it there). Call `warm_up()` before
+    forking: a fork must not happen while the thread holds the import lock.
+    """
+    def build() -> None:
+        try:
+            _batch_definition()
+        except Exception:  # noqa: BLE001 - re-raised by the first validation, in context
+            log.debug("GX warm-up failed in the background; the gate retries", exc_info=True)
+
+    thread = threading.Thread(target=build, name="gx-warm-up", daemon=True)
+    thread.start()
+    return thread
 
 
 def _joined(parts: list[pd.Series], index: pd.Index) -> pd.Series:
@@ -125,7 +189,8 @@ def gate_frame(feed: Feed, columns: dict[str, Normalised], row_problems: pd.Seri
     """The frame GX validates for one batch: normalised values, error texts, derived check columns."""
     index = pd.RangeIndex(len(row_problems))
     data: dict[str, pd.Series] = {
-        BATCH_ID: pd.Series(batch_id, index=index, dtype="str"),
+        BATCH_ID: pd.Series(pa.repeat(pa.scalar(batch_id, pa.string()), len(index))
+                            .to_pandas(types_mapper=STR_TYPES.get).array, index=index, dtype="str"),
         ROW_PROBLEM: row_problems.set_axis(index),
     }
     errors = []
@@ -136,7 +201,8 @@ def gate_frame(feed: Feed, columns: dict[str, Normalised], row_problems: pd.Seri
             values = pd.to_numeric(values, errors="coerce").astype("float64")
         data[column.name] = values
         data[error_column(column.name)] = normalised.errors.set_axis(index)
-        errors.append(column.name + ": " + data[error_column(column.name)])
+        if data[error_column(column.name)].notna().any():  # most columns have no error to prefix
+            errors.append(column.name + ": " + data[error_column(column.name)])
     data[READ_ERRORS] = _joined(errors, index)
     day = pd.Timestamp(extract_date)
     end = day + pd.Timedelta(days=1) - pd.Timedelta(microseconds=1)
@@ -163,8 +229,7 @@ def gate_frame(feed: Feed, columns: dict[str, Normalised], row_problems: pd.Seri
             data[sum_difference_column(check)] = (total - parts).astype("float64")
         elif check["check"] == "agrees_with_id":
             ids = columns[check["id_column"]].values.set_axis(index)
-            data[id_gender_column(check)] = id_gender(ids)
-            data[id_birth_date_column(check)] = id_birth_date(ids)
+            data[id_gender_column(check)], data[id_birth_date_column(check)] = id_facts(ids)
     return pd.DataFrame(data, index=index)
 
 

@@ -127,3 +127,60 @@ def test_repeated_values_give_the_same_answer_as_distinct_ones() -> None:
     assert values[::3] == [pd.Timestamp("2026-11-01")] * 500
     assert errors[1::3] == ["not a valid date"] * 500
     assert all(pd.isna(v) for v in values[2::3])
+
+
+def _reference_id_error(idn: str, extract: dt.date) -> str | None:
+    """The ID rule of feeds.md written per value with the standard library and python-stdnum."""
+    try:
+        born = dt.date(int(idn[6:10]), int(idn[10:12]), int(idn[12:14]))
+    except ValueError:
+        return "ID number birth date is not a real date"
+    if born > extract:
+        return "ID number birth date is after the extract date"
+    if ric.calc_check_digit(idn) != idn[17]:
+        return "ID number check digit is wrong"
+    return None
+
+
+def test_vectorised_id_checks_equal_the_per_value_rule() -> None:
+    """Thousands of IDs at the boundaries: leap days, month ends, years 0001/9999, X, wrong digits."""
+    rng = np.random.default_rng(11)
+    counties = ["152921", "152922", "510702", "110105", "000000"]  # 510702: retired; any county passes
+    bodies = []
+    for _ in range(6000):
+        year = rng.choice([rng.integers(1, 10000), rng.integers(1890, 2030), 1900, 2000, 2024, 2026])
+        month, day = rng.integers(0, 14), rng.choice([rng.integers(0, 33), 28, 29, 30, 31])
+        bodies.append(f"{rng.choice(counties)}{year:04d}{month:02d}{day:02d}{rng.integers(0, 1000):03d}")
+    ids = [b + ric.calc_check_digit(b + "0") if k % 3 else b + str(k % 10) for k, b in enumerate(bodies)]
+    ids += [valid_id("15292120261101123"), valid_id("15292120261102123"), valid_id("15292120000229001")]
+    assert any(i.endswith("X") for i in ids)
+    _, errors = run("ca_members", "id_number", ids)
+    expected = [_reference_id_error(i, CSV.extract_date) for i in ids]
+    assert [None if pd.isna(e) else e for e in errors] == expected
+    assert {e for e in expected} >= {None, "ID number birth date is not a real date",
+                                     "ID number birth date is after the extract date",
+                                     "ID number check digit is wrong"}
+
+
+def test_id_facts_give_gender_and_birth_date() -> None:
+    from ingestion.normalise import id_facts
+
+    male, female = valid_id("15292119800229123"), valid_id("15292110000101124")  # 1000: beyond ns
+    gender, birth = id_facts(pd.Series([male, None, female], dtype="str"))
+    assert gender.tolist()[0::2] == ["M", "F"] and pd.isna(gender[1])
+    assert birth[0] == pd.Timestamp("1980-02-29") and pd.isna(birth[1]) and pd.isna(birth[2])
+
+
+def test_arrow_extract_reads_like_pandas_extract() -> None:
+    """`extract` (RE2, vectorised) gives pandas' `str.extract` groups; '' for a group not taken."""
+    from ingestion.normalise import extract
+
+    cells = ["2026-11-01 08:30:05", "2026/11/1 8:30", "2026年11月1日", "-1,234.50", "+7", "x", None, ""]
+    text = pd.Series(cells, dtype="str", index=range(10, 10 + len(cells)))
+    for pattern in (r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?$",
+                    r"^([+-]?)(\d+)(?:\.(\d*))?$", r"^([+-]?)(\d{1,3}),(\d{3})\.(\d+)$"):
+        ours, theirs = extract(text, pattern), text.str.extract(pattern)
+        assert list(ours.index) == list(theirs.index)
+        matched = theirs[0].notna()
+        assert ours[~matched].isna().all().all()
+        assert ours[matched].equals(theirs[matched].fillna("").astype("str"))
