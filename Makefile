@@ -39,10 +39,13 @@ lint: setup
 
 ## Benchmarks: print figures beside their references (same run), assert nothing.
 ## BENCH_SCALES="1 10" adds scale 10 and the growth (needs ~20 GB; see docs/performance.md).
+## bench_airflow.py is slow (~5 min quiet at scale 1: its own simulation, `aidwatch run` as the
+## reference and the DAG's first run through dag.test()).
 BENCH_SCALES ?= 1
 bench: setup
 	$(BIN)/python benchmarks/bench_ingest.py
 	$(BIN)/python benchmarks/bench_pipeline.py --scales $(BENCH_SCALES)
+	$(BIN)/python benchmarks/bench_airflow.py --scale 1
 
 ## Replay check of the rules: warnings built at 15 dates over a simulated year, each compared
 ## with that date's truth (recall, precision, severity per rule per date); fails on any wrong one
@@ -59,7 +62,7 @@ clean:
 ## The officials' workspace on http://127.0.0.1:8000/ (SQLite ops database in $(HOME_DIR)/workspace.sqlite),
 ## with one demo user per role; their passwords are printed once, when first created
 serve: setup
-	$(BIN)/aidwatch serve --home $(HOME_DIR) --demo-users
+	$(BIN)/aidwatch serve --home $(HOME_DIR) --demo-users --workers 2
 
 ## Local Airflow (standalone, SQLite) with the DAGs and the demo inbox
 airflow: setup

@@ -52,7 +52,7 @@ from ingestion.delivery import (
     missing_date_reason,
     sha256_of,
 )
-from ingestion.gate import GateError, warm_up, warm_up_in_background
+from ingestion.gate import GateError, warm_up
 from ingestion.gate_reports import batch_page, write_run_reports
 from ingestion.headers import renamed_column_warnings
 from ingestion.landing import (
@@ -426,8 +426,6 @@ def ingest_inbox(inbox: Path, home: Home, workers: int = 2,
     inbox = Path(inbox)
     feeds = sorted(pending_feeds(inbox, home), key=lambda f: -_feed_weight(inbox, f))
     entries: list[dict] = []
-    if feeds:  # GX's import overlaps the first file's reading (Arrow and numpy release the GIL)
-        warm_up_in_background()
     if workers <= 1 or len(feeds) <= 1:
         for feed_id in feeds:
             done = ingest_feed(feed_id, inbox, home, on_file=on_file)
@@ -437,7 +435,7 @@ def ingest_inbox(inbox: Path, home: Home, workers: int = 2,
         write_run_reports(home, entries)  # the run's index page (ingestion/gate_reports.py)
         return entries
     # fork: a worker starts in milliseconds and inherits what the parent already imported,
-    # so GX is imported once here rather than once per worker (this waits for the warm-up thread).
+    # so GX is imported once here rather than once per worker.
     warm_up()
     context = multiprocessing.get_context("fork")
     queue = context.Queue()

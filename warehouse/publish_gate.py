@@ -4,7 +4,7 @@ Why: every dbt test can pass on a warehouse that is wrong as a whole (a partial 
 delivered as the newest one shrinks the league to a handful of households; warnings change
 wholesale). Such a build must not reach officials without a person looking at it. So before
 the rename the gate reads a few headline figures from both files -- assisted households and
-persons by banner, aid paid in the latest month by kind, open warnings by rule -- and refuses
+persons by banner, aid paid in each kind's latest paid month, open warnings by rule -- and refuses
 the publish when one moved beyond the bounds in `publish_bounds.yaml` (the one place they
 live). The refusal names every figure that moved, by how much, and the ledger batches that
 arrived since the last publish. A person may publish anyway with `--accept-change "reason"`;
@@ -31,7 +31,11 @@ from aidwatch.home import Home
 BOUNDS_FILE = Path(__file__).with_name("publish_bounds.yaml")
 
 #: Figure groups, in report order, with the SQL that reads them (label, value) from a warehouse.
-#: `{month}` is as_of's month; `{aid_month}` the latest month with aid.
+#: `{month}` is as_of's month; `{as_of}` the build's date.
+#: Aid is compared per kind in that kind's own latest paid month up to as_of: payment feeds
+#: arrive on different days, so on the day October's dibao payments are delivered the
+#: previous build's latest month of *any* aid is already October (a kind paid earlier), in
+#: which dibao is still 0 -- comparing one common month would refuse every monthly delivery.
 FIGURE_SQL = {
     "assisted_households": (
         "select region_name || ' (' || region_code || ')', households from marts.ind_01_assisted_by_type "
@@ -44,7 +48,9 @@ FIGURE_SQL = {
         "and urban_rural = 'all' and roll_type = 'all'"
     ),
     "aid_paid_latest_month": (
-        "select aid_kind, sum(amount) from marts.fct_aid where aid_month = {aid_month} group by aid_kind"
+        "select aid_kind, sum(amount) from marts.fct_aid paid "
+        "where aid_month = (select max(aid_month) from marts.fct_aid latest "
+        "where latest.aid_kind = paid.aid_kind and latest.aid_month <= {as_of}) group by aid_kind"
     ),
     "open_warnings_by_rule": (
         "select coalesce(rule_id, 'all rules'), count(*) from marts.warnings "
@@ -145,7 +151,7 @@ def read_snapshot(path: Path) -> Snapshot:
         figures = {}
         for group, sql in FIGURE_SQL.items():
             try:
-                query = sql.format(month=_sql_date(month), aid_month=_sql_date(aid_month))
+                query = sql.format(month=_sql_date(month), as_of=_sql_date(as_of))
                 rows = con.execute(query).fetchall()
             except duckdb.CatalogException:
                 rows = []
@@ -218,7 +224,8 @@ class GateReport:
         months = " -> ".join(str(m) if m else "none" for m in self.aid_months)
         lines = [
             f"publish gate: build for as_of {self.as_of} compared with the published warehouse "
-            f"(as_of {self.published_as_of}); aid months compared: {months}",
+            f"(as_of {self.published_as_of}); latest month with any aid: {months} (each kind is compared "
+            "in its own latest paid month)",
         ]
         if self.passed:
             lines.append(f"  every figure is within the bounds of {BOUNDS_FILE.name}")

@@ -167,3 +167,39 @@ def test_build_refuses_a_shrunken_delivery_and_keeps_the_published_file(two_buil
     assert any(m.group == "assisted_persons" and m.after < m.before for m in refused.value.report.moves)
     assert sha256(home.warehouse) == published
     assert not home.warehouse_next.exists()
+
+
+def _aid_warehouse(path: Path, as_of: str, payments: list[tuple[str, str, float]]) -> Path:
+    """A warehouse file with only what the aid figure reads: build_info and fct_aid rows."""
+    import duckdb
+
+    con = duckdb.connect(str(path))
+    con.execute("create schema marts")
+    con.execute(f"create table marts.build_info as select date '{as_of}' as as_of")
+    con.execute("create table marts.fct_aid (aid_kind varchar, aid_month date, amount decimal(14, 2))")
+    con.executemany("insert into marts.fct_aid values (?, ?, ?)", payments)
+    con.close()
+    return path
+
+
+def test_aid_is_compared_per_kind_in_its_own_latest_paid_month(tmp_path):
+    """The monthly delivery day: dibao's October payments arrive after another kind's.
+
+    The published build (as_of 10-31) has temporary aid paid in October but dibao only up to
+    September; the next day's build adds dibao for October. Each kind is compared in its own
+    latest paid month (dibao September -> October), so a normal month passes, and a dibao
+    month that arrives at a third of the usual total is still refused.
+    """
+    published = [("dibao", "2026-09-01", 190_000.0), ("temporary", "2026-10-01", 5_000.0)]
+    before = publish_gate.read_snapshot(_aid_warehouse(tmp_path / "before.duckdb", "2026-10-31", published))
+    normal = publish_gate.read_snapshot(_aid_warehouse(
+        tmp_path / "normal.duckdb", "2026-11-01", [*published, ("dibao", "2026-10-01", 190_718.0)]))
+    assert before.figures["aid_paid_latest_month"] == {"dibao": 190_000.0, "temporary": 5_000.0}
+    assert normal.figures["aid_paid_latest_month"]["dibao"] == 190_718.0
+    limits = {"aid_paid_latest_month": load_bounds()["aid_paid_latest_month"]}
+    assert compare(before, normal, limits) == []
+
+    short = publish_gate.read_snapshot(_aid_warehouse(
+        tmp_path / "short.duckdb", "2026-11-01", [*published, ("dibao", "2026-10-01", 60_000.0)]))
+    (move,) = compare(before, short, limits)
+    assert (move.label, move.before, move.after) == ("dibao", 190_000.0, 60_000.0)
