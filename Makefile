@@ -10,7 +10,7 @@ STAMP  := $(VENV)/.installed
 # `make setup`, CI (.ci/run calls make test) and the Dockerfile install exactly this.
 LOCK   := requirements.lock
 
-.PHONY: setup lock demo test lint bench verify airflow docs clean serve
+.PHONY: setup lock demo test lint bench bench-workspace verify airflow docs clean serve
 
 setup: $(STAMP)
 
@@ -38,7 +38,9 @@ lint: setup
 	$(BIN)/ruff check .
 
 ## Benchmarks: print figures beside their references (same run), assert nothing.
-## BENCH_SCALES="1 10" adds scale 10 and the growth (needs ~20 GB; see docs/performance.md).
+## BENCH_SCALES="1 10" adds scale 10 and the growth (~30 min quiet, 15 GB of disk for the inbox;
+## run it as `AIDWATCH_DUCKDB_MEMORY_LIMIT=3GB make bench BENCH_SCALES="1 10"` to hold the build's
+## memory; see docs/performance.md).
 ## bench_airflow.py is slow (~5 min quiet at scale 1: its own simulation, `aidwatch run` as the
 ## reference and the DAG's first run through dag.test()).
 BENCH_SCALES ?= 1
@@ -46,6 +48,10 @@ bench: setup
 	$(BIN)/python benchmarks/bench_ingest.py
 	$(BIN)/python benchmarks/bench_pipeline.py --scales $(BENCH_SCALES)
 	$(BIN)/python benchmarks/bench_airflow.py --scale 1
+
+## The workspace under 50 concurrent users for 60 s (after `make demo`: it serves $(HOME_DIR))
+bench-workspace: setup
+	$(BIN)/python benchmarks/bench_workspace.py --home $(HOME_DIR)
 
 ## Replay check of the rules: warnings built at 15 dates over a simulated year, each compared
 ## with that date's truth (recall, precision, severity per rule per date); fails on any wrong one

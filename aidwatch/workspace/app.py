@@ -12,6 +12,8 @@ import hashlib
 import logging
 import os
 import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import timedelta
 from pathlib import Path
 
@@ -118,6 +120,13 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
+@asynccontextmanager
+async def _close_warehouse_on_shutdown(app: FastAPI) -> AsyncIterator[None]:
+    """The published warehouse stays open while the app serves; close it when the server stops."""
+    yield
+    app.state.warehouse.close()
+
+
 def create_app(
     home: Home,
     ops_url: str | None = None,
@@ -129,7 +138,8 @@ def create_app(
     """The workspace for `home` (opens and, on SQLite, migrates its operational database)."""
     from aidwatch.workspace.routers import audit, cases, feedback, households, login, stats, users, warnings
 
-    app = FastAPI(title="aidwatch 工作台", docs_url=None, redoc_url=None, openapi_url=None)
+    app = FastAPI(title="aidwatch 工作台", docs_url=None, redoc_url=None, openapi_url=None,
+                  lifespan=_close_warehouse_on_shutdown)
     app.state.home = home
     app.state.ops = ops_engine if ops_engine is not None else open_ops_engine(home, ops_url)
     app.state.warehouse = PublishedWarehouse(home, overlay=Reassignments(app.state.ops))
@@ -179,9 +189,5 @@ def create_app(
         titles = {403: "请求被拒绝", 404: "未找到", 405: "不支持的请求", 422: "请求有误"}
         title = titles.get(error.status_code, "错误")
         return message_page(request, error.status_code, title, str(error.detail))
-
-    @app.on_event("shutdown")
-    def close_warehouse() -> None:
-        app.state.warehouse.close()
 
     return app
