@@ -12,6 +12,7 @@ a ratio to a reference measured in the same run is what holds under load.
 
 from __future__ import annotations
 
+import argparse
 import os
 import resource
 import subprocess
@@ -101,3 +102,23 @@ def median_of(runs: list[Measured]) -> Measured:
     """The run with the median wall time (odd counts; the lower middle otherwise)."""
     ordered = sorted(runs, key=lambda m: m.wall_s)
     return ordered[(len(ordered) - 1) // 2]
+
+
+def main() -> None:
+    """`python benchmarks/measure.py -- COMMAND ...`: one command's wall, CPU and tree peak, with the load."""
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--label", default=None, help="what to call it in the output line")
+    parser.add_argument("command", nargs=argparse.REMAINDER, help="the command (after --)")
+    args = parser.parse_args()
+    command = args.command[1:] if args.command[:1] == ["--"] else args.command
+    if not command:
+        parser.error("give the command to measure after --")
+    before = load()
+    measured = run(args.label or " ".join(command)[:52], command, ok=(0, 1))
+    print(measured.stdout[-2000:])
+    print(measured.line())
+    print(f"  exit {measured.returncode}; {before} before, {load()} after")
+
+
+if __name__ == "__main__":
+    main()

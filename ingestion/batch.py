@@ -1,25 +1,37 @@
 """One delivered file -> one batch: read, map headers, normalise, gate, and build the Arrow tables.
 
+A large CSV (ingestion.streaming) goes through `stream_batch` instead: the same steps
+chunk by chunk, its rows appended to staged Parquet files, so memory follows the chunk.
+
 Why separate from the pipeline: this is the pure part (no ledger, no locking), so tests and
 the benchmark can call it on a single file, and the pipeline stays about bookkeeping.
 """
 
 from __future__ import annotations
 
+import functools
 import json
+import pickle
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
+from ingestion.completeness import key_count
 from ingestion.contracts import RAW_METADATA_COLUMNS, Column, Feed
 from ingestion.delivery import Delivery
-from ingestion.gate import BatchSlice, gate_frame, validate
+from ingestion.gate import REPORT_SAMPLE, BatchSlice, GateOutcome, gate_frame, key_occurrences, validate
 from ingestion.gate_reports import department_samples
 from ingestion.headers import HeaderMapping, map_headers
+from ingestion.landing import ParquetStage
 from ingestion.normalise import Context, Normalised, normalise_column
-from ingestion.readers import RawTable, read_file
+from ingestion.readers import FileRejected, RawTable, read_file
+from ingestion.streaming import CsvStream
 
 QUARANTINE_METADATA: dict[str, pa.DataType] = {
     "_source_row": pa.int64(),
@@ -68,14 +80,14 @@ def _extra_json(table: RawTable, mapping: HeaderMapping, rows: pd.Index) -> pa.A
 
 def raw_columns(feed: Feed, table: RawTable, mapping: HeaderMapping) -> dict[str, pd.Series]:
     """Each contract column's delivered text (all null when the file lacks an optional column)."""
-    out = {}
-    for column in feed.columns:
-        position = mapping.positions.get(column.name)
-        if position is None:
-            out[column.name] = pd.Series(None, index=table.cells.index, dtype="str")
-        else:
-            out[column.name] = table.cells[str(position)]
-    return out
+    return {column.name: _raw_column(table, mapping, column.name) for column in feed.columns}
+
+
+def _raw_column(table: RawTable, mapping: HeaderMapping, name: str) -> pd.Series:
+    position = mapping.positions.get(name)
+    if position is None:
+        return pd.Series(None, index=table.cells.index, dtype="str")
+    return table.cells[str(position)]
 
 
 @dataclass
@@ -121,19 +133,21 @@ def gate_batches(feed: Feed, prepared: list[PreparedBatch]) -> list[BatchResult]
     frame = (prepared[0].frame if len(prepared) == 1
              else pd.concat([item.frame for item in prepared], ignore_index=True))
     outcomes = validate(feed, frame, slices)
-    results = []
-    for item, outcome in zip(prepared, outcomes, strict=True):
-        bad = outcome.row_reasons.notna().to_numpy()
-        index = item.table.cells.index
-        good = _good_table(feed, item.delivery, item.table, item.mapping, item.normalised, index[~bad])
-        quarantine = _quarantine_table(item.delivery, item.table, item.mapping,
-                                       outcome.row_reasons.set_axis(index), index[bad])
-        counts: Counter = Counter()
-        for text in outcome.row_reasons.dropna():
-            counts.update(text.split("; "))
-        report = department_samples(outcome.report, item.table, item.mapping, outcome.row_reasons)
-        results.append(BatchResult(item.table, item.mapping, good, quarantine, report, counts))
-    return results
+    return [_gated(feed, item, outcome) for item, outcome in zip(prepared, outcomes, strict=True)]
+
+
+def _gated(feed: Feed, item: PreparedBatch, outcome: GateOutcome) -> BatchResult:
+    """The gate's verdict on a prepared batch as its raw and quarantine tables and its report."""
+    bad = outcome.row_reasons.notna().to_numpy()
+    index = item.table.cells.index
+    good = _good_table(feed, item.delivery, item.table, item.mapping, item.normalised, index[~bad])
+    quarantine = _quarantine_table(item.delivery, item.table, item.mapping,
+                                   outcome.row_reasons.set_axis(index), index[bad])
+    counts: Counter = Counter()
+    for text in outcome.row_reasons.dropna():
+        counts.update(text.split("; "))
+    report = department_samples(outcome.report, item.table, item.mapping, outcome.row_reasons)
+    return BatchResult(item.table, item.mapping, good, quarantine, report, counts)
 
 
 def build_batch(feed: Feed, delivery: Delivery) -> BatchResult:
@@ -176,3 +190,167 @@ def reason_summary(counts: Counter) -> list[str]:
     """Ledger reasons for quarantined rows: each distinct reason with its row count."""
     return [f"{text} ({count} rows)" for text, count in counts.most_common()]
 
+
+
+@dataclass
+class StreamedResult:
+    """A file gated chunk by chunk: its counts and report, its rows staged (not yet visible)."""
+
+    encoding: str
+    mapping: HeaderMapping
+    rows_read: int
+    good: ParquetStage  # every good row, in file order; `commit` makes it visible
+    quarantine: ParquetStage  # every quarantined row (nothing written when none)
+    key_count: int  # distinct keys of the good rows (completeness of a snapshot; 0 for events)
+    gate_report: dict
+    reason_counts: Counter
+
+    def discard(self) -> None:
+        self.good.discard()
+        self.quarantine.discard()
+
+
+def _spill(scratch: Path, number: int) -> Path:
+    return scratch / f"keys-{number}.pickle"
+
+
+def _load_keys(scratch: Path, number: int) -> dict[str, Normalised]:
+    return pickle.loads(_spill(scratch, number).read_bytes())
+
+
+def _key_pass(feed: Feed, stream: CsvStream, mapping: HeaderMapping, ctx: Context,
+              scratch: Path) -> tuple[np.ndarray, list[int]]:
+    """The first pass over a streamed file: `key_occurrences` over all its rows, and its chunk sizes.
+
+    Why not keep the keys: every row's normalised key (an ID, a month, an item) held GBs
+    for a 13 M-row insurance delivery. Each chunk's normalised key columns are spilled to
+    `scratch` (the second pass reads them back instead of normalising them again) and
+    reduced to a 64-bit hash per row (8 bytes a row in memory). Rows whose hash repeats
+    (the repeated keys, and any hash collision) are then counted exactly on their key
+    values, read back from the spill: a key repeated in two chunks fails as one repeated
+    within a chunk does, and no other key fails.
+    """
+    hashes: list[np.ndarray] = []
+    complete: list[np.ndarray] = []
+    sizes: list[int] = []
+    positions = [mapping.positions[name] for name in feed.key if name in mapping.positions]
+    for number, chunk in enumerate(stream.chunks(keep=positions)):
+        normalised = {name: normalise_column(_raw_column(chunk, mapping, name), feed.column(name), ctx)
+                      for name in feed.key}
+        _spill(scratch, number).write_bytes(pickle.dumps(normalised, protocol=pickle.HIGHEST_PROTOCOL))
+        keys = pd.DataFrame({name: column.values for name, column in normalised.items()})
+        complete.append(keys.notna().all(axis=1).to_numpy())
+        hashes.append(pd.util.hash_pandas_object(keys, index=False).to_numpy())
+        sizes.append(len(keys))
+    hashed, full = np.concatenate(hashes), np.concatenate(complete)
+    counts = np.where(full, 1.0, np.nan)
+    rows = np.flatnonzero(full)
+    candidates = rows[pd.Series(hashed[rows]).duplicated(keep=False).to_numpy()]
+    if len(candidates):
+        starts = np.cumsum([0, *sizes])
+        parts = []
+        for number in np.unique(np.searchsorted(starts, candidates, side="right") - 1):
+            start, stop = starts[number], starts[number + 1]
+            mine = candidates[(candidates >= start) & (candidates < stop)] - start
+            spilled = _load_keys(scratch, int(number))
+            parts.append(pd.DataFrame({name: spilled[name].values.iloc[mine].reset_index(drop=True)
+                                       for name in feed.key}))
+        counts[candidates] = key_occurrences(pd.concat(parts, ignore_index=True))
+    return counts, sizes
+
+
+def _merge_report(report: dict | None, part: dict) -> dict:
+    """A chunk's report added to the file's: counts summed, samples kept from the first failing rows."""
+    if report is None:
+        return part
+    for mine, theirs in zip(report["expectations"], part["expectations"], strict=True):
+        mine["unexpected_count"] += theirs["unexpected_count"]
+        mine["success"] = mine["success"] and theirs["success"]
+        room = REPORT_SAMPLE - len(mine["sample_rows"])
+        for name in ("sample_rows", "sample_values", "sample_reasons"):
+            mine[name] += theirs[name][:max(room, 0)]
+    report["rows"] += part["rows"]
+    report["rows_failing"] += part["rows_failing"]
+    report["success"] = report["success"] and part["success"]
+    validation = report["validation"]
+    validation["run_success"] = validation["run_success"] and part["validation"]["run_success"]
+    return report
+
+
+def _finish_report(report: dict) -> dict:
+    """Percentages and GX's statistics of the whole file, from the summed counts."""
+    rows = report["rows"]
+    for expectation in report["expectations"]:
+        count = expectation["unexpected_count"]
+        expectation["unexpected_percent"] = round(100 * count / rows, 4) if rows else 0.0
+    statistics = report["validation"]["statistics"]
+    evaluated = len(report["expectations"])
+    successful = sum(1 for e in report["expectations"] if e["success"])
+    statistics.update(evaluated_expectations=evaluated, successful_expectations=successful,
+                      unsuccessful_expectations=evaluated - successful,
+                      success_percent=successful / evaluated * 100 if evaluated else None)
+    return report
+
+
+def stream_batch(feed: Feed, delivery: Delivery, stream: CsvStream, raw_final: Path, quarantine_final: Path,
+                 check_rows: Callable[[int], None], scratch: Path) -> StreamedResult:
+    """Read, normalise and gate a large CSV chunk by chunk, staging its raw and quarantine Parquet.
+
+    Two passes: the key columns of every row (`_key_pass`), then each chunk whole: the
+    gate frame (with the file's key counts), GX's validation with the feed's suite, and the
+    chunk's good and quarantined rows appended to the staged files. `check_rows` sees the
+    row count after the first pass (a control file's count) and raises FileRejected.
+    `scratch` is a private folder for the first pass's spilled keys. The staged files are
+    discarded on any error; the caller commits or discards them. Raises
+    streaming.NotStreamable (nothing staged) when the file must be read whole.
+    """
+    mapping = map_headers(feed, stream.headers)
+    ctx = Context(extract_date=delivery.extract_date, file_format="csv")
+    occurrences, sizes = _key_pass(feed, stream, mapping, ctx, scratch)
+    rows = len(occurrences)
+    check_rows(rows)
+    good = ParquetStage(raw_final, feed.arrow_schema())
+    quarantine = ParquetStage(quarantine_final)
+    report: dict | None = None
+    counts: Counter = Counter()
+    keyed = 0  # good rows with every key part: unique in the file, or the gate had quarantined them
+    partial_keys: list[pa.Table] = []  # good rows' keys with a part missing (counted by value)
+    offset = 0
+    try:
+        for number, chunk in enumerate(stream.chunks(check_lines=False)):  # the first pass checked
+            n = len(chunk.cells)
+            if number >= len(sizes) or n != sizes[number]:
+                raise FileRejected(_CHANGED)
+            raw = raw_columns(feed, chunk, mapping)
+            known = _load_keys(scratch, number)
+            _spill(scratch, number).unlink()
+            normalised = {name: known.get(name) or normalise_column(raw[name], feed.column(name), ctx)
+                          for name in feed.column_names}
+            frame = gate_frame(feed, normalised, chunk.row_problems, delivery.extract_date, delivery.batch_id,
+                               occurrences[offset:offset + n])
+            [outcome] = validate(feed, frame, [BatchSlice(delivery.batch_id, delivery.extract_date, 0, n)])
+            result = _gated(feed, PreparedBatch(delivery, chunk, mapping, normalised, frame), outcome)
+            good.write(result.good)
+            if result.quarantine.num_rows:
+                quarantine.write(result.quarantine)
+            if feed.kind == "snapshot":
+                keys = result.good.select(list(feed.key))
+                complete = functools.reduce(pc.and_, (pc.is_valid(c) for c in keys.columns))
+                keyed += pc.sum(complete).as_py() or 0
+                partial_keys.append(keys.filter(pc.invert(complete)))
+            counts.update(result.reason_counts)
+            report = _merge_report(report, result.gate_report)
+            offset += n
+        if offset != rows or report is None:
+            raise FileRejected(_CHANGED)
+        key_total = keyed + (key_count(feed, pa.concat_tables(partial_keys)) if partial_keys else 0)
+    except BaseException:
+        good.discard()
+        quarantine.discard()
+        raise
+    return StreamedResult(stream.encoding, mapping, rows, good, quarantine, key_total,
+                          _finish_report(report), counts)
+
+
+_CHANGED = ("the file changed while it was being read (its rows differ between two reads); "
+            "it is read on the next run")

@@ -8,7 +8,7 @@ The split between Python and GX, and why:
 - GX validates the gate frame with the committed suite (expectations/<feed_id>.json,
   generated from the contract): required not-null, readable types (error column null),
   enum membership, no negative money unless allowed, no dates after the extract date
-  (a suite parameter set per batch), key unique within the batch, and the feed's
+  (a suite parameter set per batch), key unique within the file (`_key_occurrences`), and the feed's
   cross-column row checks. The COMPLETE result format gives each failed expectation's
   row indexes; the row reasons, and hence which rows go to quarantine, are assembled
   from that result only. The same result is written as the batch's gate report.
@@ -18,12 +18,8 @@ The split between Python and GX, and why:
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import logging
-import os
-import sys
-from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -33,10 +29,12 @@ import pandas as pd
 import pyarrow as pa
 
 from ingestion.contracts import Feed
+from ingestion.gx_import import import_great_expectations
 from ingestion.normalise import STR_TYPES, Normalised, id_facts, money_cents
 from ingestion.suites import (
     BATCH_ID,
     DAYS_AFTER_EXTRACT,
+    KEY_OCCURRENCES,
     LOWEST_AMOUNT,
     READ_ERRORS,
     ROW_PROBLEM,
@@ -85,36 +83,11 @@ def _batch_definition() -> Any:
     return _build_batch_definition()
 
 
-@contextlib.contextmanager
-def _without_sqlalchemy() -> Iterator[None]:
-    """Import GX as if SQLAlchemy were not installed, unless this process already loaded it.
-
-    Why: the gate validates pandas frames only, and GX imports SQLAlchemy (installed for
-    Airflow) at start-up for its SQL data sources: about 0.5-0.9 s of a cold ingest's
-    start. GX's own compatibility layer (`great_expectations.compatibility.sqlalchemy`)
-    treats a failed import as "not installed". The block is lifted right after, so later
-    imports of SQLAlchemy in this process work as usual.
-    """
-    if "sqlalchemy" in sys.modules:
-        yield
-        return
-    sys.modules["sqlalchemy"] = None  # type: ignore[assignment]  # makes `import sqlalchemy` fail
-    try:
-        yield
-    finally:
-        if sys.modules.get("sqlalchemy", 0) is None:
-            del sys.modules["sqlalchemy"]
-
-
 def _build_batch_definition() -> Any:
     """One ephemeral GX context per process, with a pandas data frame asset (no disk, no network)."""
-    os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
-    # GX logs hundreds of INFO lines while importing; the gate's own logging is enough.
-    logging.getLogger("great_expectations").setLevel(logging.WARNING)
-    with _without_sqlalchemy():
-        import great_expectations as gx
-        from great_expectations.data_context.types.base import ProgressBarsConfig
-        from great_expectations.execution_engine import pandas_execution_engine
+    gx = import_great_expectations()
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+    from great_expectations.execution_engine import pandas_execution_engine
 
     # GX fingerprints every in-memory batch by hashing all its cells (a batch marker we never
     # use; about a second per 250k rows). Our batch id is the file's sha256 already.
@@ -159,9 +132,41 @@ def _flagged(values: pd.DataFrame, bad: pd.DataFrame, text: str) -> pd.Series:
                     for c in values.columns if bad[c].any()], values.index)
 
 
+def key_occurrences(keys: pd.DataFrame) -> np.ndarray:
+    """Per row, how many rows share its key (all key columns equal); NaN when a key part is missing.
+
+    Rows with a missing key part are not counted, as GX's compound uniqueness ignored them
+    (`any_value_is_missing`). Columns are factorised one by one (missing = -1) and their
+    codes combined, as pandas' `duplicated` does.
+    """
+    codes: np.ndarray | None = None
+    complete: np.ndarray | None = None
+    for name in keys.columns:
+        column_codes, uniques = pd.factorize(keys[name], use_na_sentinel=True)
+        column_codes = column_codes.astype(np.int64, copy=False)
+        if codes is None or complete is None:
+            codes, complete = column_codes, column_codes >= 0
+        else:
+            complete &= column_codes >= 0
+            codes = np.where(complete, codes * len(uniques) + column_codes, -1)
+            codes = pd.factorize(codes)[0].astype(np.int64, copy=False)  # keep the codes small
+    counts = np.full(len(keys), np.nan)
+    if codes is None or complete is None or not complete.any():
+        return counts
+    if complete.all():
+        return np.bincount(codes)[codes].astype("float64")
+    kept = codes[complete]
+    counts[complete] = np.bincount(kept)[kept]
+    return counts
+
+
 def gate_frame(feed: Feed, columns: dict[str, Normalised], row_problems: pd.Series,
-               extract_date: dt.date, batch_id: str) -> pd.DataFrame:
-    """The frame GX validates for one batch: normalised values, error texts, derived check columns."""
+               extract_date: dt.date, batch_id: str, occurrences: np.ndarray | None = None) -> pd.DataFrame:
+    """The frame GX validates for one batch: normalised values, error texts, derived check columns.
+
+    `occurrences` (`key_occurrences` over the whole file) is given when the batch is one
+    chunk of a file; else the batch is the whole file and its keys are counted here.
+    """
     index = pd.RangeIndex(len(row_problems))
     data: dict[str, pd.Series] = {
         BATCH_ID: pd.Series(pa.repeat(pa.scalar(batch_id, pa.string()), len(index))
@@ -179,6 +184,9 @@ def gate_frame(feed: Feed, columns: dict[str, Normalised], row_problems: pd.Seri
         if data[error_column(column.name)].notna().any():  # most columns have no error to prefix
             errors.append(column.name + ": " + data[error_column(column.name)])
     data[READ_ERRORS] = _joined(errors, index)
+    if occurrences is None:
+        occurrences = key_occurrences(pd.DataFrame({k: data[k] for k in feed.key}, index=index))
+    data[KEY_OCCURRENCES] = pd.Series(occurrences, index=index, dtype="float64")
     day = pd.Timestamp(extract_date)
     end = day + pd.Timedelta(days=1) - pd.Timedelta(microseconds=1)
     ranges = (

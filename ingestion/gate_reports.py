@@ -58,8 +58,8 @@ def _contract_column(gate_column: str) -> str:
 def _checked_positions(expectation: dict, mapping: HeaderMapping) -> list[int]:
     """Delivered column positions an expectation is about (all mapped ones for a row-level check)."""
     names: list[str] = []
-    if expectation.get("column"):
-        names.append(expectation["column"])
+    if expectation.get("column"):  # a compound key is named "a+b"
+        names += str(expectation["column"]).split("+")
     kwargs = expectation.get("kwargs") or {}
     for key in ("column", "column_A", "column_B"):
         if isinstance(kwargs.get(key), str):

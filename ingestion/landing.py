@@ -60,6 +60,51 @@ def write_atomic_parquet(final: Path, table: pa.Table) -> None:
     os.replace(temp, final)
 
 
+class ParquetStage:
+    """A Parquet file written part by part under its temporary name; visible only after `commit`.
+
+    Why: a large file is gated chunk by chunk (ingestion.streaming), and a file rejected or
+    held after its fifth chunk must leave nothing in raw/ or quarantine/, as a file landed
+    whole does. The temporary name is `_temp_path` in the final folder, so `clean_feed`
+    removes it after a crash. Each `write` becomes the file's next row group(s).
+    """
+
+    def __init__(self, final: Path, schema: pa.Schema | None = None) -> None:
+        self.final = final
+        self.temp = _temp_path(final)
+        self.schema = schema
+        self.rows = 0
+        self._writer: pq.ParquetWriter | None = None
+
+    def write(self, table: pa.Table) -> None:
+        if self._writer is None:
+            self.final.parent.mkdir(parents=True, exist_ok=True)
+            self._writer = pq.ParquetWriter(self.temp, self.schema or table.schema, compression="zstd")
+        self._writer.write_table(table)
+        self.rows += table.num_rows
+
+    def commit(self, final: Path | None = None) -> None:
+        """Close, fsync and rename to `final` (default: the folder it was staged in)."""
+        if self._writer is None:
+            if self.schema is None:
+                raise ValueError(f"{self.final}: nothing written and no schema")
+            self.write(self.schema.empty_table())
+        assert self._writer is not None
+        self._writer.close()
+        with self.temp.open("rb") as handle:
+            os.fsync(handle.fileno())
+        target = final or self.final
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(self.temp, target)
+
+    def discard(self) -> None:
+        """Drop what was written (the file was rejected, or had nothing to keep)."""
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+        self.temp.unlink(missing_ok=True)
+
+
 def ensure_feed_folder(home: Home, feed: Feed) -> Path:
     """The feed's raw folder, with its zero-row `_schema.parquet` (so an empty feed still reads)."""
     folder = home.raw_feed(feed.feed_id)

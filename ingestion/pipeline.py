@@ -22,6 +22,8 @@ import datetime as dt
 import json
 import logging
 import multiprocessing
+import tempfile
+from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from pathlib import Path
@@ -32,7 +34,16 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from aidwatch.home import Home
-from ingestion.batch import BatchResult, PreparedBatch, gate_batches, prepare_batch, reason_summary
+from ingestion.arrow_memory import use_jemalloc
+from ingestion.batch import (
+    BatchResult,
+    PreparedBatch,
+    StreamedResult,
+    gate_batches,
+    prepare_batch,
+    reason_summary,
+    stream_batch,
+)
 from ingestion.completeness import (
     ROWS_IN_RAW,
     Reference,
@@ -54,7 +65,7 @@ from ingestion.delivery import (
 )
 from ingestion.gate import GateError, warm_up
 from ingestion.gate_reports import batch_page, write_run_reports
-from ingestion.headers import renamed_column_warnings
+from ingestion.headers import HeaderMapping, renamed_column_warnings
 from ingestion.landing import (
     clean_feed,
     ensure_feed_folder,
@@ -66,6 +77,7 @@ from ingestion.landing import (
     write_ledger,
 )
 from ingestion.readers import FileRejected, file_format, unterminated_last_line
+from ingestion.streaming import NotStreamable, open_stream
 
 log = logging.getLogger(__name__)
 
@@ -165,48 +177,80 @@ class _FeedRun:
 
     def _hold_or_load(self, entry: dict, good: pa.Table, delivery: Delivery, loaded_status: str) -> None:
         """Land the good rows in raw/ (or held/ when the snapshot is implausible) and set the status."""
+        self._place(entry, delivery, loaded_status, good.num_rows, lambda: key_count(self.feed, good),
+                    lambda final: write_atomic_parquet(final, good))
+
+    def _place(self, entry: dict, delivery: Delivery, loaded_status: str, rows: int,
+               keys: Callable[[], int], put: Callable[[Path], None]) -> None:
+        """`put` the good rows in raw/ (or held/ when the snapshot is implausible) and set the status."""
         if self.feed.kind == "snapshot":
             assert delivery.extract_date is not None
-            entry["key_count"] = key_count(self.feed, good)
+            entry["key_count"] = keys()
             held = implausible(self.feed, entry["key_count"], self.reference(delivery.extract_date))
         else:
             held = []
         if held:
-            folder = held_folder(self.home, self.feed.feed_id)
-            write_atomic_parquet(folder / f"{delivery.batch_id}.parquet", good)
-            entry.update(status="held", rows_held=good.num_rows, rows_loaded=0,
-                         reasons=held + entry["reasons"])
+            put(held_folder(self.home, self.feed.feed_id) / f"{delivery.batch_id}.parquet")
+            entry.update(status="held", rows_held=rows, rows_loaded=0, reasons=held + entry["reasons"])
             log.warning("%s: held %s: %s", delivery.feed_id, delivery.relative, held[0])
         else:
-            write_atomic_parquet(self.home.raw_feed(self.feed.feed_id) / f"{delivery.batch_id}.parquet", good)
-            entry.update(status=loaded_status, rows_loaded=good.num_rows)
+            put(self.raw_path(delivery))
+            entry.update(status=loaded_status, rows_loaded=rows)
+
+    def raw_path(self, delivery: Delivery) -> Path:
+        return self.home.raw_feed(self.feed.feed_id) / f"{delivery.batch_id}.parquet"
+
+    def quarantine_path(self, delivery: Delivery) -> Path:
+        return self.home.quarantine / delivery.feed_id / f"{delivery.batch_id}.parquet"
 
     def land(self, result: BatchResult, delivery: Delivery, started: str,
              control: ControlLine | None) -> dict:
         """Write one gated batch: quarantine, raw (or held), gate report, then (last) its ledger entry."""
-        batch_id = delivery.batch_id
         quarantined = result.quarantine.num_rows
         if quarantined:
-            write_atomic_parquet(self.home.quarantine / delivery.feed_id / f"{batch_id}.parquet",
-                                 result.quarantine)
-        report_json = self.home.gate_reports / f"{batch_id}.json"
-        write_atomic_bytes(report_json, json.dumps(result.gate_report, ensure_ascii=False, indent=1).encode())
-        write_atomic_bytes(report_json.with_suffix(".html"), batch_page(result.gate_report).encode("utf-8"))
-        entry = _entry(delivery, batch_id, started)
-        entry.update(
-            encoding=result.table.encoding,
-            format=result.table.file_format,
-            rows_read=result.rows_read,
-            rows_quarantined=quarantined,
-            reasons=reason_summary(result.reason_counts),
-            warnings=renamed_column_warnings(self.feed, result.mapping) + _format_warnings(delivery),
-            extra_columns=list(result.mapping.extras),
-            control_file=control.control_file if control else None,
-        )
+            write_atomic_parquet(self.quarantine_path(delivery), result.quarantine)
+        entry = self._gated_entry(delivery, started, control, result.gate_report, result.table.encoding,
+                                  result.table.file_format, result.rows_read, quarantined, result.mapping,
+                                  result.reason_counts)
         self._hold_or_load(entry, result.good, delivery,
                            "loaded_with_quarantine" if quarantined else "loaded")
         entry["finished_at"] = _now()
         return self.record(entry)
+
+    def land_streamed(self, result: StreamedResult, delivery: Delivery, started: str,
+                      control: ControlLine | None) -> dict:
+        """`land` for a file gated chunk by chunk: its staged Parquet renamed into place, same order."""
+        quarantined = result.quarantine.rows
+        if quarantined:
+            result.quarantine.commit()
+        else:
+            result.quarantine.discard()
+        entry = self._gated_entry(delivery, started, control, result.gate_report, result.encoding, "csv",
+                                  result.rows_read, quarantined, result.mapping, result.reason_counts)
+        self._place(entry, delivery, "loaded_with_quarantine" if quarantined else "loaded", result.good.rows,
+                    lambda: result.key_count, result.good.commit)
+        entry["finished_at"] = _now()
+        return self.record(entry)
+
+    def _gated_entry(self, delivery: Delivery, started: str, control: ControlLine | None, report: dict,
+                     encoding: str | None, fmt: str, rows_read: int, quarantined: int, mapping: HeaderMapping,
+                     reason_counts: Counter) -> dict:
+        """Write a validated batch's gate report (JSON and page); its ledger entry, not yet placed."""
+        report_json = self.home.gate_reports / f"{delivery.batch_id}.json"
+        write_atomic_bytes(report_json, json.dumps(report, ensure_ascii=False, indent=1).encode())
+        write_atomic_bytes(report_json.with_suffix(".html"), batch_page(report).encode("utf-8"))
+        entry = _entry(delivery, delivery.batch_id, started)
+        entry.update(
+            encoding=encoding,
+            format=fmt,
+            rows_read=rows_read,
+            rows_quarantined=quarantined,
+            reasons=reason_summary(reason_counts),
+            warnings=renamed_column_warnings(self.feed, mapping) + _format_warnings(delivery),
+            extra_columns=list(mapping.extras),
+            control_file=control.control_file if control else None,
+        )
+        return entry
 
     def repeat(self, delivery: Delivery, same: list[dict]) -> dict:
         """A file whose bytes were seen before: duplicate, unchanged (snapshot, new date) or rejected.
@@ -379,6 +423,8 @@ def ingest_feed(feed_id: str, inbox: Path, home: Home, on_file: FileCallback | N
             if same:
                 run.repeat(delivery, same)
                 continue
+            if _ingest_streamed(run, delivery, started, control, flush):
+                continue
             try:
                 prepared = prepare_batch(feed, delivery)
                 problem = _read_unchanged(delivery)
@@ -395,6 +441,44 @@ def ingest_feed(feed_id: str, inbox: Path, home: Home, on_file: FileCallback | N
                 flush()
         flush()
     return entries
+
+
+def _ingest_streamed(run: _FeedRun, delivery: Delivery, started: str, control: ControlLine | None,
+                     flush: Callable[[], None]) -> bool:
+    """Ingest a large CSV chunk by chunk (ingestion.streaming); False when it is to be read whole.
+
+    The files before it in the gate group land first, so the ledger keeps the ingest order.
+    """
+    with tempfile.TemporaryDirectory(prefix="aidwatch-stream-") as scratch:
+        stream = open_stream(delivery.path, Path(scratch))
+        if stream is None:
+            return False
+        flush()
+
+        def check_rows(rows: int) -> None:
+            if control is not None and (problem := rows_problem(control, rows)):
+                raise FileRejected(problem)
+
+        try:
+            result = stream_batch(run.feed, delivery, stream, run.raw_path(delivery),
+                                  run.quarantine_path(delivery), check_rows, Path(scratch))
+        except NotStreamable as exc:
+            log.info("%s: %s read whole: %s", delivery.feed_id, delivery.relative, exc)
+            return False
+        except FileRejected as exc:
+            run.rejected(delivery, started, str(exc), control=control)
+            return True
+        except GateError as exc:
+            log.error("%s: gate error: %s", run.feed.feed_id, exc)
+            run.rejected(delivery, started, f"gate could not validate the file: {exc}", control=control)
+            return True
+    problem = _read_unchanged(delivery)
+    if problem is not None:
+        result.discard()
+        run.rejected(delivery, started, problem, control=control)
+        return True
+    run.land_streamed(result, delivery, started, control)
+    return True
 
 
 def _feed_weight(inbox: Path, feed_id: str) -> int:
@@ -424,6 +508,7 @@ def ingest_inbox(inbox: Path, home: Home, workers: int = 2,
     this process: the CLI's progress display.
     """
     inbox = Path(inbox)
+    use_jemalloc()  # before the first file: workers forked below inherit the pool
     feeds = sorted(pending_feeds(inbox, home), key=lambda f: -_feed_weight(inbox, f))
     entries: list[dict] = []
     if workers <= 1 or len(feeds) <= 1:

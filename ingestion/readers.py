@@ -170,6 +170,17 @@ def _header_record(text: str) -> tuple[list[str], int]:
 HEADER_PREFIX_BYTES = 1 << 20
 
 
+def _valid_utf8(data: bytes) -> bool:
+    """Whether the bytes are valid UTF-8, checked by Arrow (no Python str is built)."""
+    offsets = pa.py_buffer(np.array([0, len(data)], dtype=np.int64))
+    try:  # zero-copy: the bytes as one large_binary value, validated by the cast
+        whole = pa.Array.from_buffers(pa.large_binary(), 1, [None, offsets, pa.py_buffer(data)])
+        whole.cast(pa.large_string())
+    except pa.ArrowInvalid:
+        return False
+    return True
+
+
 def _utf8_body(data: bytes) -> tuple[bytes, str] | None:
     """The file's UTF-8 bytes and encoding when `decode` would choose UTF-8, without decoding in Python.
 
@@ -180,11 +191,7 @@ def _utf8_body(data: bytes) -> tuple[bytes, str] | None:
     """
     bom = data.startswith(codecs.BOM_UTF8)
     body = data[len(codecs.BOM_UTF8):] if bom else data
-    offsets = pa.py_buffer(np.array([0, len(body)], dtype=np.int64))
-    try:  # zero-copy: the file's bytes as one large_binary value, validated by the cast
-        whole = pa.Array.from_buffers(pa.large_binary(), 1, [None, offsets, pa.py_buffer(body)])
-        whole.cast(pa.large_string())
-    except pa.ArrowInvalid:
+    if not _valid_utf8(body):
         return None
     if bom:
         return body, "utf-8-sig"
@@ -213,30 +220,42 @@ def _header_of(body: bytes) -> tuple[list[str], int]:
     return _header_record(body.decode("utf-8"))
 
 
-def _read_csv_fast(body: bytes, headers: list[str], header_lines: int, encoding: str) -> RawTable | None:
-    """pyarrow's C++ reader; None when a row's field count differs (the careful reader then reports it)."""
+_CSV_PARSE = pacsv.ParseOptions(newlines_in_values=True, ignore_empty_lines=True)
+
+
+def _csv_options(width: int, header_lines: int,
+                 block_size: int | None = None) -> tuple[pacsv.ReadOptions, pacsv.ConvertOptions]:
+    """Arrow's read and convert options: every column text, empty = null, the header skipped."""
+    names = [str(i) for i in range(width)]
+    read = pacsv.ReadOptions(column_names=names, skip_rows=header_lines)
+    if block_size is not None:
+        read.block_size = block_size
+    convert = pacsv.ConvertOptions(
+        column_types={n: pa.string() for n in names}, null_values=[""],
+        strings_can_be_null=True, quoted_strings_can_be_null=True,
+    )
+    return read, convert
+
+
+def _arrow_cells(arrow: pa.Table, headers: list[str], encoding: str, first_row: int,
+                 may_span_lines: bool, keep: list[int] | None = None) -> RawTable | None:
+    """Arrow text columns -> a RawTable whose source rows start at `first_row`.
+
+    None when a value spans lines (the careful reader then checks for a quote left open);
+    only a quoted value can, so without a quote in the file there is nothing to scan.
+    Blank cells become null and blank rows are dropped in Arrow, before pandas sees the table.
+    `keep` (column positions) leaves the other columns out of the frame (a first pass over keys).
+    """
     names = [str(i) for i in range(len(headers))]
-    try:
-        arrow = pacsv.read_csv(
-            io.BytesIO(body),
-            read_options=pacsv.ReadOptions(column_names=names, skip_rows=header_lines),
-            parse_options=pacsv.ParseOptions(newlines_in_values=True, ignore_empty_lines=True),
-            convert_options=pacsv.ConvertOptions(
-                column_types={n: pa.string() for n in names}, null_values=[""],
-                strings_can_be_null=True, quoted_strings_can_be_null=True,
-            ),
-        )
-    except pa.ArrowInvalid:
+    if may_span_lines and any(pc.any(pc.match_substring_regex(column, "[\n\r]")).as_py()
+                              for column in arrow.columns):
         return None
-    # Only a quoted value can span lines; without a quote in the file there is nothing to scan.
-    if b'"' in body and any(pc.any(pc.match_substring(column, brk)).as_py()
-                            for column in arrow.columns for brk in "\n\r"):
-        return None  # a value spans lines: the careful reader checks for a quote left open
-    # Blank cells -> null and blank rows dropped in Arrow, before pandas sees the table.
     columns = [pc.if_else(pc.equal(pc.utf8_trim_whitespace(c), ""), pa.scalar(None, pa.string()), c)
                for c in arrow.columns]
     filled = functools.reduce(pc.or_, (pc.is_valid(c) for c in columns)) if columns else None
     arrow = pa.table(dict(zip(names, columns, strict=True)))
+    if keep is not None:
+        arrow = arrow.select([names[i] for i in keep])
     if filled is not None and not pc.all(filled).as_py():
         arrow = arrow.filter(filled)
     frame = arrow.to_pandas(types_mapper={pa.string(): pd.StringDtype("pyarrow", na_value=np.nan)}.get)
@@ -244,11 +263,22 @@ def _read_csv_fast(body: bytes, headers: list[str], header_lines: int, encoding:
     return RawTable(
         headers=headers,
         cells=frame,
-        source_rows=pd.Series(np.arange(1, len(frame) + 1), dtype="int64"),
+        source_rows=pd.Series(np.arange(first_row, first_row + len(frame)), dtype="int64"),
         encoding=encoding,
         file_format="csv",
         row_problems=pd.Series(None, index=frame.index, dtype="str"),
     )
+
+
+def _read_csv_fast(body: bytes, headers: list[str], header_lines: int, encoding: str) -> RawTable | None:
+    """pyarrow's C++ reader; None when a row's field count differs (the careful reader then reports it)."""
+    read, convert = _csv_options(len(headers), header_lines)
+    try:
+        arrow = pacsv.read_csv(io.BytesIO(body), read_options=read, parse_options=_CSV_PARSE,
+                               convert_options=convert)
+    except pa.ArrowInvalid:
+        return None
+    return _arrow_cells(arrow, headers, encoding, 1, b'"' in body)
 
 
 def read_csv(path: Path) -> RawTable:

@@ -10,6 +10,7 @@ contract column the normalised value, plus helper columns:
 - `<column>__error` / `_read_errors`: why cells could not be read as their type;
 - `_row_problem`: a row whose field count differs from the header;
 - `_batch_id`: the batch of the row (one validation may cover several small batches);
+- `_key_occurrences`: how many rows of the row's file share its natural key;
 - `_lowest_amount`, `_days_after_extract`, `_seconds_after_extract`: row-wise extremes
   for the range checks;
 - `_<check>__...`: the derived values of the feed's `row_checks`.
@@ -42,6 +43,7 @@ LOWEST_AMOUNT = "_lowest_amount"
 DAYS_AFTER_EXTRACT = "_days_after_extract"
 SECONDS_AFTER_EXTRACT = "_seconds_after_extract"
 BATCH_ID = "_batch_id"
+KEY_OCCURRENCES = "_key_occurrences"
 
 
 def error_column(column: str) -> str:
@@ -113,11 +115,15 @@ def dated_columns(feed: Feed, types: tuple[str, ...]) -> list[str]:
 
 
 def _key_expectation(feed: Feed) -> dict:
-    """The natural key is unique within each batch (`_batch_id` is part of the compound)."""
+    """The natural key is unique within each file: no row shares its key with another row.
+
+    `_key_occurrences` counts the rows of the whole file with the row's key (null when a
+    key part is missing: not checked), so every occurrence of a repeated key fails, and a
+    file read in chunks (ingestion.streaming) is judged over all its rows, not per chunk.
+    """
     key = list(feed.key)
     reason = "duplicate key within the file (" + ", ".join(key) + ")"
-    return _expectation("expect_compound_columns_to_be_unique",
-                        {"column_list": [BATCH_ID, *key], "ignore_row_if": "any_value_is_missing"},
+    return _expectation("expect_column_values_to_be_between", {"column": KEY_OCCURRENCES, "max_value": 1},
                         "+".join(key), reason)
 
 

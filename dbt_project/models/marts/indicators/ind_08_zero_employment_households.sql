@@ -31,16 +31,27 @@ working_age as (
         between {{ rule_param('working_age_min') }} and {{ rule_param('working_age_max') }}
 ),
 
+unemployed_households as (
+    -- only a household with an unemployed member can qualify: grouping just their
+    -- members is far cheaper than grouping every working-age member of every month
+    -- (scale 10: 1.2 M of 16 M household-months; 23.5 -> 11.6 CPU s)
+    select distinct month, hukou_no
+    from working_age
+    where employment_status = 'unemployed'
+),
+
 households as (
     select
-        month,
-        hukou_no,
-        min(banner_code) as banner_code,
-        min(township_code) as township_code
+        working_age.month,
+        working_age.hukou_no,
+        min(working_age.banner_code) as banner_code,
+        min(working_age.township_code) as township_code
     from working_age
-    group by month, hukou_no
-    having bool_or(employment_status = 'unemployed')
-       and not bool_or(employment_status in ('employed', 'flexible'))
+    inner join unemployed_households
+        on unemployed_households.month = working_age.month
+        and unemployed_households.hukou_no is not distinct from working_age.hukou_no
+    group by working_age.month, working_age.hukou_no
+    having not bool_or(working_age.employment_status in ('employed', 'flexible'))
 ),
 
 facts as (

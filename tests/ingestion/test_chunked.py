@@ -1,0 +1,255 @@
+"""A large CSV ingested chunk by chunk lands exactly what the whole-file path lands.
+
+The files are real (UTF-8 with CRLF, GB18030, with a BOM) with planted faults: a key
+repeated across a chunk boundary and within a chunk, a bad ID, a bad date, blank lines,
+a quoted value, a snapshot held against its predecessor; and files the careful reader
+must take (a quoted line break, a row of the wrong width). They are ingested with chunks
+of a few rows and again read whole; raw, quarantine and held Parquet (every column, in
+order), the ledger (minus timestamps) and the gate reports must be identical.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from aidwatch.home import Home
+from ingestion import batch, gate, streaming
+from ingestion.pipeline import ingest_feed
+from tests.ingestion.deliveries import valid_id, wrong_check
+
+CHUNK = 5
+HUKOU_HEADER = ["公民身份号码", "姓名", "性别", "出生日期", "户号", "与户主关系", "户籍地址区划", "户籍状态",
+                "状态变更日期"]
+MEMBERS_HEADER = ["救助家庭编号", "身份证号", "姓名", "与户主关系", "是否纳入保障", "个人月收入"]
+
+
+def person(n: int) -> tuple[str, str, str]:
+    """A valid ID with its gender and birth date (the ID agrees with both)."""
+    body = f"15292119{80 + n % 20:02d}0{1 + n % 9}1{n % 10}{n:03d}"[:17]
+    idn = valid_id(body)
+    return idn, "男" if int(body[16]) % 2 else "女", f"{body[6:10]}-{body[10:12]}-{body[12:14]}"
+
+
+def hukou_lines(rows: int, faults: bool) -> list[str]:
+    lines = [",".join(HUKOU_HEADER)]
+    for n in range(rows):
+        idn, gender, born = person(n)
+        lines.append(f"{idn},居民{n},{gender},{born},H{n // 3},本人,152921001001,正常,")
+    if faults:
+        lines[3] = lines[3].replace("居民2", '"居民,二"')  # a quoted value with a comma
+        lines[9] = lines[2].replace("居民1", "重复")  # row 1's key again, two chunks later
+        lines[4] = lines[4].replace(person(3)[0], wrong_check(person(3)[0]))  # bad check digit
+        lines[6] = lines[6].replace(person(5)[2], "2026-13-45")  # impossible date
+        lines[12] = lines[11]  # a key repeated within a chunk
+        lines.insert(8, "")  # a blank line
+        lines.insert(15, ",,,,,,,,")  # a row of empty cells
+    return lines
+
+
+def members_lines(rows: int) -> list[str]:
+    lines = [",".join(MEMBERS_HEADER)]
+    for n in range(rows):
+        lines.append(f"H{n // 2},{person(n)[0]},成员{n},本人,是,{n * 10}.50元")
+    if rows < 14:
+        return lines
+    lines[4] = lines[4].replace("本人", "亲戚")  # not an accepted value
+    lines[11] = lines[3]  # household + ID repeated across a chunk boundary
+    lines[13] = lines[13].replace(".50元", "元整")  # unreadable money
+    return lines
+
+
+def write(path: Path, lines: list[str], encoding: str = "utf-8", newline: str = "\n") -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(newline.join(lines + [""]).encode(encoding))
+
+
+def build_inbox(inbox: Path) -> None:
+    hukou = inbox / "ps_hukou"
+    write(hukou / "户籍人口_20261001.csv", hukou_lines(30, faults=True), newline="\r\n")
+    write(hukou / "户籍人口_20261101.csv", hukou_lines(11, faults=False))  # 24 -> 11 keys: held
+    members = inbox / "ca_members"
+    write(members / "民政成员_20261001.csv", members_lines(17), "gb18030")
+    write(members / "民政成员_20261101.csv", members_lines(14), "utf-8-sig")
+    careful = members_lines(14)
+    careful[6] = careful[6].replace(",成员5,", ',"成员\n五",')  # a value spanning lines
+    write(members / "民政成员_20261102.csv", careful)
+    wide = members_lines(14)
+    wide[8] += ",多余"  # a row wider than the header
+    write(members / "民政成员_20261103.csv", wide)
+    write(members / "民政成员_20261104.csv", members_lines(0))  # header only
+
+
+def ingest(inbox: Path, home: Home) -> list[dict]:
+    return ingest_feed("ps_hukou", inbox, home) + ingest_feed("ca_members", inbox, home)
+
+
+def landed(home: Home) -> dict[str, list[dict]]:
+    """Every Parquet file of the raw, quarantine and held zones, as rows in order."""
+    files = {}
+    for folder in ("raw", "quarantine", "held"):
+        for path in sorted((home.root / folder).rglob("*")):
+            assert not path.name.startswith(".tmp-"), path
+            if path.suffix == ".parquet":
+                files[str(path.relative_to(home.root))] = pq.read_table(path).to_pylist()
+    return files
+
+
+def reports(home: Home, entries: list[dict]) -> dict[str, dict]:
+    out = {}
+    for entry in entries:
+        path = home.gate_reports / f"{entry['batch_id']}.json"
+        if path.exists():
+            report = json.loads(path.read_text())
+            # GX's run: the whole-file path may validate several files together, a stream each chunk
+            report["validation"].pop("batches_in_run")
+            report["validation"].pop("statistics")
+            report["validation"].pop("run_success")
+            out[entry["batch_id"]] = report
+    return out
+
+
+def without_times(entries: list[dict]) -> list[dict]:
+    return [{k: v for k, v in e.items() if k not in ("started_at", "finished_at")} for e in entries]
+
+
+def test_chunks_land_what_the_whole_file_path_lands(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    inbox = tmp_path / "inbox"
+    build_inbox(inbox)
+    whole = Home.resolve(tmp_path / "whole")
+    entries_whole = ingest(inbox, whole)
+
+    streamed: list[str] = []
+    stream_batch = batch.stream_batch
+
+    def spy(feed, delivery, *args, **kwargs):  # type: ignore[no-untyped-def]
+        result = stream_batch(feed, delivery, *args, **kwargs)
+        streamed.append(delivery.path.name)
+        return result
+
+    monkeypatch.setattr(streaming, "CHUNK_ROWS", CHUNK)
+    monkeypatch.setattr("ingestion.pipeline.stream_batch", spy)
+    chunked = Home.resolve(tmp_path / "chunked")
+    entries_chunked = ingest(inbox, chunked)
+
+    # the four files with more lines than a chunk and no careful-reader case were streamed
+    assert sorted(streamed) == ["户籍人口_20261001.csv", "户籍人口_20261101.csv", "民政成员_20261001.csv",
+                                "民政成员_20261101.csv"]
+    assert without_times(entries_chunked) == without_times(entries_whole)
+    assert landed(chunked) == landed(whole)
+    assert reports(chunked, entries_chunked) == reports(whole, entries_whole)
+
+    by_file = {Path(e["file"]).name: e for e in entries_chunked}
+    hukou = by_file["户籍人口_20261001.csv"]
+    assert (hukou["status"], hukou["rows_read"]) == ("loaded_with_quarantine", 30)
+    assert hukou["rows_quarantined"] == 6
+    assert "id_number: duplicate key within the file (id_number) (4 rows)" in hukou["reasons"]
+    quarantine = pq.read_table(chunked.quarantine / "ps_hukou" / f"{hukou['batch_id']}.parquet").to_pylist()
+    # the blank line and the row of empty cells are not counted; rows 2 and 9 lie in chunks 1 and 2
+    assert [q["_source_row"] for q in quarantine] == [2, 4, 6, 9, 11, 12]
+    assert by_file["户籍人口_20261101.csv"]["status"] == "held"
+    members = by_file["民政成员_20261001.csv"]
+    assert (members["encoding"], members["rows_quarantined"]) == ("gb18030", 4)
+    assert by_file["民政成员_20261101.csv"]["encoding"] == "utf-8-sig"
+    assert "_row: row has 7 fields, the header has 6 (1 rows)" in by_file["民政成员_20261103.csv"]["reasons"]
+    assert by_file["民政成员_20261104.csv"]["rows_read"] == 0
+    statistics = [json.loads((home.gate_reports / f"{hukou['batch_id']}.json").read_text())["validation"]
+                  ["statistics"] for home in (whole, chunked)]  # its whole-file run had no failing neighbour
+    assert statistics[0] == statistics[1]
+    report = reports(chunked, [hukou])[hukou["batch_id"]]
+    [key_check] = [e for e in report["expectations"] if e["kwargs"].get("column") == "_key_occurrences"]
+    assert (key_check["unexpected_count"], key_check["sample_rows"]) == (4, [2, 9, 11, 12])
+
+
+def test_a_file_failing_in_a_later_chunk_leaves_nothing(tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    inbox = tmp_path / "inbox"
+    write(inbox / "ps_hukou" / "户籍人口_20261001.csv", hukou_lines(30, faults=True))
+    calls = []
+    validate = gate.validate
+
+    def third_chunk_fails(*args, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        if len(calls) == 3:
+            raise gate.GateError("broken on the third chunk")
+        return validate(*args, **kwargs)
+
+    monkeypatch.setattr(streaming, "CHUNK_ROWS", CHUNK)
+    monkeypatch.setattr(batch, "validate", third_chunk_fails)
+    home = Home.resolve(tmp_path / "home")
+    [entry] = ingest_feed("ps_hukou", inbox, home)
+    assert entry["status"] == "rejected" and "broken on the third chunk" in entry["reasons"][0]
+    assert len(calls) == 3
+    assert landed(home) == {"raw/ps_hukou/_schema.parquet": []}
+    assert sorted(p.name for p in (home.root / "raw" / "ps_hukou").iterdir()) == ["_schema.parquet"]
+
+
+def test_keys_are_counted_on_their_values_when_hashes_collide(tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every row hashing alike (as colliding keys would): the counts come from the key values."""
+    import numpy as np
+    import pandas as pd
+
+    inbox = tmp_path / "inbox"
+    write(inbox / "ps_hukou" / "户籍人口_20261001.csv", hukou_lines(30, faults=True))
+    monkeypatch.setattr(streaming, "CHUNK_ROWS", CHUNK)
+    honest = ingest_feed("ps_hukou", inbox, Home.resolve(tmp_path / "honest"))
+    monkeypatch.setattr(pd.util, "hash_pandas_object",
+                        lambda frame, **_: pd.Series(np.zeros(len(frame), dtype=np.uint64)))
+    colliding = ingest_feed("ps_hukou", inbox, Home.resolve(tmp_path / "colliding"))
+    assert without_times(colliding) == without_times(honest)
+    assert colliding[0]["rows_quarantined"] == 6
+
+
+@pytest.mark.parametrize(("text", "encoding", "streamed"), [
+    ("id,名字\n" + "1,张三丰\n" * 9, "utf-8", "utf-8"),
+    ("id,名字\n" + "1,张三\n" * 9, "gb18030", "gb18030"),
+    ("id,name\n" + "1,a\n" * 9, "utf-8", "utf-8"),
+    ("id,名字\n" + "1,张三丰\n" * 9, "utf-8-sig", "utf-8-sig"),
+])
+def test_stream_decides_the_encoding_as_the_whole_file_reader(tmp_path: Path, text: str, encoding: str,
+                                                              streamed: str) -> None:
+    from ingestion.readers import read_file
+
+    path = tmp_path / "f.csv"
+    path.write_bytes(text.encode(encoding))
+    stream = streaming.open_stream(path, tmp_path, chunk_rows=4)
+    assert stream is not None and stream.encoding == streamed == read_file(path).encoding
+    assert [len(c.cells) for c in stream.chunks()] == [4, 4, 1]
+    assert streaming.open_stream(path, tmp_path, chunk_rows=10) is None  # fewer lines: read whole
+
+
+def test_stream_leaves_doubtful_bytes_to_the_whole_file_reader(tmp_path: Path) -> None:
+    """Bytes valid in both encodings, damaged UTF-8 and bytes valid in neither are read whole."""
+    both = tmp_path / "both.csv"  # 元 in GB18030 (D4 AA) is also valid UTF-8
+    both.write_bytes(("a,b\n" + "1,元\n" * 9).encode("gb18030"))
+    damaged = tmp_path / "damaged.csv"
+    damaged.write_bytes(("a,b\n" + "1,张三\n" * 9).encode("utf-8")[:-3] + b"\xe5\xbc\n")
+    neither = tmp_path / "neither.csv"
+    neither.write_bytes(b"a,b\n" + b"1,\xff\xfe\n" * 9)
+    for path in (both, damaged, neither):
+        assert streaming.open_stream(path, tmp_path, chunk_rows=4) is None, path.name
+
+
+def test_key_occurrences_flag_what_pandas_duplicated_flags() -> None:
+    """The gate's key check flags exactly the rows GX's compound uniqueness flagged (all occurrences)."""
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(1)
+    for _ in range(100):
+        n = int(rng.integers(0, 40))
+        months = rng.choice(["2020-01-01", "2020-02-01", None], n)
+        frame = pd.DataFrame({"a": pd.Series(rng.choice(["x", "y", "z", None], n), dtype="str"),
+                              "b": pd.to_datetime(pd.Series(months)),
+                              "c": pd.Series(rng.choice([1, 2, None], n), dtype="Int64")})
+        for columns in (["a"], ["a", "b"], ["a", "b", "c"]):
+            keys = frame[columns]
+            counts = gate.key_occurrences(keys)
+            complete = keys.notna().all(axis=1).to_numpy()
+            assert np.isnan(counts[~complete]).all()
+            assert ((counts[complete] > 1) == keys[complete].duplicated(keep=False).to_numpy()).all()
+            assert counts[complete].sum() == sum(size ** 2 for size in keys[complete].value_counts())

@@ -1,0 +1,70 @@
+"""A cold ingest pays little before its first file: GX without SciPy, Altair or SQLAlchemy; jemalloc.
+
+Run in a fresh interpreter: the test session has long imported all three.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+PROBE = r"""
+import json, sys
+from ingestion import gate
+gate.warm_up()
+seen = {name: type(sys.modules.get(name)).__name__ for name in ("scipy.stats", "altair", "sqlalchemy")}
+
+# An expectation that needs SciPy still works: it loads SciPy when it first calls it.
+import pandas as pd
+import great_expectations as gx
+frame = pd.DataFrame({"x": [1, 2, 2, 3, 3, 3]})
+batch = gate._batch_definition().get_batch(batch_parameters={"dataframe": frame})
+kl = gx.expectations.ExpectColumnKLDivergenceToBeLessThan(
+    column="x", partition_object={"values": [1, 2, 3], "weights": [1 / 6, 2 / 6, 3 / 6]}, threshold=0.01)
+result = batch.validate(kl)
+skewed = gx.expectations.ExpectColumnKLDivergenceToBeLessThan(
+    column="x", partition_object={"values": [1, 2, 3], "weights": [0.8, 0.1, 0.1]}, threshold=0.01)
+mismatch = batch.validate(skewed)
+
+import sqlalchemy  # the block is lifted after GX's import
+print(json.dumps({"deferred": seen, "kl_success": bool(result.success),
+                  "kl_mismatch_success": bool(mismatch.success),
+                  "kl_error": (result.exception_info or {}).get("exception_message"),
+                  "scipy_after": type(sys.modules["scipy.stats"]).__name__,
+                  "sqlalchemy_after": sqlalchemy.__name__}))
+"""
+
+
+def test_gx_imports_without_scipy_altair_sqlalchemy_and_they_still_work() -> None:
+    done = subprocess.run([sys.executable, "-c", PROBE], cwd=ROOT, capture_output=True, text=True,
+                          timeout=120, check=True)
+    facts = json.loads(done.stdout.strip().splitlines()[-1])
+    assert facts["deferred"] == {"scipy.stats": "DeferredModule", "altair": "DeferredModule",
+                                 "sqlalchemy": "NoneType"}
+    assert facts["kl_error"] is None
+    assert facts["kl_success"] is True  # the observed distribution is the expected one
+    assert facts["kl_mismatch_success"] is False  # SciPy's entropy really was computed
+    assert facts["scipy_after"] == "module"
+    assert facts["sqlalchemy_after"] == "sqlalchemy"
+
+
+def test_ingestion_allocates_from_jemalloc(tmp_path: Path) -> None:
+    """pyarrow's default here is mimalloc; ingestion switches to jemalloc (ingestion.arrow_memory)."""
+    probe = (
+        "import sys; from pathlib import Path\n"
+        "import pyarrow as pa\n"
+        "from aidwatch.home import Home\n"
+        "from ingestion.pipeline import ingest_inbox\n"
+        "before = pa.default_memory_pool().backend_name\n"
+        "ingest_inbox(Path(sys.argv[1]), Home(Path(sys.argv[2])), workers=1)\n"
+        "print(before, pa.default_memory_pool().backend_name)\n"
+    )
+    (tmp_path / "inbox").mkdir()
+    done = subprocess.run([sys.executable, "-c", probe, str(tmp_path / "inbox"), str(tmp_path / "home")],
+                          cwd=ROOT, capture_output=True, text=True, timeout=120, check=True)
+    before, after = done.stdout.split()
+    assert (before, after) == ("mimalloc", "jemalloc")
