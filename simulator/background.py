@@ -164,7 +164,7 @@ class Background:
         retired = (roll >= 0.14) & (roll < 0.16) & (birth < np.datetime64("1990-01-01"))
         id_area[retired] = rng.choice(RETIRED_COUNTY_CODES, size=retired.sum())
         ids = idnumbers.make_ids(id_area, birth, male, rng)
-        w.taken_ids.update(ids.tolist())
+        w.taken_ids.update(ids)
         # names: a household shares the head's surname (Mongolian names have none)
         surname = np.array(SURNAMES)[rng.integers(0, len(SURNAMES), size=n_hh)][hh_index]
         g1 = np.array(GIVEN_CHARS)[rng.integers(0, len(GIVEN_CHARS), size=n)]

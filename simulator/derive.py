@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from ingestion.contracts import Feed, load_feeds
+from simulator.memory import release_memory
 from simulator.monthly import MonthlyRows
 from simulator.world import (
     DIBAO_PREMIUM_SUBSIDY,
@@ -32,15 +33,24 @@ from simulator.world import (
     resident_premium,
 )
 
+#: the records the world itself still reads while deriving (`World.standard`)
+RECORDS_THE_WORLD_READS = frozenset({"ca_standards"})
 
-def household_rows(world: World) -> None:
-    """Derive every assisted household's rows into the world's record lists."""
+
+def household_rows(world: World, flush_every: int | None = None) -> None:
+    """Derive every assisted household's rows into the world's record lists.
+
+    `flush_every`: put the records into table form after every that many households
+    (`flush_records`; memory: a household's ca_households row for each extract date is
+    a dict of 17 values, 0.7 M dicts at scale 10 held at once was ~1 GB, issue 14).
+    The tables are the same: the rows keep their order and each value's form.
+    """
     std = cache(world.standard)
     seen: set[tuple] = set()  # derived keys already written (a person in two households: ELG-08)
     first_pay = month_start(add_months(world.start, -1))
     pay_last = month_start(world.as_of)
     rng = np.random.default_rng([world.seed, 30])
-    for hh in world.households:
+    for i, hh in enumerate(world.households, start=1):
         world.origin = hh.origin
         _households_snapshot(world, hh, std)
         for m in hh.members:
@@ -62,12 +72,46 @@ def household_rows(world: World) -> None:
             _payments(world, hh, std, max(first_pay, month_start(add_months(hh.approved_on, 1))), pay_last)
         _asset_checks(world, hh, rng, seen)
         _application(world, hh, rng)
+        if flush_every and i % flush_every == 0:
+            flush_records(world)
     # a person on two rolls is enrolled once, with the most generous subsidy
     priority = {"tekun": 0, "dibao": 1}
-    for hh in sorted(world.households, key=lambda h: priority.get(h.assistance_type, 2)):
+    by_priority = sorted(world.households, key=lambda h: priority.get(h.assistance_type, 2))
+    for i, hh in enumerate(by_priority, start=1):
         world.origin = hh.origin
         _enrollment(world, hh, seen)
+        if flush_every and i % flush_every == 0:
+            flush_records(world)
     world.origin = "plant"
+    if flush_every:
+        flush_records(world)
+
+
+def flush_records(world: World) -> None:
+    """Move the world's records so far into table form (`world.record_parts`), feed by
+    feed in their order; `tables()` puts them after the feed's frames and before the
+    records that come later. Records the world still reads stay where they are."""
+    feeds = load_feeds()
+    for store, kind in ((world.snapshots, "snapshot"), (world.events, "event")):
+        for feed_id in list(store):
+            if feed_id in RECORDS_THE_WORLD_READS or feed_id not in feeds or not store[feed_id]:
+                continue
+            recs = store.pop(feed_id)
+            world.record_parts.setdefault(feed_id, []).append(_records_table(recs, kind, feeds[feed_id]))
+            del recs
+    release_memory()
+
+
+def _records_table(recs: list[tuple], kind: str, feed: Feed) -> pd.DataFrame:
+    """World records (`add_snapshot` / `add_event` tuples) as a table of the feed."""
+    df = pd.DataFrame([r for r, *_ in recs])
+    if kind == "snapshot":
+        df["_vf"] = [vf for _, vf, _, _ in recs]
+        df["_vt"] = [vt for _, _, vt, _ in recs]
+    else:
+        df["_do"] = [do for _, do, _ in recs]
+    df["_origin"] = [o for *_, o in recs]
+    return _coerce(df, feed)
 
 
 def _households_snapshot(world: World, hh: AssistedHousehold, std) -> None:
@@ -373,13 +417,17 @@ def _concat(parts: list[pd.DataFrame]) -> pd.DataFrame:
     return pd.DataFrame(columns)
 
 
+#: households whose derived records are put into table form at a time (`household_rows`)
+FLUSH_HOUSEHOLDS = 1000
+
+
 def tables(world: World, hand_over: bool = False) -> dict[str, pd.DataFrame]:
     """One table per feed of the contract (empty tables for feeds with no records).
 
     `hand_over`: each feed's records leave the world once in its table (memory: the
     derived records are millions of dicts at scale 10); the world's API then no longer
     sees them (e.g. planted standards), so only the simulator's last step asks for it."""
-    household_rows(world)
+    household_rows(world, flush_every=FLUSH_HOUSEHOLDS if hand_over else None)
     person_rows(world)
     world.origin = "plant"
     feeds = load_feeds()
@@ -392,28 +440,18 @@ def tables(world: World, hand_over: bool = False) -> dict[str, pd.DataFrame]:
         frames = world.frames.pop(feed_id, [])
         parts = [_coerce(f.frame() if isinstance(f, MonthlyRows) else f, feed) for f in frames]
         del frames
-        if feed.kind == "snapshot":
-            recs = world.snapshots.pop(feed_id, []) if hand_over else world.snapshots.get(feed_id, [])
-            if recs:
-                df = pd.DataFrame([r for r, *_ in recs])
-                df["_vf"] = [vf for _, vf, _, _ in recs]
-                df["_vt"] = [vt for _, _, vt, _ in recs]
-                df["_origin"] = [o for *_, o in recs]
-                del recs
-                parts.append(_coerce(df, feed))
-            empty = {"_vf": [], "_vt": []}
-        else:
-            recs = world.events.pop(feed_id, []) if hand_over else world.events.get(feed_id, [])
-            if recs:
-                df = pd.DataFrame([r for r, *_ in recs])
-                df["_do"] = [do for _, do, _ in recs]
-                df["_origin"] = [o for *_, o in recs]
-                del recs
-                parts.append(_coerce(df, feed))
-            empty = {"_do": []}
+        parts += world.record_parts.pop(feed_id, [])
+        store = world.snapshots if feed.kind == "snapshot" else world.events
+        recs = store.pop(feed_id, []) if hand_over else store.get(feed_id, [])
+        if recs:
+            parts.append(_records_table(recs, feed.kind, feed))
+        del recs
+        empty = {"_vf": [], "_vt": []} if feed.kind == "snapshot" else {"_do": []}
         if parts:
             table = _not_before_own_dates(_concat(parts), feed)
         else:
             table = _coerce(pd.DataFrame({c.name: [] for c in feed.columns} | empty | {"_origin": []}), feed)
         out[feed_id] = table
+        if hand_over:
+            release_memory()  # the feed's frames and records are gone: the next feed reuses the pages
     return out

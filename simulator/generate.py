@@ -42,7 +42,7 @@ from simulator.deliver import (
 from simulator.derive import coerce, concat_tables, tables
 from simulator.faults import FAULT_FEEDS, FaultPlanter
 from simulator.formats import choose_styles
-from simulator.memory import release_memory
+from simulator.memory import arrow_on_system_allocator, release_memory
 from simulator.monthly import MonthlyRows
 from simulator.plants._truth import TRUTH_COLUMNS, truth_rows
 from simulator.world import World
@@ -132,6 +132,13 @@ def simulate(
     `plants=False` writes the clean background alone (no rule may fire on it).
     `chunk_rows`: lines formatted and written at a time (memory); the files do not depend on it.
     """
+    with arrow_on_system_allocator():
+        return _simulate(out, as_of, seed, scale, months, plants=plants, chunk_rows=chunk_rows)
+
+
+def _simulate(
+    out: Path, as_of: date, seed: int, scale: float, months: int, *, plants: bool, chunk_rows: int
+) -> Path:
     if months < 1:
         raise ValueError("months must be at least 1")
     if scale <= 0:
@@ -171,6 +178,7 @@ def simulate(
         planter.plant(feeds[f], feed_tables[f], styles[f], deliveries)
         planned[f] = [dl.faults() for dl in deliveries]
         del deliveries
+        release_memory()
     faults = planter.finish()
     release_memory(collect=True)
     written: list[tuple[date, str, str]] = []  # extract, file, sha256

@@ -185,8 +185,10 @@ class World:
         self.snapshots: dict[str, list[tuple[dict, date | None, date | None, str]]] = {}
         self.events: dict[str, list[tuple[dict, date | None, str]]] = {}
         self.frames: dict[str, list[Any]] = {}  # background DataFrame chunks per feed
+        #: derived records already in table form, per feed (they follow `frames`; derive.flush_records)
+        self.record_parts: dict[str, list[Any]] = {}
         self.expected: list[Any] = []  # simulator.plants._truth.Expectation
-        self.taken_ids: set[str] = set()
+        self.taken_ids = idnumbers.TakenIds()  # every ID given out (compact: issue 14)
         self._serial: dict[str, int] = {}
         self.origin = "plant"  # rows added through the API are marked with this origin
 
