@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -155,6 +156,19 @@ def read_ledger(home: Home, feed_id: str | None = None) -> list[dict]:
     return entries
 
 
+def stream_scratch(home: Home, feed_id: str) -> Path:
+    """The private folder (mode 0700) where a streamed file's chunks keep their keys between passes.
+
+    Why inside the HOME: the spilled keys are ID numbers, and a GB18030 file's UTF-8 copy is
+    the whole file. They belong with the rest of the HOME's personal data, not in the
+    system's temporary folder, and `clean_feed` removes what a killed process left.
+    """
+    folder = home.root / "scratch" / feed_id
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    folder.chmod(0o700)
+    return folder
+
+
 def clean_feed(home: Home, feed_id: str) -> list[Path]:
     """Remove temporary files and batches without a ledger entry (left by a crash).
 
@@ -178,6 +192,12 @@ def clean_feed(home: Home, feed_id: str) -> list[Path]:
         doomed += list(home.ledger.glob(f"{TEMP_PREFIX}*-{feed_id}__*"))
     for path in doomed:
         path.unlink(missing_ok=True)
+    scratch = home.root / "scratch" / feed_id
+    if scratch.is_dir():
+        left = list(scratch.iterdir())
+        for path in left:
+            shutil.rmtree(path, ignore_errors=True)
+        doomed += left
     return doomed
 
 

@@ -72,6 +72,7 @@ from ingestion.landing import (
     feed_lock,
     held_folder,
     read_ledger,
+    stream_scratch,
     write_atomic_bytes,
     write_atomic_parquet,
     write_ledger,
@@ -449,7 +450,8 @@ def _ingest_streamed(run: _FeedRun, delivery: Delivery, started: str, control: C
 
     The files before it in the gate group land first, so the ledger keeps the ingest order.
     """
-    with tempfile.TemporaryDirectory(prefix="aidwatch-stream-") as scratch:
+    private = stream_scratch(run.home, run.feed.feed_id)
+    with tempfile.TemporaryDirectory(prefix="stream-", dir=private) as scratch:
         stream = open_stream(delivery.path, Path(scratch))
         if stream is None:
             return False

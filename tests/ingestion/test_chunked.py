@@ -187,6 +187,32 @@ def test_a_file_failing_in_a_later_chunk_leaves_nothing(tmp_path: Path,
     assert sorted(p.name for p in (home.root / "raw" / "ps_hukou").iterdir()) == ["_schema.parquet"]
 
 
+def test_spilled_keys_stay_in_the_home_and_a_crash_leaves_none(tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """The first pass's spilled keys (ID numbers) go to HOME/scratch (0700), not the system's temp folder."""
+    inbox = tmp_path / "inbox"
+    write(inbox / "ps_hukou" / "户籍人口_20261001.csv", hukou_lines(30, faults=True))
+    monkeypatch.setattr(streaming, "CHUNK_ROWS", CHUNK)
+    home = Home.resolve(tmp_path / "home")
+    scratch = home.root / "scratch" / "ps_hukou"
+    seen: list[Path] = []
+    key_pass = batch._key_pass
+
+    def watched(feed, stream, mapping, ctx, folder):  # type: ignore[no-untyped-def]
+        seen.append(Path(folder))
+        return key_pass(feed, stream, mapping, ctx, folder)
+
+    monkeypatch.setattr(batch, "_key_pass", watched)
+    left = scratch / "stream-killed"  # what a process killed mid-file leaves behind
+    left.mkdir(parents=True)
+    (left / "keys-0.pickle").write_bytes(b"ids")
+    [entry] = ingest_feed("ps_hukou", inbox, home)
+    assert entry["status"] == "loaded_with_quarantine"
+    assert [folder.parent for folder in seen] == [scratch]
+    assert scratch.stat().st_mode & 0o777 == 0o700
+    assert list(scratch.iterdir()) == []  # the leftover removed, this run's own folder gone
+
+
 def test_keys_are_counted_on_their_values_when_hashes_collide(tmp_path: Path,
                                                               monkeypatch: pytest.MonkeyPatch) -> None:
     """Every row hashing alike (as colliding keys would): the counts come from the key values."""
