@@ -183,6 +183,7 @@ def steps(csv: Path, repeat: int, work: Path) -> None:
     from ingestion.contracts import get_feed
     from ingestion.delivery import describe
     from ingestion.headers import map_headers
+    from ingestion.landing import dictionary_columns
     from ingestion.normalise import Context, normalise_column
     from ingestion.readers import read_file
 
@@ -217,7 +218,7 @@ def steps(csv: Path, repeat: int, work: Path) -> None:
         prepared = PreparedBatch(delivery, table, mapping, normalised, frame)
         [result] = timed("GX validation + Arrow tables + report", gate_batches, feed, [prepared])
         timed("write Parquet (zstd)", pq.write_table, result.good, work / f"good{i}.parquet",
-              compression="zstd")
+              compression="zstd", use_dictionary=dictionary_columns(result.good))  # as landing writes it
         timed("DuckDB read_csv -> Parquet (reference)", duckdb.sql,
               f"copy (select * from read_csv('{csv}', header=true)) to '{work}/duck{i}.parquet' "
               "(format parquet)")

@@ -9,7 +9,6 @@ the benchmark can call it on a single file, and the pipeline stays about bookkee
 
 from __future__ import annotations
 
-import functools
 import json
 import pickle
 from collections import Counter
@@ -21,15 +20,16 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+from pandas.api.types import union_categoricals
 
-from ingestion.completeness import key_count
+from ingestion.completeness import complete_keys, key_count
 from ingestion.contracts import RAW_METADATA_COLUMNS, Column, Feed
 from ingestion.delivery import Delivery
 from ingestion.gate import REPORT_SAMPLE, BatchSlice, GateOutcome, gate_frame, key_occurrences, validate
 from ingestion.gate_reports import department_samples
 from ingestion.headers import HeaderMapping, map_headers
 from ingestion.landing import ParquetStage
-from ingestion.normalise import Context, Normalised, normalise_column
+from ingestion.normalise import Context, Normalised, normalise_column, text_array, text_series
 from ingestion.readers import FileRejected, RawTable, read_file
 from ingestion.streaming import CsvStream
 
@@ -62,17 +62,21 @@ def _arrow_column(column: Column, values: pd.Series) -> pa.Array:
     """Normalised values -> the Arrow type of the raw schema."""
     target = column.arrow_type
     if column.type == "money":
-        return pa.array(values, type=pa.string(), from_pandas=True).cast(target)
+        return text_array(values).cast(target)
+    if isinstance(values.dtype, pd.CategoricalDtype):  # text per distinct value (normalise._spread)
+        return text_array(values).cast(target)
     if column.type in ("date", "month", "timestamp"):
         return pa.array(values, from_pandas=True).cast(target)
     return pa.array(values, type=target, from_pandas=True)
 
 
-def _extra_json(table: RawTable, mapping: HeaderMapping, rows: pd.Index) -> pa.Array:
+def _extra_json(table: RawTable, mapping: HeaderMapping, rows: np.ndarray | None) -> pa.Array:
+    n = len(table.cells) if rows is None else len(rows)
     if not mapping.extras:
-        return pa.nulls(len(rows), pa.string())
+        return pa.nulls(n, pa.string())
     names = list(mapping.extras)
-    cells = table.cells.loc[rows, [str(p) for p in mapping.extras.values()]]
+    cells = table.cells[[str(p) for p in mapping.extras.values()]]
+    cells = cells if rows is None else cells.iloc[rows]
     records = cells.astype(object).where(cells.notna(), None).itertuples(index=False, name=None)
     return pa.array([json.dumps(dict(zip(names, r, strict=True)), ensure_ascii=False) for r in records],
                     type=pa.string())
@@ -130,19 +134,38 @@ def gate_batches(feed: Feed, prepared: list[PreparedBatch]) -> list[BatchResult]
         delivery = item.delivery
         slices.append(BatchSlice(delivery.batch_id, delivery.extract_date, start, start + item.rows))
         start += item.rows
-    frame = (prepared[0].frame if len(prepared) == 1
-             else pd.concat([item.frame for item in prepared], ignore_index=True))
+    frame = prepared[0].frame if len(prepared) == 1 else _stacked([item.frame for item in prepared])
     outcomes = validate(feed, frame, slices)
     return [_gated(feed, item, outcome) for item, outcome in zip(prepared, outcomes, strict=True)]
+
+
+def _stacked(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """Gate frames of several batches one below the other, Categorical columns kept Categorical.
+
+    Why not `pd.concat` alone: Categoricals with different categories (each file's own
+    values, its own batch id) concatenate to Python objects, which GX's filters copy
+    slowly; a text column that is Categorical in one batch only is made text throughout.
+    """
+    columns = {}
+    for name in frames[0].columns:
+        parts = [frame[name] for frame in frames]
+        kinds = {isinstance(part.dtype, pd.CategoricalDtype) for part in parts}
+        if kinds == {True}:
+            columns[name] = pd.Series(union_categoricals(parts))
+        elif kinds == {True, False}:
+            columns[name] = pd.concat([text_series(part) for part in parts], ignore_index=True)
+        else:
+            columns[name] = pd.concat(parts, ignore_index=True)
+    return pd.DataFrame(columns)
 
 
 def _gated(feed: Feed, item: PreparedBatch, outcome: GateOutcome) -> BatchResult:
     """The gate's verdict on a prepared batch as its raw and quarantine tables and its report."""
     bad = outcome.row_reasons.notna().to_numpy()
-    index = item.table.cells.index
-    good = _good_table(feed, item.delivery, item.table, item.mapping, item.normalised, index[~bad])
-    quarantine = _quarantine_table(item.delivery, item.table, item.mapping,
-                                   outcome.row_reasons.set_axis(index), index[bad])
+    kept = None if not bad.any() else np.flatnonzero(~bad)
+    good = _good_table(feed, item.delivery, item.table, item.mapping, item.normalised, kept)
+    quarantine = _quarantine_table(item.delivery, item.table, item.mapping, outcome.row_reasons,
+                                   np.flatnonzero(bad))
     counts: Counter = Counter()
     for text in outcome.row_reasons.dropna():
         counts.update(text.split("; "))
@@ -155,20 +178,30 @@ def build_batch(feed: Feed, delivery: Delivery) -> BatchResult:
     return gate_batches(feed, [prepare_batch(feed, delivery)])[0]
 
 
-def _metadata(delivery: Delivery, table: RawTable, rows: pd.Index) -> dict[str, pa.Array]:
-    n = len(rows)
+def _rows_of(values: pd.Series, rows: np.ndarray | None) -> pd.Series:
+    """The rows at these positions, in order; all of them when `rows` is None.
+
+    Why positions, not labels: `.loc` with a list of labels hashes the index, and a take
+    of every row of an Arrow column copies it; a batch whose rows all pass needs neither.
+    """
+    return values if rows is None else values.iloc[rows]
+
+
+def _metadata(delivery: Delivery, table: RawTable, rows: np.ndarray | None) -> dict[str, pa.Array]:
+    n = len(table.source_rows) if rows is None else len(rows)
     return {
         # pa.repeat: one value n times, built in C++ (a Python list of n references was 0.1-0.5 s)
         "_batch_id": pa.repeat(pa.scalar(delivery.batch_id, pa.string()), n),
         "_extract_date": pa.repeat(pa.scalar(delivery.extract_date, pa.date32()), n),
         "_source_file": pa.repeat(pa.scalar(delivery.relative, pa.string()), n),
-        "_source_row": pa.array(table.source_rows.loc[rows].to_numpy(), type=pa.int64()),
+        "_source_row": pa.array(_rows_of(table.source_rows, rows).to_numpy(), type=pa.int64()),
     }
 
 
 def _good_table(feed: Feed, delivery: Delivery, table: RawTable, mapping: HeaderMapping,
-                normalised: dict[str, Normalised], rows: pd.Index) -> pa.Table:
-    arrays = [_arrow_column(c, normalised[c.name].values.loc[rows]) for c in feed.columns]
+                normalised: dict[str, Normalised], rows: np.ndarray | None) -> pa.Table:
+    """The raw zone's rows: `rows` are the passing rows' positions (None: every row passed)."""
+    arrays = [_arrow_column(c, _rows_of(normalised[c.name].values, rows)) for c in feed.columns]
     meta = _metadata(delivery, table, rows)
     meta["_extra"] = _extra_json(table, mapping, rows)
     arrays += [meta[name] for name in RAW_METADATA_COLUMNS]
@@ -176,13 +209,14 @@ def _good_table(feed: Feed, delivery: Delivery, table: RawTable, mapping: Header
 
 
 def _quarantine_table(delivery: Delivery, table: RawTable, mapping: HeaderMapping,
-                      reasons: pd.Series, rows: pd.Index) -> pa.Table:
+                      reasons: pd.Series, rows: np.ndarray) -> pa.Table:
+    """The quarantined rows (at positions `rows`) as delivered, with their reasons."""
     meta = _metadata(delivery, table, rows)
     arrays = {name: meta[name] for name in QUARANTINE_METADATA if name in meta}
-    arrays["reasons"] = pa.array(reasons.loc[rows], type=pa.string(), from_pandas=True)
+    arrays["reasons"] = pa.array(reasons.iloc[rows], type=pa.string(), from_pandas=True)
     ordered = {name: arrays[name] for name in QUARANTINE_METADATA}
     for position, header in enumerate(mapping.display):
-        ordered[header] = pa.array(table.cells[str(position)].loc[rows], type=pa.string(), from_pandas=True)
+        ordered[header] = pa.array(table.cells[str(position)].iloc[rows], type=pa.string(), from_pandas=True)
     return pa.table(ordered)
 
 
@@ -335,7 +369,7 @@ def stream_batch(feed: Feed, delivery: Delivery, stream: CsvStream, raw_final: P
                 quarantine.write(result.quarantine)
             if feed.kind == "snapshot":
                 keys = result.good.select(list(feed.key))
-                complete = functools.reduce(pc.and_, (pc.is_valid(c) for c in keys.columns))
+                complete = complete_keys(feed, keys)
                 keyed += pc.sum(complete).as_py() or 0
                 partial_keys.append(keys.filter(pc.invert(complete)))
             counts.update(result.reason_counts)

@@ -237,6 +237,24 @@ def _csv_options(width: int, header_lines: int,
     return read, convert
 
 
+def _blank_to_null(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    """Cells of nothing but whitespace (or empty) -> null; the column itself when it has none.
+
+    Why `utf8_is_space`, not trimming: a trimmed copy of every cell cost more than the rest
+    of the conversion, and a column rarely holds a blank cell. `utf8_is_space` is true
+    exactly when trimming leaves '' (checked on every code point), except for '' itself.
+    """
+    blank = pc.or_(pc.utf8_is_space(column), pc.equal(pc.binary_length(column), 0))
+    if not pc.any(blank).as_py():
+        return column
+    return pc.if_else(blank, pa.scalar(None, pa.string()), column)
+
+
+def _has_line_break(column: pa.ChunkedArray) -> bool:
+    """Whether a value holds a line break (two plain substring searches cost 0.6x one regex `[\\n\\r]`)."""
+    return any(pc.any(pc.match_substring(column, brk)).as_py() for brk in ("\n", "\r"))
+
+
 def _arrow_cells(arrow: pa.Table, headers: list[str], encoding: str, first_row: int,
                  may_span_lines: bool, keep: list[int] | None = None) -> RawTable | None:
     """Arrow text columns -> a RawTable whose source rows start at `first_row`.
@@ -247,11 +265,9 @@ def _arrow_cells(arrow: pa.Table, headers: list[str], encoding: str, first_row: 
     `keep` (column positions) leaves the other columns out of the frame (a first pass over keys).
     """
     names = [str(i) for i in range(len(headers))]
-    if may_span_lines and any(pc.any(pc.match_substring_regex(column, "[\n\r]")).as_py()
-                              for column in arrow.columns):
+    if may_span_lines and any(_has_line_break(column) for column in arrow.columns):
         return None
-    columns = [pc.if_else(pc.equal(pc.utf8_trim_whitespace(c), ""), pa.scalar(None, pa.string()), c)
-               for c in arrow.columns]
+    columns = [_blank_to_null(c) for c in arrow.columns]
     filled = functools.reduce(pc.or_, (pc.is_valid(c) for c in columns)) if columns else None
     arrow = pa.table(dict(zip(names, columns, strict=True)))
     if keep is not None:
@@ -273,6 +289,9 @@ def _arrow_cells(arrow: pa.Table, headers: list[str], encoding: str, first_row: 
 def _read_csv_fast(body: bytes, headers: list[str], header_lines: int, encoding: str) -> RawTable | None:
     """pyarrow's C++ reader; None when a row's field count differs (the careful reader then reports it)."""
     read, convert = _csv_options(len(headers), header_lines)
+    # One thread: ingestion runs a worker per core already; Arrow's threads cost ~40% more
+    # CPU on a 261k-row file for a few ms of wall time on an idle machine.
+    read.use_threads = False
     try:
         arrow = pacsv.read_csv(io.BytesIO(body), read_options=read, parse_options=_CSV_PARSE,
                                convert_options=convert)
