@@ -24,6 +24,7 @@ import pyarrow.parquet as pq
 
 from aidwatch.home import Home
 from ingestion.contracts import Feed
+from ingestion.normalise import DISTINCT_SHARE, SAMPLE_ROWS
 
 TEMP_PREFIX = ".tmp-"
 TEMP_SUFFIX = ".partial"
@@ -53,21 +54,16 @@ def write_atomic_bytes(final: Path, data: bytes) -> None:
     os.replace(temp, final)
 
 
-#: Rows looked at to tell a column of mostly distinct values (IDs, names, row numbers).
-DICTIONARY_SAMPLE_ROWS = 5000
-#: At this share of distinct values in the sample, a column is written without a dictionary.
-DISTINCT_SHARE = 0.7
-
-
 def dictionary_columns(table: pa.Table) -> list[str]:
     """The columns worth dictionary-encoding in Parquet: all but those of mostly distinct values.
 
     Why: Parquet's writer hashes every value into a dictionary and gives up only when the
     dictionary page is full; for ID numbers and row numbers that was a tenth of the write's
     CPU and made the file larger. The values, types and schema are the same either way.
+    "Mostly distinct" is the normaliser's rule (`normalise.DISTINCT_SHARE` of `SAMPLE_ROWS`).
     """
-    sample = table.slice(0, DICTIONARY_SAMPLE_ROWS)
-    if sample.num_rows < DICTIONARY_SAMPLE_ROWS:
+    sample = table.slice(0, SAMPLE_ROWS)
+    if sample.num_rows < SAMPLE_ROWS:
         return table.column_names
     return [name for name in table.column_names
             if pc.count_distinct(sample.column(name), mode="all").as_py() < DISTINCT_SHARE * sample.num_rows]

@@ -491,14 +491,15 @@ NORMALISERS: dict[str, Callable[[pd.Series, Column, Context], Normalised]] = {
 ALWAYS_VECTORISED = frozenset({"text", "id_number"})
 #: Below this share of distinct values a column is normalised per distinct value.
 DISTINCT_SHARE = 0.7
-_SAMPLE_ROWS = 5000
+#: Rows looked at to tell a column of mostly distinct values (IDs, names, row numbers); also landing's.
+SAMPLE_ROWS = 5000
 
 
 def _mostly_distinct(raw: pd.Series) -> bool:
     """A cheap look at the first rows: factorising a column of IDs costs more than it saves."""
-    if len(raw) <= 4 * _SAMPLE_ROWS:
+    if len(raw) <= 4 * SAMPLE_ROWS:
         return False
-    head = raw.iloc[:_SAMPLE_ROWS]
+    head = raw.iloc[:SAMPLE_ROWS]
     return head.nunique(dropna=False) >= DISTINCT_SHARE * len(head)
 
 
