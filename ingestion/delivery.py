@@ -17,7 +17,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ingestion.readers import FORMATS
@@ -38,6 +39,7 @@ class Delivery:
     size_bytes: int | None
     extract_date: dt.date | None  # None when the file name holds no real YYYYMMDD date
     ignore_reason: str | None = None
+    fingerprint: Fingerprint | None = field(default=None, compare=False, repr=False)  # None when ignored
 
     @property
     def batch_id(self) -> str:
@@ -60,18 +62,76 @@ def _path_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-#: sha256 by (path, size, mtime): `pending_feeds` and `ingest_feed` both fingerprint every
-#: file, and forked workers inherit what the parent already hashed.
-_SHA_CACHE: dict[tuple[str, int, int], str] = {}
+#: How long a file must have been left alone before it was hashed for its sha256 to be
+#: reused later on the strength of its unchanged state (FileState): a write within the file
+#: system's timestamp granularity of the hashing could otherwise leave the state unchanged
+#: (git's "racy clean" problem). Files written this recently are simply hashed again.
+SETTLE_NS = 2_000_000_000
+
+
+@dataclass(frozen=True)
+class FileState:
+    """What must be unchanged for a file's content to be taken as unchanged without reading it.
+
+    Why these fields, as git's index: a content change moves the size or the modification
+    time; the change time (ctime) moves with any change to the file or its inode and, unlike
+    the modification time, cannot be set back by the sender; inode and device change when the
+    path is replaced by another file (a re-delivery, a copied or restored inbox).
+    """
+
+    size: int
+    mtime_ns: int
+    ctime_ns: int
+    inode: int
+    device: int
+
+    @classmethod
+    def of(cls, path: Path) -> FileState:
+        st = path.stat()
+        return cls(st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev)
+
+
+@dataclass(frozen=True)
+class Fingerprint:
+    """A file's sha256, the state it had when it was hashed, and when hashing started."""
+
+    state: FileState
+    sha256: str
+    hashed_at_ns: int  # wall clock (time.time_ns) when hashing started
+
+    @property
+    def settled(self) -> bool:
+        """The file was untouched for SETTLE_NS before it was hashed: safe to reuse by state."""
+        return max(self.state.mtime_ns, self.state.ctime_ns) < self.hashed_at_ns - SETTLE_NS
+
+    def holds_for(self, state: FileState) -> bool:
+        """This sha256 is the file's content now, without reading it."""
+        return self.settled and self.state == state
+
+
+#: Fingerprints hashed in this process, by path: `pending_feeds` and `ingest_feed` both
+#: fingerprint every new file, and forked workers inherit what the parent already hashed.
+_PROCESS_FINGERPRINTS: dict[str, Fingerprint] = {}
+
+
+def fingerprint(path: Path, known: Fingerprint | None = None) -> Fingerprint:
+    """The file's fingerprint now: `known` (e.g. from an earlier run) or this process's, when it
+    still holds for the file's state; otherwise the file is read and hashed."""
+    state = FileState.of(path)
+    for candidate in (known, _PROCESS_FINGERPRINTS.get(str(path))):
+        if candidate is not None and candidate.holds_for(state):
+            return candidate
+    hashed_at = time.time_ns()
+    digest = _hash_file(path)
+    result = Fingerprint(state, digest, hashed_at)
+    if FileState.of(path) == state:  # unchanged while it was read: worth remembering
+        _PROCESS_FINGERPRINTS[str(path)] = result
+    return result
 
 
 def sha256_of(path: Path) -> str:
-    """The file's sha256 (cached per process while its size and modification time stay the same)."""
-    stat = path.stat()
-    key = (str(path), stat.st_size, stat.st_mtime_ns)
-    if key not in _SHA_CACHE:
-        _SHA_CACHE[key] = _hash_file(path)
-    return _SHA_CACHE[key]
+    """The file's sha256 now (reused from this process while its state holds)."""
+    return fingerprint(path).sha256
 
 
 def _hash_file(path: Path) -> str:
@@ -140,19 +200,25 @@ def feed_files(inbox: Path, feed_id: str) -> list[Path]:
             if ignore_reason(inbox, folder, p) is None and not is_control_file(p)]
 
 
-def describe(inbox: Path, feed_id: str, path: Path) -> Delivery:
-    """A path of the feed folder as a delivery (ignored ones are never opened)."""
+def describe(inbox: Path, feed_id: str, path: Path, known: Fingerprint | None = None) -> Delivery:
+    """A path of the feed folder as a delivery (ignored ones are never opened).
+
+    `known`: the path's fingerprint from an earlier run (ingestion.fingerprints), used instead
+    of reading the file when the file's state is unchanged.
+    """
     reason = ignore_reason(inbox, inbox / feed_id, path)
     relative = path.relative_to(inbox).as_posix()
     if reason is not None:
         return Delivery(feed_id, path, relative, None, None, extract_date_of(path), reason)
+    found = fingerprint(path, known)
     return Delivery(
         feed_id=feed_id,
         path=path,
         relative=relative,
-        sha256=sha256_of(path),
-        size_bytes=path.stat().st_size,
+        sha256=found.sha256,
+        size_bytes=found.state.size,
         extract_date=extract_date_of(path),
+        fingerprint=found,
     )
 
 

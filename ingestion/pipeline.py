@@ -34,6 +34,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from aidwatch.home import Home
+from ingestion import fingerprints
 from ingestion.arrow_memory import use_jemalloc
 from ingestion.batch import (
     BatchResult,
@@ -56,6 +57,7 @@ from ingestion.contracts import Feed, get_feed, load_feeds
 from ingestion.control import ControlFileInvalid, ControlLine, read_control_file, rows_problem, sha_problem
 from ingestion.delivery import (
     Delivery,
+    Fingerprint,
     describe,
     feed_files,
     feed_paths,
@@ -314,24 +316,31 @@ def _gate_and_land(run: _FeedRun, group: list[tuple[PreparedBatch, str, ControlL
         run.land(result, prepared.delivery, started, control)
 
 
-def _scan(feed_id: str, inbox: Path, ledger: list[dict]) -> tuple[list[Delivery], dict[str, ControlLine],
-                                                                  list[tuple[Delivery, str]]]:
+def _scan(feed_id: str, inbox: Path, ledger: list[dict], known: dict[str, Fingerprint] | None = None,
+          seen: dict[str, Fingerprint] | None = None) -> tuple[list[Delivery], dict[str, ControlLine],
+                                                                list[tuple[Delivery, str]]]:
     """Unrecorded deliveries of a feed (in ingest order), control lines by data file, invalid control files.
 
     A path is recorded when the ledger has an entry for the same path and sha256 (for
-    ignored paths, which are never read, the same path).
+    ignored paths, which are never read, the same path). `known`: fingerprints kept from
+    earlier runs (ingestion.fingerprints), reused while a file's state is unchanged; `seen`
+    receives the fingerprint of every path read or reused here.
     """
     inbox = inbox.resolve()
     recorded = {(e["file"], e["sha256"]) for e in ledger}
+    known = known or {}
     deliveries: list[Delivery] = []
     controls: dict[str, ControlLine] = {}
     invalid: list[tuple[Delivery, str]] = []
     for path in feed_paths(inbox, feed_id):
+        relative = path.relative_to(inbox).as_posix()
         try:
-            delivery = describe(inbox, feed_id, path)
+            delivery = describe(inbox, feed_id, path, known.get(relative))
         except OSError as exc:  # vanished or unreadable between listing and hashing
             log.warning("%s: %s skipped this run: %s", feed_id, path, exc)
             continue
+        if seen is not None and delivery.fingerprint is not None:
+            seen[delivery.relative] = delivery.fingerprint
         if delivery.ignore_reason is None and is_control_file(path):
             try:
                 for line in read_control_file(inbox, feed_id, path):
@@ -351,12 +360,29 @@ def _scan(feed_id: str, inbox: Path, ledger: list[dict]) -> tuple[list[Delivery]
 
 
 def pending_feeds(inbox: Path, home: Home) -> list[str]:
-    """Feeds (in catalogue order) with at least one path not yet recorded in the ledger."""
+    """Feeds (in catalogue order) with at least one path not yet recorded in the ledger.
+
+    A data file whose path the ledger has never seen makes its feed pending without being
+    read (its feed's worker hashes it, in parallel with the other feeds); the other paths are
+    fingerprinted, reusing what earlier runs kept (ingestion.fingerprints), and a feed found
+    up to date keeps its fingerprints for the next run (`ingest_feed` does it for the others).
+    """
+    inbox = Path(inbox).resolve()
     pending = []
     for feed_id in load_feeds():
-        deliveries, _, invalid = _scan(feed_id, Path(inbox), read_ledger(home, feed_id))
+        ledger = read_ledger(home, feed_id)
+        paths = {e["file"] for e in ledger}
+        if any(path.relative_to(inbox).as_posix() not in paths and not is_control_file(path)
+               for path in feed_paths(inbox, feed_id)):
+            pending.append(feed_id)
+            continue
+        known = fingerprints.load(home, feed_id)
+        seen: dict[str, Fingerprint] = {}
+        deliveries, _, invalid = _scan(feed_id, inbox, ledger, known, seen)
         if deliveries or invalid:
             pending.append(feed_id)
+        else:
+            fingerprints.save(home, feed_id, seen, known)
     return pending
 
 
@@ -392,7 +418,10 @@ def ingest_feed(feed_id: str, inbox: Path, home: Home, on_file: FileCallback | N
             log.warning("%s: removed %d leftover files of an interrupted run", feed_id, len(removed))
         ensure_feed_folder(home, feed)
         run = _FeedRun(feed, home, done)
-        deliveries, controls, invalid = _scan(feed_id, Path(inbox), run.ledger)
+        known = fingerprints.load(home, feed_id)
+        seen: dict[str, Fingerprint] = {}
+        deliveries, controls, invalid = _scan(feed_id, Path(inbox), run.ledger, known, seen)
+        fingerprints.save(home, feed_id, seen, known)
         for control, reason in invalid:
             run.rejected(control, _now(), f"control file cannot be used: {reason}", batch_id=control.own_id)
         group: list[tuple[PreparedBatch, str, ControlLine | None]] = []

@@ -95,8 +95,17 @@ class BuildResult:
 
 
 def dbt_env(home: Home, warehouse_file: Path) -> dict[str, str]:
-    """The environment dbt's profile and sources read; no colour codes in logs (Airflow task logs)."""
-    return {HOME_ENV: str(home.root), WAREHOUSE_ENV: str(warehouse_file), "DBT_USE_COLORS": "false"}
+    """The environment dbt's profile and sources read; no colour codes in logs (Airflow task logs).
+
+    The warehouse file is given relative to HOME, where dbt runs (`run_dbt`). Why: dbt hashes
+    the profile's rendered connection values into its partial-parse state and parses the whole
+    project again when they differ. An absolute path made every replay (another file), the
+    build after it, and every copied or restored HOME pay a full parse; a relative
+    `warehouse.next.duckdb` is the same string for all of them.
+    """
+    root = home.root.absolute()
+    return {HOME_ENV: str(root), WAREHOUSE_ENV: os.path.relpath(warehouse_file.absolute(), root),
+            "DBT_USE_COLORS": "false"}
 
 
 def dbt_args(command: str, home: Home, *extra: str) -> list[str]:
@@ -223,10 +232,14 @@ def close_duckdb_connection() -> None:
 
 
 def run_dbt(args: list[str], env: dict[str, str]):
-    """Invoke dbt in-process through its programmatic runner; returns dbtRunnerResult."""
+    """Invoke dbt in-process through its programmatic runner, in HOME; returns dbtRunnerResult.
+
+    The working directory is HOME for the invocation because the profile's warehouse path is
+    relative to it (dbt_env); the caller's working directory is restored afterwards.
+    """
     from dbt.cli.main import dbtRunner  # imported late: dbt is slow to import
 
-    with environment(env):
+    with environment(env), contextlib.chdir(env[HOME_ENV]):
         try:
             return dbtRunner().invoke(args)
         finally:
@@ -284,13 +297,13 @@ def remove_database(path: Path) -> None:
         candidate.unlink(missing_ok=True)
 
 
-def prepare_next(home: Home, next_file: Path | None = None) -> None:
+def prepare_next(home: Home) -> None:
     """Start the next warehouse as a copy of the published one (history carries over).
 
     A replay starts from the published copy too: its warning lifecycle counts only runs
     before its as_of, so later runs in the copied history do not change its answer.
     """
-    target = next_file or home.warehouse_next
+    target = home.warehouse_next
     remove_database(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     if home.warehouse.exists():
@@ -348,6 +361,7 @@ def finish_replay(next_file: Path, replay: Path) -> None:
     if wal.exists():
         raise BuildFailed(f"{wal} still exists after dbt closed the warehouse; not keeping the replay")
     os.chmod(next_file, 0o444)
+    replay.parent.mkdir(parents=True, exist_ok=True)
     os.replace(next_file, replay)
 
 
@@ -428,10 +442,10 @@ def build(
     with build_lock(home):
         published = published_as_of(home)
         replay = published is not None and as_of < published
+        # A replay is built in the same next file as a publish (one build per HOME at a time,
+        # build_lock), so that its dbt profile and parse state are the same (dbt_env).
         next_file = home.warehouse_next
-        if replay:
-            next_file = home.replay_warehouse(as_of).with_name("warehouse.next.duckdb")
-        prepare_next(home, next_file)
+        prepare_next(home)
         write_as_of(next_file, as_of)
         extra = ["--quiet"] if quiet else []
         fingerprint = project_fingerprint()

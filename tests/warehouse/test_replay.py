@@ -2,7 +2,8 @@
 
 A copy of the small HOME (published for LATE) is built for EARLY: the result is a read-only
 HOME/replays/<EARLY>/warehouse.duckdb with that day's answer, and the published file, its
-warning history and the publish log's last publish stay as they were.
+warning history and the publish log's last publish stay as they were. Neither the replay nor
+the publish after it parses the whole dbt project again: only as_of changed.
 """
 
 from __future__ import annotations
@@ -24,6 +25,10 @@ HISTORY = "select * from marts.warning_history order by all"
 RUNS = "select * from marts.warning_runs order by all"
 
 
+#: dbt's message when it cannot keep its partial-parse state (dbt/parser/manifest.py)
+FULL_PARSE = "Unable to do partial parsing"
+
+
 @dataclass
 class Replayed:
     home: Home
@@ -31,6 +36,17 @@ class Replayed:
     published_sha: str
     history: list[tuple]
     runs: list[tuple]
+    replay_log: str  # what dbt logged during the replay
+
+
+def logged_build(home: Home, as_of) -> tuple[BuildResult, str]:
+    """Build and return what dbt logged meanwhile (the copy's earlier logs are removed first:
+    dbt rotates its log file, so an offset into the old one is not reliable)."""
+    logs = home.dbt_work / "logs"
+    shutil.rmtree(logs, ignore_errors=True)
+    result = build(home, as_of, quiet=True)
+    return result, "".join(p.read_text(encoding="utf-8", errors="replace")
+                           for p in sorted(logs.glob("dbt.log*")))
 
 
 def sha256(path: Path) -> str:
@@ -43,8 +59,8 @@ def replayed(two_builds: TwoBuilds, tmp_path_factory) -> Replayed:
     shutil.copytree(two_builds.home.root, home.root)
     published_sha = sha256(home.warehouse)
     history, runs = query(home.warehouse, HISTORY), query(home.warehouse, RUNS)
-    result = build(home, EARLY, quiet=True)
-    return Replayed(home, result, published_sha, history, runs)
+    result, log = logged_build(home, EARLY)
+    return Replayed(home, result, published_sha, history, runs, log)
 
 
 def test_replay_leaves_the_published_warehouse_and_its_history_unchanged(replayed: Replayed):
@@ -72,3 +88,23 @@ def test_replay_is_recorded_and_does_not_count_as_a_publish(replayed: Replayed):
     assert records[-1]["as_of"] == EARLY.isoformat() and records[-1]["published_as_of"] == LATE.isoformat()
     assert records[-1]["warehouse"] == str(replayed.result.warehouse)
     assert [r["as_of"] for r in records if r["event"] == "published"][-1] == LATE.isoformat()
+
+
+def test_replay_in_a_copied_home_keeps_dbts_partial_parse(replayed: Replayed, two_builds: TwoBuilds):
+    """The copy has another path and the replay writes another file: neither is a new profile.
+
+    The sources name the copy's raw zone, not the original's: dbt re-parsed the sources file,
+    whose env_var('AIDWATCH_HOME') changed, and kept the rest.
+    """
+    assert "partial parsing" in replayed.replay_log.lower()  # dbt did log its parse decision
+    assert FULL_PARSE not in replayed.replay_log
+    ran = (replayed.home.dbt_work / "target" / "run_results.json").read_text(encoding="utf-8")
+    assert f"{replayed.home.root}/raw/" in ran and f"{two_builds.home.root}/raw/" not in ran
+
+
+def test_the_publish_after_a_replay_keeps_dbts_partial_parse(replayed: Replayed, tmp_path: Path):
+    home = Home(tmp_path / "home")
+    shutil.copytree(replayed.home.root, home.root)
+    result, log = logged_build(home, LATE)
+    assert not result.replay and result.warehouse == home.warehouse
+    assert "partial parsing" in log.lower() and FULL_PARSE not in log
