@@ -356,11 +356,16 @@ def publish_analyst(home: Home) -> Path | None:
 
 
 def finish_replay(next_file: Path, replay: Path) -> None:
-    """Make a replay's tested file its result, read-only (replacing an earlier replay of that as_of)."""
+    """Make a replay's tested file its result, read-only (replacing an earlier replay of that as_of).
+
+    Read-only for the service account alone (0400): a replay holds the same personal data as
+    the published warehouse, and HOME's permission policy (aidwatch/permissions.py) allows
+    nobody else to read it.
+    """
     wal = next_file.with_name(next_file.name + ".wal")
     if wal.exists():
         raise BuildFailed(f"{wal} still exists after dbt closed the warehouse; not keeping the replay")
-    os.chmod(next_file, 0o444)
+    os.chmod(next_file, 0o400)
     replay.parent.mkdir(parents=True, exist_ok=True)
     os.replace(next_file, replay)
 

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from aidwatch.home import Home
+from aidwatch.permissions import loose_modes
 from tests.warehouse.small_home import EARLY, LATE, SNAPSHOT_QUERIES, TwoBuilds, query
 from warehouse import publish_gate
 from warehouse.build import BuildResult, build, published_as_of
@@ -76,7 +77,8 @@ def test_replay_is_a_read_only_file_with_that_days_answer(replayed: Replayed, tw
     result = replayed.result
     assert result.replay and result.published_as_of == LATE and result.gate is None
     assert result.warehouse == replayed.home.root / "replays" / EARLY.isoformat() / "warehouse.duckdb"
-    assert stat.S_IMODE(result.warehouse.stat().st_mode) == 0o444
+    assert stat.S_IMODE(result.warehouse.stat().st_mode) == 0o400  # read-only, the service account's alone
+    assert result.warehouse not in {loose.path for loose in loose_modes(replayed.home)}  # `aidwatch doctor`
     assert query(result.warehouse, "select as_of from marts.build_info") == [(EARLY,)]
     assert {k: query(result.warehouse, q) for k, q in SNAPSHOT_QUERIES.items()} == two_builds.early_snapshot
     assert list(result.warehouse.parent.iterdir()) == [result.warehouse]  # no next file or WAL left
