@@ -20,7 +20,7 @@ from aidwatch.home import Home
 from aidwatch.permissions import loose_modes
 from tests.warehouse.small_home import EARLY, LATE, SNAPSHOT_QUERIES, TwoBuilds, query
 from warehouse import publish_gate
-from warehouse.build import BuildResult, build, published_as_of
+from warehouse.build import BuildResult, build, dbt_args, dbt_env, published_as_of, run_dbt
 
 HISTORY = "select * from marts.warning_history order by all"
 RUNS = "select * from marts.warning_runs order by all"
@@ -105,8 +105,15 @@ def test_replay_in_a_copied_home_keeps_dbts_partial_parse(replayed: Replayed, tw
 
 
 def test_the_publish_after_a_replay_keeps_dbts_partial_parse(replayed: Replayed, tmp_path: Path):
-    home = Home(tmp_path / "home")
-    shutil.copytree(replayed.home.root, home.root)
-    result, log = logged_build(home, LATE)
-    assert not result.replay and result.warehouse == home.warehouse
+    """dbt's own verdict on the state the replay left, parsing as the next publish's build does
+    (its arguments and environment, through `run_dbt`), in a copy of the target folder."""
+    home = replayed.home
+    target, logs = tmp_path / "target", tmp_path / "logs"
+    shutil.copytree(home.dbt_work / "target", target)
+    args = dbt_args("parse", home)
+    args[args.index("--target-path") + 1] = str(target)
+    args[args.index("--log-path") + 1] = str(logs)
+    result = run_dbt(args, dbt_env(home, home.warehouse_next))
+    assert result.success, result.exception
+    log = "".join(p.read_text(encoding="utf-8", errors="replace") for p in sorted(logs.glob("dbt.log*")))
     assert "partial parsing" in log.lower() and FULL_PARSE not in log
