@@ -40,14 +40,18 @@ class Replayed:
     replay_log: str  # what dbt logged during the replay
 
 
+def dbt_logged(logs: Path) -> str:
+    """Everything dbt wrote to its log files in `logs` (dbt.log and its rotated parts)."""
+    return "".join(p.read_text(encoding="utf-8", errors="replace") for p in sorted(logs.glob("dbt.log*")))
+
+
 def logged_build(home: Home, as_of) -> tuple[BuildResult, str]:
     """Build and return what dbt logged meanwhile (the copy's earlier logs are removed first:
     dbt rotates its log file, so an offset into the old one is not reliable)."""
     logs = home.dbt_work / "logs"
     shutil.rmtree(logs, ignore_errors=True)
     result = build(home, as_of, quiet=True)
-    return result, "".join(p.read_text(encoding="utf-8", errors="replace")
-                           for p in sorted(logs.glob("dbt.log*")))
+    return result, dbt_logged(logs)
 
 
 def sha256(path: Path) -> str:
@@ -115,5 +119,5 @@ def test_the_publish_after_a_replay_keeps_dbts_partial_parse(replayed: Replayed,
     args[args.index("--log-path") + 1] = str(logs)
     result = run_dbt(args, dbt_env(home, home.warehouse_next))
     assert result.success, result.exception
-    log = "".join(p.read_text(encoding="utf-8", errors="replace") for p in sorted(logs.glob("dbt.log*")))
+    log = dbt_logged(logs)
     assert "partial parsing" in log.lower() and FULL_PARSE not in log
