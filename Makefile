@@ -30,9 +30,10 @@ lock: setup
 demo: setup
 	$(BIN)/aidwatch demo --home $(HOME_DIR)
 
-## Lint and run every test (what CI runs)
+## Lint and run every test (what CI runs), in one worker process per core (pytest-xdist); a test
+## module's fixtures stay in one worker (--dist loadfile), each worker builds the session fixtures
 test: setup lint
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q --numprocesses auto --dist loadfile
 
 lint: setup
 	$(BIN)/ruff check .
