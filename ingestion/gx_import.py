@@ -96,4 +96,19 @@ def import_great_expectations() -> ModuleType:
     logging.getLogger("great_expectations").setLevel(logging.WARNING)
     with _without_sqlalchemy(), _deferred(DEFERRED_MODULES):
         import great_expectations as gx
+    _quiet_verbose_gx_loggers()
     return gx
+
+
+def _quiet_verbose_gx_loggers() -> None:
+    """Raise to WARNING every GX logger that set its own level below it at import.
+
+    Why: a few GX modules call `logger.setLevel(logging.INFO)` themselves, so the level on
+    the parent logger does not reach them; one of them told operators on every ingest that it
+    had created (and, unsaid, at once removed) a temporary folder for a docs site the gate
+    never builds.
+    """
+    for name, logger in list(logging.root.manager.loggerDict.items()):
+        if (name.startswith("great_expectations.") and isinstance(logger, logging.Logger)
+                and logging.NOTSET < logger.level < logging.WARNING):
+            logger.setLevel(logging.WARNING)

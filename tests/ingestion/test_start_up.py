@@ -52,6 +52,20 @@ def test_gx_imports_without_scipy_altair_sqlalchemy_and_they_still_work() -> Non
     assert facts["sqlalchemy_after"] == "sqlalchemy"
 
 
+def test_the_gate_start_up_logs_nothing_from_gx_at_info(tmp_path: Path) -> None:
+    """What an operator reads on stderr at start-up is the gate's, not GX's chatter."""
+    probe = (
+        "import logging; logging.basicConfig(level=logging.INFO)\n"
+        "from ingestion import gate\n"
+        "gate.warm_up()\n"
+        "logging.getLogger('ingestion.gate').info('gate warm')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True,
+                          timeout=120, check=True)
+    assert "gate warm" in done.stderr  # INFO lines do reach stderr in this process
+    assert "great_expectations" not in done.stderr, done.stderr
+
+
 def test_ingestion_allocates_from_jemalloc(tmp_path: Path) -> None:
     """pyarrow's default here is mimalloc; ingestion switches to jemalloc (ingestion.arrow_memory)."""
     probe = (
