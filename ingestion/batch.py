@@ -94,6 +94,44 @@ def _raw_column(table: RawTable, mapping: HeaderMapping, name: str) -> pd.Series
     return table.cells[str(position)]
 
 
+def normalise_all(feed: Feed, table: RawTable, mapping: HeaderMapping, ctx: Context,
+                  known: dict[str, Normalised] | None = None) -> dict[str, Normalised]:
+    """Every contract column normalised (`known`: columns normalised already), copies checked.
+
+    Why the copies: a header that names a contract column twice (an export carrying both
+    `户主身份证号` and `head_id_number`) leaves it open which one the department meant.
+    The first is loaded; a row where a copy holds another value (after normalisation, so
+    `2026/11/1` agrees with `2026-11-01`) is quarantined, naming both columns, rather than
+    loaded with a value picked silently. Copies that agree cost nothing but being kept in _extra.
+    """
+    raw = raw_columns(feed, table, mapping)
+    known = known or {}
+    normalised = {name: known.get(name) or normalise_column(raw[name], feed.column(name), ctx)
+                  for name in feed.column_names}
+    for name, copies in mapping.duplicates.items():
+        first = normalised[name]
+        errors = text_series(first.errors)
+        for position in copies:
+            copy = normalise_column(table.cells[str(position)], feed.column(name), ctx)
+            differ = _disagree(first.values, copy.values) & errors.isna().to_numpy()
+            if differ.any():
+                message = (f"delivered twice with different values (columns {mapping.positions[name] + 1} "
+                           f"and {position + 1} of the header)")
+                errors = errors.mask(pd.Series(differ, index=errors.index), message)
+        normalised[name] = Normalised(first.values, errors)
+    return normalised
+
+
+def _disagree(first: pd.Series, second: pd.Series) -> np.ndarray:
+    """Per row: one value null and the other not, or both present and different."""
+    a, b = first.astype(object).to_numpy(), second.astype(object).to_numpy()
+    missing_a, missing_b = pd.isna(a), pd.isna(b)
+    both = ~missing_a & ~missing_b
+    unequal = np.zeros(len(a), dtype=bool)
+    unequal[both] = a[both] != b[both]
+    return (missing_a != missing_b) | unequal
+
+
 @dataclass
 class PreparedBatch:
     """A file read, mapped and normalised: ready for the gate."""
@@ -117,8 +155,7 @@ def prepare_batch(feed: Feed, delivery: Delivery) -> PreparedBatch:
     table = read_file(delivery.path)
     mapping = map_headers(feed, table.headers)
     ctx = Context(extract_date=delivery.extract_date, file_format=table.file_format)
-    raw = raw_columns(feed, table, mapping)
-    normalised = {name: normalise_column(raw[name], feed.column(name), ctx) for name in feed.column_names}
+    normalised = normalise_all(feed, table, mapping, ctx)
     frame = gate_frame(feed, normalised, table.row_problems, delivery.extract_date, delivery.batch_id)
     return PreparedBatch(delivery, table, mapping, normalised, frame)
 
@@ -355,11 +392,9 @@ def stream_batch(feed: Feed, delivery: Delivery, stream: CsvStream, raw_final: P
             n = len(chunk.cells)
             if number >= len(sizes) or n != sizes[number]:
                 raise FileRejected(_CHANGED)
-            raw = raw_columns(feed, chunk, mapping)
             known = _load_keys(scratch, number)
             _spill(scratch, number).unlink()
-            normalised = {name: known.get(name) or normalise_column(raw[name], feed.column(name), ctx)
-                          for name in feed.column_names}
+            normalised = normalise_all(feed, chunk, mapping, ctx, known)
             frame = gate_frame(feed, normalised, chunk.row_problems, delivery.extract_date, delivery.batch_id,
                                occurrences[offset:offset + n])
             [outcome] = validate(feed, frame, [BatchSlice(delivery.batch_id, delivery.extract_date, 0, n)])

@@ -8,7 +8,7 @@ which delivered column feeds which contract column, which ones are unknown extra
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ingestion.contracts import Feed, normalise_header
 from ingestion.readers import FileRejected
@@ -21,6 +21,9 @@ class HeaderMapping:
     positions: dict[str, int]  # canonical column -> position in the delivered header
     extras: dict[str, int]  # delivered header text -> position, for unknown columns
     display: list[str]  # per position: canonical name, or the delivered text when unmapped
+    # canonical column -> positions of its further copies (also in `extras`, so kept in _extra);
+    # the batch quarantines the rows where a copy disagrees with the first (`batch.normalise_all`)
+    duplicates: dict[str, list[int]] = field(default_factory=dict)
 
 
 def map_headers(feed: Feed, headers: list[str]) -> HeaderMapping:
@@ -28,6 +31,7 @@ def map_headers(feed: Feed, headers: list[str]) -> HeaderMapping:
     known = feed.header_map()
     positions: dict[str, int] = {}
     extras: dict[str, int] = {}
+    duplicates: dict[str, list[int]] = {}
     display: list[str] = []
     for position, header in enumerate(headers):
         text = "" if header is None else str(header)
@@ -39,6 +43,7 @@ def map_headers(feed: Feed, headers: list[str]) -> HeaderMapping:
         name = text.strip() or f"_column_{position + 1}"
         if canonical is not None:
             name = f"{name} (duplicate of {canonical})"
+            duplicates.setdefault(canonical, []).append(position)
         while name in extras or name in feed.column_names:
             name = f"{name}_"
         extras[name] = position
@@ -51,7 +56,7 @@ def map_headers(feed: Feed, headers: list[str]) -> HeaderMapping:
     if missing:
         labels = ", ".join(f"{c} ({feed.column(c).zh})" for c in missing)
         raise FileRejected(f"required column missing: {labels}")
-    return HeaderMapping(positions=positions, extras=extras, display=display)
+    return HeaderMapping(positions=positions, extras=extras, display=display, duplicates=duplicates)
 
 
 def renamed_column_warnings(feed: Feed, mapping: HeaderMapping) -> list[str]:

@@ -31,7 +31,7 @@ from ingestion.contracts import get_feed
 from ingestion.health import check_feed_health, overdue_feeds
 from ingestion.landing import held_folder, read_ledger
 from ingestion.pipeline import ingest_feed, pending_feeds
-from tests.ingestion.deliveries import write_csv
+from tests.ingestion.deliveries import valid_id, write_csv
 
 LAST = "20261128"  # the simulated league's as_of (tests/fixtures/simulated.py)
 
@@ -424,3 +424,40 @@ def test_duplicate_keys_within_a_snapshot_quarantine_both_rows(
 def read_ledger_entry(home: Home, file: str) -> dict:
     (entry,) = [e for e in read_ledger(home) if e["file"] == file]
     return entry
+
+
+@pytest.mark.parametrize("read", ["whole", "chunked"])
+def test_a_column_delivered_twice_quarantines_the_rows_where_its_copies_disagree(
+        inbox: Path, home: Home, read: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Which of two `死亡日期` columns did the department mean? Only where they agree is it clear."""
+    streamed: list[str] = []
+    if read == "chunked":
+        from ingestion import pipeline, streaming
+
+        stream_batch = pipeline.stream_batch
+
+        def spy(feed, delivery, *args, **kwargs):  # type: ignore[no-untyped-def]
+            streamed.append(delivery.path.name)
+            return stream_batch(feed, delivery, *args, **kwargs)
+
+        monkeypatch.setattr(streaming, "CHUNK_ROWS", 2)
+        monkeypatch.setattr(pipeline, "stream_batch", spy)
+    ids = [valid_id(f"1529211950030{n}429") for n in range(1, 6)]
+    write_csv(inbox / "ca_deaths" / f"deaths_{LAST}.csv", ["身份证号", "死亡日期", "信息来源", "death_date"], [
+        [ids[0], "2026-10-13", "火化", "2026/10/13"],  # the same date written another way: agrees
+        [ids[1], "2026-10-14", "火化", "2026-10-15"],  # another day
+        [ids[2], "2026-10-16", "火化", ""],  # only the first copy has a date
+        [ids[3], "", "火化", "2026-10-17"],  # only the second copy has one
+        [ids[4], "2026-10-18", "火化", "2026-10-18"],
+    ], encoding="gb18030")  # decided GB18030 (not also UTF-8): a file the stream may read
+    entry = ingest("ca_deaths", inbox, home)[f"ca_deaths/deaths_{LAST}.csv"]
+    assert streamed == ([f"deaths_{LAST}.csv"] if read == "chunked" else [])
+    assert entry["status"] == "loaded_with_quarantine"
+    assert entry["extra_columns"] == ["death_date (duplicate of death_date)"]
+    assert (entry["rows_loaded"], entry["rows_quarantined"]) == (2, 3)
+    raw = duckdb.sql(f"select id_number, death_date from '{home.raw_feed('ca_deaths')}/*.parquet' order by 1")
+    assert raw.fetchall() == [(ids[0], dt.date(2026, 10, 13)), (ids[4], dt.date(2026, 10, 18))]
+    quarantined = duckdb.sql(f"select _source_row, reasons from '{home.quarantine / 'ca_deaths'}/*.parquet' "
+                             "order by 1").fetchall()
+    twice = "death_date: delivered twice with different values (columns 2 and 4 of the header)"
+    assert quarantined == [(2, twice), (3, twice), (4, twice)]  # data rows, 1-based
