@@ -89,7 +89,8 @@ def decode(data: bytes) -> tuple[str, str]:
         try:
             return data[len(codecs.BOM_UTF8):].decode("utf-8"), "utf-8-sig"
         except UnicodeDecodeError as exc:
-            raise FileRejected(f"cannot decode: UTF-8 (with BOM) breaks at byte {exc.start + 3}") from exc
+            at = _position(data, exc.start + len(codecs.BOM_UTF8))
+            raise FileRejected(f"cannot decode: UTF-8 (with BOM) breaks at {at}") from exc
     utf8_text = gb_text = None
     utf8_error = gb_error = None
     try:
@@ -109,15 +110,22 @@ def decode(data: bytes) -> tuple[str, str]:
     assert utf8_error is not None
     if _damaged_utf8(data):
         raise FileRejected(
-            f"cannot decode: UTF-8 text broken at byte {utf8_error.start} "
+            f"cannot decode: UTF-8 text broken at {_position(data, utf8_error.start)} "
             f"({utf8_error.reason}); truncated or damaged file"
         )
     if gb_text is not None:
         return gb_text, "gb18030"
     assert gb_error is not None
     raise FileRejected(
-        f"cannot decode as UTF-8 (byte {utf8_error.start}) or GB18030 (byte {gb_error.start})"
+        f"cannot decode as UTF-8 ({_position(data, utf8_error.start)}) or GB18030 "
+        f"({_position(data, gb_error.start)})"
     )
+
+
+def _position(data: bytes, offset: int) -> str:
+    """A byte offset as a sender finds it in an editor: the byte and its line (1-based)."""
+    line = data.count(b"\n", 0, offset) + 1
+    return f"byte {offset}, line {line}"
 
 
 def _blank(value: str | None) -> bool:
@@ -316,6 +324,10 @@ def read_csv(path: Path) -> RawTable:
         return fast
     if text is None:
         text = body.decode("utf-8")
+    # Python's csv stops at a field of 131,072 characters, where Arrow (the fast reader) has no
+    # limit: a long value must read the same in both, and a quote left open must run on to the
+    # record check below (which names its line), not end in "field larger than field limit".
+    csv.field_size_limit(max(csv.field_size_limit(), len(text)))
     reader = csv.reader(io.StringIO(text, newline=""))
     rows: list[list[str | None]] = []
     source_rows: list[int] = []

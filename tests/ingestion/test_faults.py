@@ -243,6 +243,33 @@ def test_quote_running_across_records_is_rejected_at_its_line(
     assert entry["status"] == "rejected" and "a quote opened on line 10 (data row 9)" in entry["reasons"][0]
 
 
+def test_values_past_the_csv_modules_field_limit(inbox: Path, home: Home) -> None:
+    """Python's csv gives up at 131,072 characters; Arrow (the fast reader) has no such limit.
+
+    A quote left open in a large file runs on until that limit: the file is still rejected at
+    the line where the quote opens. A long value without quotes reads as the fast reader reads
+    it, also when a row of another width sends the file to the careful reader.
+    """
+    ids = [valid_id(f"152921{dt.date(1950, 1, 1) + dt.timedelta(days=n):%Y%m%d}429") for n in range(6_000)]
+    rows = [f"{idn},2026-10-13,火化" for idn in ids]
+    header = "身份证号,死亡日期,信息来源\n"
+    (inbox / "ca_deaths").mkdir(parents=True)
+    runaway = list(rows)
+    runaway[4] = f'{ids[4]},2026-10-13,"火化'  # line 6: a quote never closed, 6,000 records follow
+    (inbox / "ca_deaths" / f"quote_{LAST}.csv").write_text(header + "\n".join(runaway) + "\n")
+    long = list(rows)
+    long[4] = f"{ids[4]},2026-10-13,{'火' * 140_000}"  # not an accepted value: that row is quarantined
+    long[9] += ",多余"  # a row wider than the header: the careful reader reads this file
+    (inbox / "ca_deaths" / f"long_{LAST}.csv").write_text(header + "\n".join(long) + "\n")
+
+    entries = ingest("ca_deaths", inbox, home)
+    quote, long_value = entries[f"ca_deaths/quote_{LAST}.csv"], entries[f"ca_deaths/long_{LAST}.csv"]
+    assert quote["status"] == "rejected"
+    assert quote["reasons"][0].startswith("a quote opened on line 6 (data row 5) is not closed"), quote
+    assert long_value["status"] == "loaded_with_quarantine", long_value
+    assert (long_value["rows_loaded"], long_value["rows_quarantined"]) == (5_998, 2)
+
+
 def test_a_runaway_quote_with_the_right_field_count_is_still_rejected(inbox: Path, home: Home) -> None:
     text = ("身份证号,死亡日期,信息来源\n"
             "152921195002284296,2026-10-13,\"火化\n"
@@ -443,7 +470,8 @@ def test_a_column_delivered_twice_quarantines_the_rows_where_its_copies_disagree
         monkeypatch.setattr(streaming, "CHUNK_ROWS", 2)
         monkeypatch.setattr(pipeline, "stream_batch", spy)
     ids = [valid_id(f"1529211950030{n}429") for n in range(1, 6)]
-    write_csv(inbox / "ca_deaths" / f"deaths_{LAST}.csv", ["身份证号", "死亡日期", "信息来源", "death_date"], [
+    header = ["身份证号", "死亡日期", "信息来源", "death_date"]
+    write_csv(inbox / "ca_deaths" / f"deaths_{LAST}.csv", header, [
         [ids[0], "2026-10-13", "火化", "2026/10/13"],  # the same date written another way: agrees
         [ids[1], "2026-10-14", "火化", "2026-10-15"],  # another day
         [ids[2], "2026-10-16", "火化", ""],  # only the first copy has a date

@@ -29,8 +29,9 @@ def test_csv_encodings_are_detected(tmp_path: Path, encoding: str) -> None:
 
 def test_undecodable_csv_is_rejected_with_the_reason(tmp_path: Path) -> None:
     path = tmp_path / "bad.csv"
-    path.write_bytes(b"id_number,death_date\n\xff\xfe\xff\xfe\x80,2026-01-01\n")
-    with pytest.raises(FileRejected, match="cannot decode"):
+    path.write_bytes(b"id_number,death_date\n1,2026-01-01\n\xff\xfe\xff\xfe\x80,2026-01-01\n")
+    with pytest.raises(FileRejected, match=r"cannot decode as UTF-8 \(byte 34, line 3\) or GB18030 "
+                                           r"\(byte 3\d, line 3\)"):
         read_file(path)
 
 
