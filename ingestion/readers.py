@@ -16,7 +16,9 @@ import functools
 import io
 import json
 import re
+import zipfile
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
@@ -133,22 +135,23 @@ def _blank(value: str | None) -> bool:
 
 
 def _table(headers: list[str], rows: list[list[str | None]], source_rows: list[int],
-           encoding: str | None, fmt: str) -> RawTable:
+           encoding: str | None, fmt: str, cell_problems: list[str | None] | None = None) -> RawTable:
     """Square the rows to the header: short rows are padded, long rows noted as a row problem.
 
     A short CSV row is a row problem (a field went missing); a short .xlsx row is not
-    (a sheet simply does not store trailing empty cells).
+    (a sheet simply does not store trailing empty cells). `cell_problems`: per row, what the
+    reader found wrong with its cells (an .xlsx formula without a value, say), or None.
     """
     width = len(headers)
     problems: list[str | None] = []
     squared: list[list[str | None]] = []
-    for row in rows:
-        if len(row) > width and any(not _blank(v) for v in row[width:]):
-            problems.append(f"row has {len(row)} fields, the header has {width}")
-        elif len(row) < width and fmt == "csv":
-            problems.append(f"row has {len(row)} fields, the header has {width}")
-        else:
-            problems.append(None)
+    for number, row in enumerate(rows):
+        shape = None
+        if (len(row) > width and any(not _blank(v) for v in row[width:])) or (
+                len(row) < width and fmt == "csv"):
+            shape = f"row has {len(row)} fields, the header has {width}"
+        found = [p for p in (shape, cell_problems[number] if cell_problems else None) if p]
+        problems.append("; ".join(found) if found else None)
         squared.append((row + [None] * width)[:width])
     frame = pd.DataFrame(squared, columns=[str(i) for i in range(width)], dtype="str")
     frame = frame.mask(frame.apply(lambda c: c.str.strip() == ""))
@@ -377,23 +380,34 @@ def _cell_text(value: object) -> str | None:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float) and value.is_integer():
-        return str(int(value))
+        # the shortest decimal that is this double, as Excel shows it: 1.5292119500301e17 is
+        # 152921195003010000, not the binary value's 152921195003009984
+        return str(int(Decimal(repr(value))))
     return str(value)
+
+
+#: Significant digits a workbook keeps of a number (an IEEE double, as Excel shows it).
+WORKBOOK_DIGITS = 15
 
 
 def read_xlsx(path: Path) -> RawTable:
     from openpyxl import load_workbook
 
+    books = []
     try:
-        workbook = load_workbook(path, read_only=True, data_only=True)
+        books.append(load_workbook(path, read_only=True, data_only=True))
+        if _has_formulas(path):  # the formulas themselves, to tell one without a value from a blank
+            books.append(load_workbook(path, read_only=True, data_only=False))
     except Exception as exc:  # openpyxl raises many types for a damaged zip / xml
         raise FileRejected(f"cannot open as .xlsx: {type(exc).__name__}: {exc}") from exc
     try:
-        sheets = [(sheet.title, _sheet_rows(sheet)) for sheet in workbook.worksheets]
+        sheets = [(sheet.title, _sheet_rows(sheet, books[1][sheet.title] if len(books) > 1 else None))
+                  for sheet in books[0].worksheets]
     except Exception as exc:
         raise FileRejected(f"cannot read .xlsx: {type(exc).__name__}: {exc}") from exc
     finally:
-        workbook.close()
+        for book in books:
+            book.close()
     with_data = [(title, rows) for title, rows in sheets if rows]
     if len(with_data) > 1:
         listed = ", ".join(f"'{title}' ({len(rows)} non-empty rows)" for title, rows in with_data)
@@ -401,19 +415,65 @@ def read_xlsx(path: Path) -> RawTable:
                            "deliver one sheet per file (no rows may go unread)")
     if not with_data:
         raise FileRejected("empty file: no header row on any sheet")
-    headers, *data = with_data[0][1]
+    (headers, _), *data = with_data[0][1]
     while headers and _blank(headers[-1]):
         headers.pop()
-    return _table([t or "" for t in headers], data, list(range(1, len(data) + 1)), None, "xlsx")
+    headers = [t or "" for t in headers]
+    problems = ["; ".join(f"column {p + 1} ({headers[p] if p < len(headers) else ''}): {text}"
+                          for p, text in found) or None for _, found in data]
+    return _table(headers, [row for row, _ in data], list(range(1, len(data) + 1)), None, "xlsx", problems)
 
 
-def _sheet_rows(sheet: object) -> list[list[str | None]]:
-    """The non-blank rows of a sheet as text (the first is the header)."""
+def _has_formulas(path: Path) -> bool:
+    """Whether any worksheet of the workbook holds a formula (`<f>` element), read from the zip."""
+    with zipfile.ZipFile(path) as archive:
+        for name in archive.namelist():
+            if name.startswith("xl/worksheets/") and name.endswith(".xml"):
+                with archive.open(name) as member:
+                    tail = b""
+                    while block := member.read(1 << 20):
+                        if re.search(rb"<(?:\w+:)?f[ >/]", tail + block):
+                            return True
+                        tail = block[-16:]
+    return False
+
+
+#: A sheet row as text, with (position, problem) for each cell it cannot vouch for.
+SheetRow = tuple[list[str | None], list[tuple[int, str]]]
+
+
+def _sheet_rows(sheet: object, formulas: object | None) -> list[SheetRow]:
+    """The non-blank rows of a sheet as text (the first is the header), each with its cell problems.
+
+    A cell problem is a value the sheet cannot vouch for, so its row goes to quarantine
+    rather than being loaded as something else (the texts name no value: one reason per kind
+    and column, however many rows have it):
+    - a formula without a computed value (a workbook written by a program and never opened
+      in Excel): read as values it would be an empty cell, its data silently gone;
+    - a number of more than 15 digits (an 18-digit ID typed into a number cell): a workbook
+      keeps 15 significant digits, so the last ones are lost, and one such ID in eleven
+      still passes the check digit as somebody else's.
+    """
     rows = []
-    for values in sheet.iter_rows(values_only=True):  # type: ignore[attr-defined]
+    values_rows = sheet.iter_rows(values_only=True)  # type: ignore[attr-defined]
+    formula_rows = formulas.iter_rows(values_only=True) if formulas is not None else None  # type: ignore[attr-defined]
+    for values in values_rows:
+        written = next(formula_rows) if formula_rows is not None else ()
         texts = [_cell_text(v) for v in values]
+        found = []
+        for position, value in enumerate(values):
+            formula = written[position] if position < len(written) else None
+            if value is None and isinstance(formula, str) and formula.startswith("="):
+                texts[position] = formula
+                found.append((position, "a formula without a computed value (kept in the cell): open and "
+                                        "save the workbook in Excel, or export values"))
+            elif (isinstance(value, int | float) and not isinstance(value, bool)
+                    and abs(value) >= 10 ** WORKBOOK_DIGITS):
+                found.append((position, f"a number of more than {WORKBOOK_DIGITS} digits, which a workbook "
+                                        "does not keep (its last digits may be lost): store the column "
+                                        "as text"))
         if not all(_blank(v) for v in texts):
-            rows.append(texts)
+            rows.append((texts, found))
     return rows
 
 

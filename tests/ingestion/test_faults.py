@@ -16,6 +16,7 @@ import hashlib
 import io
 import json
 import shutil
+import zipfile
 from pathlib import Path
 
 import duckdb
@@ -489,3 +490,58 @@ def test_a_column_delivered_twice_quarantines_the_rows_where_its_copies_disagree
                              "order by 1").fetchall()
     twice = "death_date: delivered twice with different values (columns 2 and 4 of the header)"
     assert quarantined == [(2, twice), (3, twice), (4, twice)]  # data rows, 1-based
+
+
+def _with_cached_value(path: Path, formula: str, value: str) -> None:
+    """Give one formula of a workbook the value Excel would have stored with it when saving."""
+    with zipfile.ZipFile(path) as archive:
+        members = {info: archive.read(info.filename) for info in archive.infolist()}
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for info, data in members.items():
+            if info.filename == "xl/worksheets/sheet1.xml":
+                old = f"<f>{formula}</f><v />".encode()
+                assert old in data
+                data = data.replace(old, f"<f>{formula}</f><v>{value}</v>".encode())
+            archive.writestr(info, data)
+
+
+def test_workbook_cells_the_sheet_cannot_vouch_for_are_quarantined(inbox: Path, home: Home) -> None:
+    """A formula a program wrote but never computed, and an ID typed into a number cell.
+
+    Read as values, the formula is an empty cell (in an optional column its data would be
+    gone without a trace); the number keeps 15 significant digits, and the rounded ID below
+    still passes its check digit as somebody else's.
+    """
+    ids = [valid_id(f"1529211950030{n}429") for n in range(1, 6)]
+    rounded = "152921195003010000"  # what Excel keeps of 152921195003010xxx; its check digit is right
+    assert valid_id(rounded[:17]) == rounded
+    serial = (dt.date(2026, 10, 2) - dt.date(1899, 12, 30)).days
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(["身份证号", "死亡日期", "信息来源"])
+    sheet.append([ids[0], "2026-10-13", "火化"])
+    sheet.append([float(rounded), "2026-10-13", "火化"])
+    sheet.append([ids[1], "=DATE(2026,10,1)", "火化"])  # never computed
+    sheet.append([ids[2], "=DATE(2026,10,2)", "火化"])  # computed when saved: its value is read
+    sheet.append([ids[3], "2026-10-13", '="火"&"化"'])  # an optional column's formula, never computed
+    sheet.append([152921500101001, "2026-10-13", "火化"])  # a 15-digit ID as a number: whole
+    path = inbox / "ca_deaths" / f"deaths_{LAST}.xlsx"
+    path.parent.mkdir(parents=True)
+    workbook.save(path)
+    _with_cached_value(path, "DATE(2026,10,2)", str(serial))
+
+    entry = ingest("ca_deaths", inbox, home)[f"ca_deaths/deaths_{LAST}.xlsx"]
+    assert (entry["rows_loaded"], entry["rows_quarantined"]) == (3, 3), entry
+    loaded = duckdb.sql(f"select _source_row, id_number, death_date, source "
+                        f"from '{home.raw_feed('ca_deaths')}/*.parquet' order by 1").fetchall()
+    assert loaded == [(1, ids[0], dt.date(2026, 10, 13), "cremation"),
+                      (4, ids[2], dt.date(2026, 10, 2), "cremation"),
+                      (6, valid_id("15292119500101001"), dt.date(2026, 10, 13), "cremation")]  # upgraded
+    quarantine = home.quarantine / "ca_deaths"
+    quarantined = dict(duckdb.sql(f"select _source_row, reasons from '{quarantine}/*.parquet'").fetchall())
+    formula = "a formula without a computed value (kept in the cell)"
+    assert set(quarantined) == {2, 3, 5}
+    assert quarantined[2] == ("_row: column 1 (身份证号): a number of more than 15 digits, which a workbook "
+                              "does not keep (its last digits may be lost): store the column as text")
+    assert quarantined[3].startswith(f"_row: column 2 (死亡日期): {formula}")
+    assert quarantined[5].startswith(f"_row: column 3 (信息来源): {formula}")
