@@ -489,6 +489,32 @@ def _json_text(value: object) -> str | None:
     return json.dumps(value, ensure_ascii=False)
 
 
+class _Record(dict):
+    """A JSON object that held some keys more than once with different values.
+
+    Why: `json.loads` keeps the last of a repeated key without a word, so which value the
+    department meant would be decided silently; such a record is quarantined instead.
+    """
+
+    repeated: tuple[str, ...] = ()
+
+
+def _record(pairs: list[tuple[str, object]]) -> dict:
+    """`object_pairs_hook`: a plain dict, or a _Record when a key came twice with different values."""
+    record = dict(pairs)
+    if len(record) == len(pairs):  # no key repeated: the common case, at C speed
+        return record
+    first: dict[str, object] = {}
+    repeated = []
+    for key, value in pairs:
+        if key in first and first[key] != value and key not in repeated:
+            repeated.append(key)
+        first.setdefault(key, value)
+    marked = _Record(record)
+    marked.repeated = tuple(repeated)
+    return marked
+
+
 def _records_table(records: list[object], fmt: str, encoding: str) -> RawTable:
     headers: dict[str, None] = {}
     for number, record in enumerate(records, start=1):
@@ -499,13 +525,15 @@ def _records_table(records: list[object], fmt: str, encoding: str) -> RawTable:
     rows = [[_json_text(record.get(h)) for h in names] for record in records]  # type: ignore[union-attr]
     if not names:
         raise FileRejected("empty file: no records")
-    return _table(names, rows, list(range(1, len(rows) + 1)), encoding, fmt)
+    problems = ["; ".join(f"key {key} given twice with different values" for key in repeated) or None
+                for repeated in (getattr(record, "repeated", ()) for record in records)]
+    return _table(names, rows, list(range(1, len(rows) + 1)), encoding, fmt, problems)
 
 
 def read_json(path: Path) -> RawTable:
     text, encoding = decode(path.read_bytes())
     try:
-        data = json.loads(text)
+        data = json.loads(text, object_pairs_hook=_record)
     except json.JSONDecodeError as exc:
         raise FileRejected(f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from exc
     if not isinstance(data, list):
@@ -520,7 +548,7 @@ def read_jsonl(path: Path) -> RawTable:
         if not line.strip():
             continue
         try:
-            records.append(json.loads(line))
+            records.append(json.loads(line, object_pairs_hook=_record))
         except json.JSONDecodeError as exc:
             raise FileRejected(f"invalid JSON on line {line_no}: {exc.msg}") from exc
     return _records_table(records, "jsonl", encoding)

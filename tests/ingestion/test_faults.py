@@ -545,3 +545,27 @@ def test_workbook_cells_the_sheet_cannot_vouch_for_are_quarantined(inbox: Path, 
                               "does not keep (its last digits may be lost): store the column as text")
     assert quarantined[3].startswith(f"_row: column 2 (死亡日期): {formula}")
     assert quarantined[5].startswith(f"_row: column 3 (信息来源): {formula}")
+
+
+@pytest.mark.parametrize("suffix", ["json", "jsonl"])
+def test_a_json_key_given_twice_with_different_values_quarantines_its_record(
+        inbox: Path, home: Home, suffix: str) -> None:
+    """`json.loads` would keep the last value without a word; which one was meant is not clear."""
+    ids = [valid_id(f"1529211950030{n}429") for n in range(1, 4)]
+    records = [
+        f'{{"案件编号": "A1", "入站日期": "2026-10-01", "身份证号": "{ids[0]}", "身份证号": "{ids[1]}"}}',
+        f'{{"案件编号": "A2", "入站日期": "2026-10-02", "身份证号": "{ids[2]}", "身份证号": "{ids[2]}"}}',
+        '{"案件编号": "A3", "入站日期": "2026-10-03", "入站日期": "2026-10-04"}',
+    ]
+    text = "\n".join(records) + "\n" if suffix == "jsonl" else "[" + ",\n".join(records) + "]"
+    path = inbox / "ca_vagrant_cases" / f"cases_{LAST}.{suffix}"
+    path.parent.mkdir(parents=True)
+    path.write_text(text, encoding="utf-8")
+    entry = ingest("ca_vagrant_cases", inbox, home)[f"ca_vagrant_cases/{path.name}"]
+    assert (entry["rows_loaded"], entry["rows_quarantined"]) == (1, 2), entry
+    loaded = duckdb.sql(f"select case_id, id_number from '{home.raw_feed('ca_vagrant_cases')}/*.parquet'")
+    assert loaded.fetchall() == [("A2", ids[2])]  # the same value twice is no question
+    quarantine = home.quarantine / "ca_vagrant_cases"
+    reasons = duckdb.sql(f"select _source_row, reasons from '{quarantine}/*.parquet' order by 1").fetchall()
+    assert reasons == [(1, "_row: key 身份证号 given twice with different values"),
+                       (3, "_row: key 入站日期 given twice with different values")]
