@@ -31,7 +31,7 @@ from pathlib import Path
 
 from aidwatch.home import HOME_ENV, Home
 from warehouse import publish_gate
-from warehouse.raw_zone import ensure_schema_files
+from warehouse.raw_zone import earliest_delivery, ensure_schema_files
 
 log = logging.getLogger(__name__)
 
@@ -423,6 +423,21 @@ def publish(home: Home) -> Path | None:
     return previous
 
 
+def refuse_before_first_delivery(home: Home, as_of: date) -> None:
+    """Raise BuildFailed for an as_of before every delivery in the raw zone.
+
+    Why: such a build passes every test and says that nobody needs help (no data, no
+    warning); it is a mistyped date or a replay of a day before the league's data began.
+    An empty raw zone is not refused: a new installation builds its empty warehouse.
+    """
+    earliest = earliest_delivery(home)
+    if earliest is not None and as_of < earliest:
+        raise BuildFailed(
+            f"as_of {as_of} is before the earliest delivery in the raw zone (extracted {earliest}): "
+            "a warehouse for that day would hold no data and raise no warning; nothing was built"
+        )
+
+
 def build(
     home: Home,
     as_of: date,
@@ -444,6 +459,7 @@ def build(
     started = time.perf_counter()
     home.root.mkdir(parents=True, exist_ok=True)
     ensure_schema_files(home)
+    refuse_before_first_delivery(home, as_of)
     with build_lock(home):
         published = published_as_of(home)
         replay = published is not None and as_of < published

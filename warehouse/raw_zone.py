@@ -8,6 +8,8 @@ or partial raw zone still builds (empty staging tables, not an error).
 
 from __future__ import annotations
 
+import re
+from datetime import date, datetime
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -16,6 +18,8 @@ from aidwatch.home import Home
 from ingestion.contracts import load_feeds
 
 SCHEMA_FILE = "_schema.parquet"
+#: A raw batch file: <feed_id>__<YYYYMMDD extract date>__<sha256 prefix>[__<suffix>].parquet
+_BATCH_DATE = re.compile(r"__(\d{8})__[0-9a-f]+(?:__[0-9a-f]+)?\.parquet$")
 
 
 def ensure_schema_files(home: Home) -> list[Path]:
@@ -31,3 +35,13 @@ def ensure_schema_files(home: Home) -> list[Path]:
         tmp.replace(path)
         written.append(path)
     return written
+
+
+def earliest_delivery(home: Home) -> date | None:
+    """The earliest extract date of any batch in the raw zone (None when it holds none).
+
+    Read from the batch file names (the ledger's batch ids), so it costs no Parquet read.
+    """
+    dates = [match.group(1) for path in home.raw.glob("*/*.parquet")
+             if (match := _BATCH_DATE.search(path.name))]
+    return datetime.strptime(min(dates), "%Y%m%d").date() if dates else None
