@@ -11,6 +11,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -100,7 +101,7 @@ def run(args: argparse.Namespace) -> int:
     inbox = (args.inbox or home.inbox).resolve()
     console = Console(stderr=True)
     if not inbox.is_dir():
-        console.print(f"[red]inbox {inbox} does not exist[/red]")
+        console.print(f"[red]inbox {escape(str(inbox))} does not exist[/red]")
         return 1
     feeds = pending_feeds(inbox, home)
     entries: list[dict] = []
@@ -113,7 +114,7 @@ def run(args: argparse.Namespace) -> int:
             files["done"] += 1
             files["rows"] += entry["rows_read"]
             progress.update(task, description=f"{files['done']} files, {files['rows']:,} rows; "
-                                              f"last {entry['file']} ({entry['status']})")
+                                              f"last {escape(entry['file'])} ({entry['status']})")
 
         def on_feed(feed_id: str, done: list[dict]) -> None:
             progress.update(task, advance=1)
@@ -123,15 +124,17 @@ def run(args: argparse.Namespace) -> int:
         Console().print(summary_table(entries))
     rejected = [e for e in entries if e["status"] == "rejected"]
     for entry in rejected:
-        console.print(f"[red]rejected[/red] {entry['file']}: {'; '.join(entry['reasons'])}")
+        console.print(f"[red]rejected[/red] {escape(entry['file'])}: {escape('; '.join(entry['reasons']))}")
     held = [e for e in entries if e["status"] == "held"]
     for entry in held:
-        console.print(f"[red]held[/red] {entry['file']} (batch {entry['batch_id']}): {entry['reasons'][0]}")
+        console.print(f"[red]held[/red] {escape(entry['file'])} (batch {entry['batch_id']}): "
+                      f"{escape(entry['reasons'][0])}")
     for entry in entries:
         if entry["status"] == "ignored":
-            console.print(f"[yellow]ignored[/yellow] {entry['file']}: {'; '.join(entry['reasons'])}")
+            console.print(f"[yellow]ignored[/yellow] {escape(entry['file'])}: "
+                          f"{escape('; '.join(entry['reasons']))}")
         for warning in entry.get("warnings") or []:
-            console.print(f"[yellow]warning[/yellow] {entry['file']}: {warning}")
+            console.print(f"[yellow]warning[/yellow] {escape(entry['file'])}: {escape(warning)}")
     if not entries:
-        console.print(f"nothing new in {inbox}")
+        console.print(f"nothing new in {escape(str(inbox))}")
     return 1 if rejected or held else 0

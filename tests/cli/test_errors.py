@@ -109,3 +109,22 @@ def test_no_traceback_in_a_real_process(args, status, message, tmp_path, blocker
     assert done.returncode == status
     assert message.format(**fill) in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_ingest_prints_delivered_names_and_headers_as_they_are(tmp_path, capsys):
+    """Header texts and file names come from departments: `[/]` or `[bold]` in them is text.
+
+    The console renders Rich markup; unescaped, a header `[/]收入` crashed the summary with a
+    MarkupError after the files were ingested, and `[bold]` vanished from a file's name.
+    """
+    inbox = tmp_path / "inbox" / "ca_deaths"
+    inbox.mkdir(parents=True)
+    header = "身份证号,死亡日期,[/]备注[link=file:///etc/passwd]x[/link]\n"
+    (inbox / "[bold]deaths_20261101.csv").write_text(header + "152921195002284296,2026-10-13,火化\n",
+                                                     encoding="utf-8")
+    status = main(["ingest", "--inbox", str(tmp_path / "inbox"), "--home", str(tmp_path / "home"),
+                   "--workers", "1"])
+    err = " ".join(capsys.readouterr().err.split())  # Rich wraps long lines
+    assert status == 0
+    assert "warning ca_deaths/[bold]deaths_20261101.csv: optional column(s) source" in err
+    assert "[/]备注[link=file:///etc/passwd]x[/link]" in err
