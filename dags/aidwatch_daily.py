@@ -33,10 +33,11 @@ from airflow.sdk import Asset, Context, Param, TriggerRule, dag, get_current_con
 from airflow.sdk.exceptions import AirflowFailException
 
 from aidwatch.home import Home
+from aidwatch.league_calendar import LEAGUE_ZONE
 from aidwatch.permissions import use_private_umask
 
 #: The league's time zone: a logical date is turned into as_of on the local calendar.
-LEAGUE_TZ = pendulum.timezone("Asia/Shanghai")
+LEAGUE_TZ = pendulum.timezone(LEAGUE_ZONE.key)
 #: One-slot pool that serialises every writer of the warehouse (created by the standalone
 #: script and the compose init job: `airflow pools set aidwatch_warehouse 1 ...`).
 WAREHOUSE_POOL = "aidwatch_warehouse"

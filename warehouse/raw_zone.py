@@ -38,10 +38,13 @@ def ensure_schema_files(home: Home) -> list[Path]:
 
 
 def earliest_delivery(home: Home) -> date | None:
-    """The earliest extract date of any batch in the raw zone (None when it holds none).
+    """The earliest extract date of any department's batch in the raw zone (None: none yet).
 
     Read from the batch file names (the ledger's batch ids), so it costs no Parquet read.
+    The officials' feedback is left out: aidwatch delivers it itself, dated as_of, before
+    every build.
     """
-    dates = [match.group(1) for path in home.raw.glob("*/*.parquet")
+    departmental = [feed.feed_id for feed in load_feeds().values() if not feed.from_workspace]
+    dates = [match.group(1) for feed_id in departmental for path in home.raw_feed(feed_id).glob("*.parquet")
              if (match := _BATCH_DATE.search(path.name))]
     return datetime.strptime(min(dates), "%Y%m%d").date() if dates else None

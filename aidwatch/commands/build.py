@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 import logging
-from datetime import date
 
+from aidwatch import league_calendar
 from aidwatch.arguments import add_home_argument, iso_date, reason_text, usable_home
 
 log = logging.getLogger(__name__)
@@ -35,7 +35,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--as-of", type=iso_date, default=None,
-        help="the date to build for (YYYY-MM-DD; default: today)",
+        help="the date to build for (YYYY-MM-DD; default: today in the league, Asia/Shanghai)",
     )
     add_home_argument(parser)
     add_accept_change_argument(parser)
@@ -54,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
     from warehouse.build import BuildFailed, build
 
     home = usable_home(args.home)
-    as_of = args.as_of or date.today()
+    as_of = args.as_of or league_calendar.league_today()
     from warehouse.pipeline import deliver_officials_feedback
 
     deliver_officials_feedback(home, as_of)  # the officials' feedback is a feed like any other

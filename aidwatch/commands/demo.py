@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 import logging
-from datetime import date
 
+from aidwatch import league_calendar
 from aidwatch.arguments import add_home_argument, iso_date, positive_float, usable_home
 
 log = logging.getLogger(__name__)
@@ -24,7 +24,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     add_home_argument(parser)
     parser.add_argument(
-        "--as-of", type=iso_date, default=None, help="the simulated 'today' (YYYY-MM-DD; default: today)"
+        "--as-of", type=iso_date, default=None,
+        help="the simulated 'today' (YYYY-MM-DD; default: today in the league, Asia/Shanghai)",
     )
     parser.add_argument("--seed", type=int, default=1, help="random seed of the simulation")
     parser.add_argument(
@@ -39,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
     from warehouse.pipeline import PipelineFailed, run_pipeline
 
     home = usable_home(args.home)
-    as_of = args.as_of or date.today()
+    as_of = args.as_of or league_calendar.league_today()
     print(f"simulating the league at scale {args.scale:g} for as_of {as_of} into {home.inbox} ...")
     simulate(home.inbox, as_of=as_of, seed=args.seed, scale=args.scale, months=24)
     ensure_demo_key(home)  # the analyst file needs a pseudonym key; a deployment brings its own

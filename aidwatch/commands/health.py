@@ -6,6 +6,7 @@ import argparse
 import logging
 from datetime import date
 
+from aidwatch import league_calendar
 from aidwatch.home import Home
 
 log = logging.getLogger(__name__)
@@ -36,20 +37,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
-def _today() -> date:
-    from datetime import datetime
-    from zoneinfo import ZoneInfo
-
-    return datetime.now(ZoneInfo("Asia/Shanghai")).date()
-
-
 def run(args: argparse.Namespace) -> int:
     from aidwatch.alerts import AckError, acknowledge, problem_key, read_acks
     from aidwatch.health_signal import check_and_report, permission_problems
     from ingestion.health import check_feed_health
 
     home = Home.resolve(args.home)
-    as_of = args.as_of or _today()
+    as_of = args.as_of or league_calendar.league_today()
     if not home.ledger.is_dir():
         log.error("HOME %s has no ledger: nothing was ingested there", home.root)
         return 1

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 import logging
-from datetime import date
 
+from aidwatch import league_calendar
 from aidwatch.arguments import add_home_argument, existing_folder, iso_date, usable_home
 from aidwatch.commands.build import add_accept_change_argument
 
@@ -47,7 +47,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--inbox", type=existing_folder, required=True, help="folder with <feed_id>/ deliveries"
     )
     parser.add_argument(
-        "--as-of", type=iso_date, default=None, help="the date to build for (YYYY-MM-DD; default: today)"
+        "--as-of", type=iso_date, default=None,
+        help="the date to build for (YYYY-MM-DD; default: today in the league, Asia/Shanghai)",
     )
     add_home_argument(parser)
     add_accept_change_argument(parser)
@@ -58,12 +59,13 @@ def run(args: argparse.Namespace) -> int:
     from warehouse.pipeline import PipelineFailed, run_pipeline
 
     home = usable_home(args.home)
+    as_of = args.as_of or league_calendar.league_today()
     try:
-        summary = run_pipeline(home, args.inbox, args.as_of or date.today(), accept_change=args.accept_change)
+        summary = run_pipeline(home, args.inbox, as_of, accept_change=args.accept_change)
     except PipelineFailed as error:
         from aidwatch.alerts import notify_pipeline_failure
 
-        notify_pipeline_failure(args.as_of or date.today(), "aidwatch run", None, str(error))  # logs it too
+        notify_pipeline_failure(as_of, "aidwatch run", None, str(error))  # logs it too
         return EXIT_FAILED
     print(summary.describe())
     if summary.attention:

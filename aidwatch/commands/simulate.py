@@ -9,9 +9,9 @@ from __future__ import annotations
 import argparse
 import logging
 import time
-from datetime import date
 from pathlib import Path
 
+from aidwatch import league_calendar
 from aidwatch.arguments import iso_date, positive_float, positive_int
 
 log = logging.getLogger(__name__)
@@ -28,8 +28,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--as-of",
         type=iso_date,
-        default=date.today(),
-        help="last extract date, ISO (default: today)",
+        default=league_calendar.league_today(),
+        help="last extract date, ISO (default: today in the league, Asia/Shanghai)",
     )
     parser.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
     parser.add_argument(

@@ -9,14 +9,13 @@ a from-import), so a test can set the day the officials work on.
 from __future__ import annotations
 
 import datetime as dt
-from zoneinfo import ZoneInfo
 
-LOCAL_ZONE = ZoneInfo("Asia/Shanghai")
+from aidwatch import league_calendar
 
 
 def local_now() -> dt.datetime:
     """Now in Beijing time, without tzinfo (how recorded_at is stored and delivered)."""
-    return dt.datetime.now(LOCAL_ZONE).replace(tzinfo=None, microsecond=0)
+    return league_calendar.league_now().replace(tzinfo=None, microsecond=0)
 
 
 def local_today() -> dt.date:

@@ -128,3 +128,19 @@ def test_ingest_prints_delivered_names_and_headers_as_they_are(tmp_path, capsys)
     assert status == 0
     assert "warning ca_deaths/[bold]deaths_20261101.csv: optional column(s) source" in err
     assert "[/]备注[link=file:///etc/passwd]x[/link]" in err
+
+
+def test_the_default_as_of_is_todays_date_in_the_league(tmp_path, caplog, monkeypatch):
+    """At 22:00 UTC on 2026-11-28 it is 06:00 on 2026-11-29 in Alxa: a cron run builds for the 29th."""
+    from datetime import UTC, datetime
+
+    from aidwatch import league_calendar
+
+    moment = datetime(2026, 11, 28, 22, 0, tzinfo=UTC)
+    monkeypatch.setattr(league_calendar, "league_now", lambda: moment.astimezone(league_calendar.LEAGUE_ZONE))
+    batch = tmp_path / "home" / "raw" / "ca_deaths" / "ca_deaths__20261130__0123456789ab.parquet"
+    batch.parent.mkdir(parents=True)
+    batch.write_bytes(b"")  # only its name is read: the raw zone's first delivery is of the 30th
+    assert main(["build", "--home", str(tmp_path / "home")]) == 1
+    assert "as_of 2026-11-29 is before the earliest delivery in the raw zone (extracted 2026-11-30)" in (
+        caplog.text)
