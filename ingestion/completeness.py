@@ -93,3 +93,27 @@ def implausible(feed: Feed, keys: int, reference: Reference | None) -> list[str]
                 f"{bounds.max_key_growth:.0%} (or {bounds.min_key_change} keys). Wrong or merged file? "
                 "Release with `aidwatch accept BATCH_ID --reason ...` or refuse with `aidwatch reject`"]
     return []
+
+
+def second_snapshot_of_the_day(feed: Feed, ledger: list[dict], extract_date: dt.date,
+                               batch_id: str) -> list[str]:
+    """Why a snapshot must wait for a person when the raw zone holds another one of its extract date.
+
+    Why: a snapshot is the whole roll, and the build reads every batch of the newest extract
+    date together. A second file of the same date is either a part of that day's roll (the
+    two belong together) or a corrected roll (households it drops would stay, from the first
+    file, and which of two versions of a key wins would depend on batch ids). Only a person
+    can tell which; aidwatch's own feed (the officials' feedback) only accumulates records.
+    """
+    if feed.kind != "snapshot" or feed.from_workspace:
+        return []
+    same_day = [e for e in ledger if e.get("status") in ROWS_IN_RAW and e.get("batch_id") != batch_id
+                and e.get("extract_date") == extract_date.isoformat()]
+    if not same_day:
+        return []
+    first = same_day[0]
+    return [f"held: a second snapshot for extract {extract_date.isoformat()}: {first['file']} (batch "
+            f"{first['batch_id']}) is already in the raw zone, and the build adds all snapshots of one "
+            "date together. A part of that day's roll: release it with `aidwatch accept BATCH_ID "
+            "--reason ...`; a corrected roll: refuse it with `aidwatch reject` and ask the department "
+            "for a new extract (a later extract date: the newest extract is the roll)"]

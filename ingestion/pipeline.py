@@ -51,6 +51,7 @@ from ingestion.completeness import (
     implausible,
     key_count,
     reference_entry,
+    second_snapshot_of_the_day,
     stored_key_count,
 )
 from ingestion.contracts import Feed, get_feed, load_feeds
@@ -172,11 +173,19 @@ class _FeedRun:
         return self.record(entry)
 
     def reference(self, extract_date: dt.date) -> Reference | None:
-        chosen = reference_entry([e for e in self.ledger if e["feed_id"] == self.feed.feed_id], extract_date)
+        """The roll a snapshot is compared with: every accepted batch of the latest earlier extract date.
+
+        Usually one batch; several when a person accepted a roll delivered in parts, which
+        the build reads together (`completeness.second_snapshot_of_the_day`).
+        """
+        ledger = [e for e in self.ledger if e["feed_id"] == self.feed.feed_id]
+        chosen = reference_entry(ledger, extract_date)
         if chosen is None:
             return None
-        keys = stored_key_count(self.feed, chosen, self.home.raw_feed(self.feed.feed_id))
-        return Reference(chosen["batch_id"], dt.date.fromisoformat(chosen["extract_date"]), keys)
+        extract = chosen["extract_date"]
+        day = [e for e in ledger if e.get("status") in ROWS_IN_RAW and e["extract_date"] == extract]
+        keys = sum(stored_key_count(self.feed, e, self.home.raw_feed(self.feed.feed_id)) for e in day)
+        return Reference(" + ".join(e["batch_id"] for e in day), dt.date.fromisoformat(extract), keys)
 
     def _hold_or_load(self, entry: dict, good: pa.Table, delivery: Delivery, loaded_status: str) -> None:
         """Land the good rows in raw/ (or held/ when the snapshot is implausible) and set the status."""
@@ -189,7 +198,9 @@ class _FeedRun:
         if self.feed.kind == "snapshot":
             assert delivery.extract_date is not None
             entry["key_count"] = keys()
-            held = implausible(self.feed, entry["key_count"], self.reference(delivery.extract_date))
+            day = delivery.extract_date
+            held = (second_snapshot_of_the_day(self.feed, self.ledger, day, delivery.batch_id)
+                    or implausible(self.feed, entry["key_count"], self.reference(day)))
         else:
             held = []
         if held:

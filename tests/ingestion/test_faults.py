@@ -182,6 +182,46 @@ def test_rejected_held_batch_stays_out_for_good(simulated_inbox: Path, inbox: Pa
     assert len(list(home.raw_feed("ca_households").glob("*__*.parquet"))) == 3
 
 
+def test_a_second_snapshot_of_one_extract_date_waits_for_a_person(
+        simulated_inbox: Path, inbox: Path, home: Home) -> None:
+    """The build reads every snapshot of the newest date together: a correction must not join it.
+
+    Loaded beside the first roll, a corrected roll of the same date would keep the households
+    it dropped (they are in the first file) and leave the version of a changed household to the
+    order of batch ids. A person says which it is: a part of that day's roll, or a correction.
+    """
+    full = copy_feed(simulated_inbox, inbox, "ca_households")[-1]
+    for path in sorted((inbox / "ca_households").iterdir())[:-1]:
+        path.unlink()
+    first = ingest("ca_households", inbox, home)[f"ca_households/{full.name}"]
+    day = dt.date.fromisoformat(first["extract_date"])
+    records = lines_of(full)
+    corrected = inbox / "ca_households" / f"救助家庭_{day:%Y%m%d}_更正.csv"
+    corrected.write_bytes(b"".join([records[0], *records[3:]]))  # two households fewer
+    held = ingest("ca_households", inbox, home)[f"ca_households/{corrected.name}"]
+    assert held["status"] == "held", held
+    assert held["reasons"][0].startswith(
+        f"held: a second snapshot for extract {day}: ca_households/{full.name} (batch {first['batch_id']})")
+    assert staged_snapshot(home, "ca_households", day) == (day, first["rows_loaded"])
+    assert main(["reject", held["batch_id"], "--reason", "a correction: new extract asked for",
+                 "--home", str(home.root)]) == 0
+
+    part = inbox / "ca_households" / f"救助家庭_{day:%Y%m%d}_续.csv"  # households the first file lacked
+    part.write_bytes(b"".join([records[0], *(line.replace(b"DB", b"DZ", 1) for line in records[1:3])]))
+    second = ingest("ca_households", inbox, home)[f"ca_households/{part.name}"]
+    assert second["status"] == "held" and second["rows_held"] == 2
+    assert main(["accept", second["batch_id"], "--reason", "the banner sent its roll in two parts",
+                 "--home", str(home.root)]) == 0
+    assert staged_snapshot(home, "ca_households", day) == (day, first["rows_loaded"] + 2)
+
+    # the department's new extract, a day later, is the newest roll as ever
+    later = inbox / "ca_households" / f"救助家庭_{day + dt.timedelta(days=1):%Y%m%d}.csv"
+    later.write_bytes(b"".join([records[0], *records[4:]]))
+    assert ingest("ca_households", inbox, home)[f"ca_households/{later.name}"]["status"] == "loaded"
+    assert staged_snapshot(home, "ca_households", later_day := day + dt.timedelta(days=1)) == (
+        later_day, first["rows_loaded"] - 3)
+
+
 def test_header_only_snapshot_is_held(simulated_inbox: Path, inbox: Path, home: Home) -> None:
     full = copy_feed(simulated_inbox, inbox, "ca_households")[-1]
     ingest("ca_households", inbox, home)
