@@ -142,18 +142,37 @@ def _hash_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def extract_date_of(path: Path) -> dt.date | None:
-    """The first YYYYMMDD in the file name that is a real date; None when there is none."""
+def _dates_in_name(path: Path) -> list[dt.date]:
+    """Every YYYYMMDD in the file name that is a real date, in order, each once."""
+    dates: list[dt.date] = []
     for match in _DATE_IN_NAME.finditer(path.name):
         try:
-            return dt.datetime.strptime(match.group(1), "%Y%m%d").date()
+            day = dt.datetime.strptime(match.group(1), "%Y%m%d").date()
         except ValueError:
             continue
-    return None
+        if day not in dates:
+            dates.append(day)
+    return dates
+
+
+def extract_date_of(path: Path) -> dt.date | None:
+    """The YYYYMMDD in the file name that is a real date; None when there is none, or several.
+
+    Why not the first of several: `低保_20261101_20261115.csv` may be a period's two ends or an
+    extract and a resend, and the date decides which snapshot is the roll and which records a
+    build sees; guessing it would be silent. Such a file is rejected with both dates named.
+    """
+    dates = _dates_in_name(path)
+    return dates[0] if len(dates) == 1 else None
 
 
 def missing_date_reason(path: Path) -> str:
     """Why a file's extract date cannot be read from its name (for the ledger)."""
+    dates = _dates_in_name(path)
+    if len(dates) > 1:
+        listed = ", ".join(f"{day:%Y%m%d}" for day in dates)
+        return (f"several dates in the file name {path.name!r} ({listed}): which one is the extract "
+                "date is not clear; the name must hold one, e.g. ca_households_20261101.csv")
     candidates = [m.group(1) for m in _DATE_IN_NAME.finditer(path.name)]
     found = f" ({', '.join(candidates)} is not a real date)" if candidates else ""
     return (f"no extract date in the file name {path.name!r}{found}: the name must hold the "

@@ -117,6 +117,12 @@ def test_extract_date_from_the_name_never_the_modification_date(tmp_path: Path) 
     os.utime(unnamed, (stamp, stamp))
     assert extract_date_of(unnamed) is None
     assert "99999999 is not a real date" in missing_date_reason(unnamed)
+    twice = tmp_path / "低保_20261101_20261101.csv"  # the same date twice is one date
+    assert extract_date_of(twice) == dt.date(2026, 11, 1)
+    period = tmp_path / "低保_20261101_20261115.csv"
+    assert extract_date_of(period) is None
+    assert "several dates in the file name '低保_20261101_20261115.csv' (20261101, 20261115)" in (
+        missing_date_reason(period))
 
 
 def test_unsupported_file_type_is_rejected(tmp_path: Path) -> None:
