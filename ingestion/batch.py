@@ -257,6 +257,29 @@ def _quarantine_table(delivery: Delivery, table: RawTable, mapping: HeaderMappin
     return pa.table(ordered)
 
 
+def quarantine_good_rows(result: BatchResult, delivery: Delivery, rows: np.ndarray,
+                         reasons: list[str]) -> BatchResult:
+    """Move rows that passed the gate (positions `rows` of `result.good`) to quarantine with reasons.
+
+    For checks that need more than the file (`ingestion.same_day`): the quarantined rows are
+    the delivered cells, as the gate's own, in source-row order.
+    """
+    source_rows = result.good["_source_row"].to_numpy()[rows]
+    positions = pd.Index(result.table.source_rows).get_indexer(source_rows)
+    texts = pd.Series(None, index=range(len(result.table.cells)), dtype="str")
+    texts.iloc[positions] = reasons
+    moved = _quarantine_table(delivery, result.table, result.mapping, texts, positions)
+    keep = np.ones(result.good.num_rows, dtype=bool)
+    keep[rows] = False
+    quarantine = pa.concat_tables([result.quarantine, moved.cast(result.quarantine.schema)]) \
+        if result.quarantine.num_rows else moved
+    quarantine = quarantine.sort_by("_source_row")
+    counts = result.reason_counts.copy()
+    counts.update(reasons)
+    return BatchResult(result.table, result.mapping, result.good.filter(pa.array(keep)), quarantine,
+                       result.gate_report, counts)
+
+
 def reason_summary(counts: Counter) -> list[str]:
     """Ledger reasons for quarantined rows: each distinct reason with its row count."""
     return [f"{text} ({count} rows)" for text, count in counts.most_common()]

@@ -42,6 +42,7 @@ from ingestion.batch import (
     StreamedResult,
     gate_batches,
     prepare_batch,
+    quarantine_good_rows,
     reason_summary,
     stream_batch,
 )
@@ -81,6 +82,7 @@ from ingestion.landing import (
     write_ledger,
 )
 from ingestion.readers import FileRejected, file_format, unterminated_last_line
+from ingestion.same_day import differing_versions
 from ingestion.streaming import NotStreamable, open_stream
 
 log = logging.getLogger(__name__)
@@ -220,6 +222,7 @@ class _FeedRun:
     def land(self, result: BatchResult, delivery: Delivery, started: str,
              control: ControlLine | None) -> dict:
         """Write one gated batch: quarantine, raw (or held), gate report, then (last) its ledger entry."""
+        result = self._same_day_versions(result, delivery)
         quarantined = result.quarantine.num_rows
         if quarantined:
             write_atomic_parquet(self.quarantine_path(delivery), result.quarantine)
@@ -230,6 +233,32 @@ class _FeedRun:
                            "loaded_with_quarantine" if quarantined else "loaded")
         entry["finished_at"] = _now()
         return self.record(entry)
+
+    def same_day_batches(self, delivery: Delivery) -> dict[str, Path]:
+        """An event feed's batches in raw/ of the delivery's extract date (file -> Parquet)."""
+        if self.feed.kind != "event" or delivery.extract_date is None:
+            return {}
+        day = delivery.extract_date.isoformat()
+        return {e["file"]: self.home.raw_feed(self.feed.feed_id) / f"{e['batch_id']}.parquet"
+                for e in self.ledger if e.get("status") in ROWS_IN_RAW and e.get("extract_date") == day
+                and e["batch_id"] != delivery.batch_id}
+
+    def _same_day_versions(self, result: BatchResult, delivery: Delivery) -> BatchResult:
+        """Quarantine the rows that give a key another version on the same extract date (`same_day`)."""
+        earlier = self.same_day_batches(delivery)
+        if not earlier or result.good.num_rows == 0:
+            return result
+        rows, files = differing_versions(self.feed, result.good, earlier)
+        if not len(rows):
+            return result
+        assert delivery.extract_date is not None
+        def by(file: str) -> str:
+            return "an earlier version of this file" if file == delivery.relative else file
+
+        reasons = [f"_key: delivered with other values on the same extract date "
+                   f"{delivery.extract_date.isoformat()} by {by(files[row])}: a correction needs a later "
+                   "extract date" for row in rows]
+        return quarantine_good_rows(result, delivery, rows, reasons)
 
     def land_streamed(self, result: StreamedResult, delivery: Delivery, started: str,
                       control: ControlLine | None) -> dict:
@@ -490,6 +519,8 @@ def _ingest_streamed(run: _FeedRun, delivery: Delivery, started: str, control: C
 
     The files before it in the gate group land first, so the ledger keeps the ingest order.
     """
+    if run.same_day_batches(delivery):  # compared with them whole (`_FeedRun._same_day_versions`)
+        return False
     private = stream_scratch(run.home, run.feed.feed_id)
     with tempfile.TemporaryDirectory(prefix="stream-", dir=private) as scratch:
         stream = open_stream(delivery.path, Path(scratch))

@@ -609,3 +609,43 @@ def test_a_json_key_given_twice_with_different_values_quarantines_its_record(
     reasons = duckdb.sql(f"select _source_row, reasons from '{quarantine}/*.parquet' order by 1").fetchall()
     assert reasons == [(1, "_row: key 身份证号 given twice with different values"),
                        (3, "_row: key 入站日期 given twice with different values")]
+
+
+@pytest.mark.parametrize("read", ["whole", "chunked"])
+def test_an_event_key_given_other_values_on_the_same_extract_date_is_quarantined(
+        inbox: Path, home: Home, read: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A later delivery corrects a key, and later is the extract date: on one date, which file wins?
+
+    Staging would keep the version of the greater batch id (whichever sha256 sorts last), so the
+    second file's differing versions are quarantined; the correction comes under a later date.
+    """
+    if read == "chunked":
+        from ingestion import streaming
+
+        monkeypatch.setattr(streaming, "CHUNK_ROWS", 2)
+    ids = [valid_id(f"1529211950030{n}429") for n in range(1, 5)]
+    header = ["身份证号", "死亡日期", "信息来源"]
+    folder = inbox / "ca_deaths"
+    write_csv(folder / f"deaths_{LAST}.csv", header, [
+        [ids[0], "2026-10-13", "火化"], [ids[1], "2026-10-14", "火化"], [ids[3], "2026-10-01", "火化"],
+    ], encoding="gb18030")
+    first = ingest("ca_deaths", inbox, home)[f"ca_deaths/deaths_{LAST}.csv"]
+    assert first["status"] == "loaded"
+    write_csv(folder / f"deaths_{LAST}_更正.csv", header, [
+        [ids[0], "2026-10-13", "火化"],  # the same version again: no question
+        [ids[1], "2026-10-15", "火化"],  # another death date on the same extract date
+        [ids[2], "2026-10-16", "火化"],  # a key of its own
+        [ids[3], "2026-10-01", ""],  # a value dropped is another version too
+    ], encoding="gb18030")
+    second = ingest("ca_deaths", inbox, home)[f"ca_deaths/deaths_{LAST}_更正.csv"]
+    assert (second["status"], second["rows_loaded"], second["rows_quarantined"]) == (
+        "loaded_with_quarantine", 2, 2), second
+    reason = (f"_key: delivered with other values on the same extract date 2026-11-28 by "
+              f"ca_deaths/deaths_{LAST}.csv: a correction needs a later extract date")
+    assert second["reasons"] == [f"{reason} (2 rows)"]
+    quarantine = home.quarantine / "ca_deaths" / f"{second['batch_id']}.parquet"
+    assert duckdb.sql(f"select _source_row, reasons, id_number, death_date from '{quarantine}' order by 1"
+                      ).fetchall() == [(2, reason, ids[1], "2026-10-15"), (4, reason, ids[3], "2026-10-01")]
+
+    write_csv(folder / "deaths_20261129.csv", header, [[ids[1], "2026-10-15", "火化"]], encoding="gb18030")
+    assert ingest("ca_deaths", inbox, home)["ca_deaths/deaths_20261129.csv"]["status"] == "loaded"

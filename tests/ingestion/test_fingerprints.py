@@ -100,8 +100,11 @@ def test_a_file_rewritten_in_place_with_its_size_and_mtime_kept_is_read_and_inge
     assert pending_feeds(inbox, home) == ["ca_deaths"]
     assert reads == [target.name]  # the others are known; this one's change time moved
     [entry] = ingest_feed("ca_deaths", inbox, home)
-    assert entry["file"] == f"ca_deaths/{target.name}" and entry["status"] == "loaded"
-    assert entry["sha256"] != first[entry["file"]]["sha256"]
+    assert entry["file"] == f"ca_deaths/{target.name}" and entry["sha256"] != first[entry["file"]]["sha256"]
+    # read as new content: the changed record is a second version of its key on the same extract
+    # date as the first version of the file (ingestion.same_day), the others repeat it and load
+    assert entry["status"] == "loaded_with_quarantine" and entry["rows_quarantined"] == 1
+    assert "by an earlier version of this file" in entry["reasons"][0]
 
 
 def test_a_file_replaced_by_a_copy_of_itself_is_read_again_and_still_recorded(
