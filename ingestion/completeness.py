@@ -64,6 +64,12 @@ def stored_key_count(feed: Feed, entry: dict, raw_folder: Path) -> int:
     return key_count(feed, pq.read_table(path, columns=list(feed.key)))
 
 
+def in_raw_on(ledger: list[dict], extract_date: str, other_than: str | None = None) -> list[dict]:
+    """The entries whose rows are in raw/ with this extract date (ISO), except batch `other_than`."""
+    return [e for e in ledger if e.get("status") in ROWS_IN_RAW and e.get("extract_date") == extract_date
+            and e.get("batch_id") != other_than]
+
+
 def reference_entry(ledger: list[dict], extract_date: dt.date) -> dict | None:
     """The accepted entry with the latest extract date before `extract_date` (latest finished on a tie)."""
     earlier = [e for e in ledger if e.get("status") in ROWS_IN_RAW and e.get("extract_date")
@@ -107,8 +113,7 @@ def second_snapshot_of_the_day(feed: Feed, ledger: list[dict], extract_date: dt.
     """
     if feed.kind != "snapshot" or feed.from_workspace:
         return []
-    same_day = [e for e in ledger if e.get("status") in ROWS_IN_RAW and e.get("batch_id") != batch_id
-                and e.get("extract_date") == extract_date.isoformat()]
+    same_day = in_raw_on(ledger, extract_date.isoformat(), other_than=batch_id)
     if not same_day:
         return []
     first = same_day[0]

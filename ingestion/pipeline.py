@@ -50,6 +50,7 @@ from ingestion.completeness import (
     ROWS_IN_RAW,
     Reference,
     implausible,
+    in_raw_on,
     key_count,
     reference_entry,
     second_snapshot_of_the_day,
@@ -185,7 +186,7 @@ class _FeedRun:
         if chosen is None:
             return None
         extract = chosen["extract_date"]
-        day = [e for e in ledger if e.get("status") in ROWS_IN_RAW and e["extract_date"] == extract]
+        day = in_raw_on(ledger, extract)
         keys = sum(stored_key_count(self.feed, e, self.home.raw_feed(self.feed.feed_id)) for e in day)
         return Reference(" + ".join(e["batch_id"] for e in day), dt.date.fromisoformat(extract), keys)
 
@@ -238,10 +239,9 @@ class _FeedRun:
         """An event feed's batches in raw/ of the delivery's extract date (file -> Parquet)."""
         if self.feed.kind != "event" or delivery.extract_date is None:
             return {}
-        day = delivery.extract_date.isoformat()
-        return {e["file"]: self.home.raw_feed(self.feed.feed_id) / f"{e['batch_id']}.parquet"
-                for e in self.ledger if e.get("status") in ROWS_IN_RAW and e.get("extract_date") == day
-                and e["batch_id"] != delivery.batch_id}
+        same_day = in_raw_on(self.ledger, delivery.extract_date.isoformat(), other_than=delivery.batch_id)
+        folder = self.home.raw_feed(self.feed.feed_id)
+        return {e["file"]: folder / f"{e['batch_id']}.parquet" for e in same_day}
 
     def _same_day_versions(self, result: BatchResult, delivery: Delivery) -> BatchResult:
         """Quarantine the rows that give a key another version on the same extract date (`same_day`)."""
