@@ -15,6 +15,7 @@ Every path under `inbox/<feed_id>/` is one of:
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import hashlib
 import re
 import time
@@ -201,6 +202,27 @@ def ignore_reason(inbox: Path, folder: Path, path: Path) -> str | None:
         return (f"unsupported file type {path.suffix or '(none)'!r}: not read "
                 f"(expected {', '.join(FORMATS)} or a {CONTROL_SUFFIX} control file)")
     return None
+
+
+def stray_inbox_entries(inbox: Path, feed_ids: list[str]) -> list[str]:
+    """Why each entry of the inbox's top level that is no feed's folder is not read.
+
+    Why: only `inbox/<feed_id>/` is read. A delivery dropped into a misspelt folder
+    (`ca_death/`) or beside the folders would otherwise wait unseen until its feed is
+    overdue. Hidden names and `_`-names (the simulator's `_truth/`) are left alone.
+    """
+    if not inbox.is_dir():
+        return []
+    reasons = []
+    for entry in sorted(inbox.iterdir()):
+        if entry.name in feed_ids or entry.name.startswith((*HIDDEN_PREFIXES, "_")):
+            continue
+        kind = "folder" if entry.is_dir() else "file"
+        close = difflib.get_close_matches(entry.name, feed_ids, n=1)
+        hint = f" (did you mean {close[0]}/?)" if close else ""
+        reasons.append(f"inbox {kind} {entry.name!r} is no feed's folder: nothing in it is read{hint}; "
+                       "deliveries go into inbox/<feed_id>/")
+    return reasons
 
 
 def feed_paths(inbox: Path, feed_id: str) -> list[Path]:

@@ -67,6 +67,7 @@ from ingestion.delivery import (
     is_control_file,
     missing_date_reason,
     sha256_of,
+    stray_inbox_entries,
 )
 from ingestion.gate import GateError, warm_up
 from ingestion.gate_reports import batch_page, write_run_reports
@@ -408,6 +409,8 @@ def pending_feeds(inbox: Path, home: Home) -> list[str]:
     up to date keeps its fingerprints for the next run (`ingest_feed` does it for the others).
     """
     inbox = Path(inbox).resolve()
+    for reason in stray_inbox_entries(inbox, list(load_feeds())):
+        log.warning("%s", reason)
     pending = []
     for feed_id in load_feeds():
         ledger = read_ledger(home, feed_id)
@@ -573,16 +576,18 @@ def _ingest_feed_in_worker(feed_id: str, inbox: Path, home: Home) -> list[dict]:
 
 def ingest_inbox(inbox: Path, home: Home, workers: int = 2,
                  on_feed: Callable[[str, list[dict]], None] | None = None,
-                 on_file: FileCallback | None = None) -> list[dict]:
+                 on_file: FileCallback | None = None, pending: list[str] | None = None) -> list[dict]:
     """Ingest every pending feed, `workers` feeds at a time in separate processes.
 
     Largest feeds are started first so the processes finish together. `on_file` (each
     ledger entry as it is written) and `on_feed` (each feed as it completes) are called in
-    this process: the CLI's progress display.
+    this process: the CLI's progress display. `pending`: the caller's `pending_feeds` of a
+    moment ago (the CLI counts them for its progress bar), so the inbox is not scanned twice.
     """
     inbox = Path(inbox)
     use_jemalloc()  # before the first file: workers forked below inherit the pool
-    feeds = sorted(pending_feeds(inbox, home), key=lambda f: -_feed_weight(inbox, f))
+    found = pending_feeds(inbox, home) if pending is None else pending
+    feeds = sorted(found, key=lambda f: -_feed_weight(inbox, f))
     entries: list[dict] = []
     if workers <= 1 or len(feeds) <= 1:
         for feed_id in feeds:

@@ -119,7 +119,8 @@ def run(args: argparse.Namespace) -> int:
         def on_feed(feed_id: str, done: list[dict]) -> None:
             progress.update(task, advance=1)
 
-        entries = ingest_inbox(inbox, home, workers=args.workers, on_feed=on_feed, on_file=on_file)
+        entries = ingest_inbox(inbox, home, workers=args.workers, on_feed=on_feed, on_file=on_file,
+                               pending=feeds)
     if entries:
         Console().print(summary_table(entries))
     rejected = [e for e in entries if e["status"] == "rejected"]

@@ -649,3 +649,21 @@ def test_an_event_key_given_other_values_on_the_same_extract_date_is_quarantined
 
     write_csv(folder / "deaths_20261129.csv", header, [[ids[1], "2026-10-15", "火化"]], encoding="gb18030")
     assert ingest("ca_deaths", inbox, home)["ca_deaths/deaths_20261129.csv"]["status"] == "loaded"
+
+
+def test_inbox_entries_outside_every_feeds_folder_are_named(
+        inbox: Path, home: Home, caplog: pytest.LogCaptureFixture) -> None:
+    """A delivery in a misspelt folder, or beside the folders, is never read: say so on every scan."""
+    write_csv(inbox / "ca_death" / f"deaths_{LAST}.csv", ["身份证号", "死亡日期"],
+              [["152921195002284296", "2026-10-13"]])
+    (inbox / f"stray_{LAST}.csv").write_text("x\n", encoding="utf-8")
+    (inbox / "_truth").mkdir()  # the simulator's answers, and hidden files: not deliveries
+    (inbox / ".DS_Store").write_text("", encoding="utf-8")
+    with caplog.at_level("WARNING", logger="ingestion.pipeline"):
+        assert pending_feeds(inbox, home) == []
+    assert [r.getMessage() for r in caplog.records] == [
+        "inbox folder 'ca_death' is no feed's folder: nothing in it is read (did you mean ca_deaths/?); "
+        "deliveries go into inbox/<feed_id>/",
+        f"inbox file 'stray_{LAST}.csv' is no feed's folder: nothing in it is read; "
+        "deliveries go into inbox/<feed_id>/",
+    ]
