@@ -51,12 +51,25 @@ def map_headers(feed: Feed, headers: list[str]) -> HeaderMapping:
     if not positions:
         raise FileRejected(
             f"no recognisable header: none of {len(headers)} header cells matches a {feed.feed_id} column"
+            + _separator_hint(headers)
         )
     missing = [c for c in feed.required_columns if c not in positions]
     if missing:
         labels = ", ".join(f"{c} ({feed.column(c).zh})" for c in missing)
         raise FileRejected(f"required column missing: {labels}")
     return HeaderMapping(positions=positions, extras=extras, display=display, duplicates=duplicates)
+
+
+def _separator_hint(headers: list[str]) -> str:
+    """A header read as one cell that holds another separator: what the sender most likely did."""
+    if len(headers) != 1 or headers[0] is None:
+        return ""
+    text = str(headers[0])
+    for separator, name in (("\t", "tabs"), (";", "semicolons"), ("|", "vertical bars")):
+        if separator in text:
+            return (f"; the header is one cell {text[:80]!r}, separated by {name}: a CSV delivery is "
+                    "separated by commas")
+    return ""
 
 
 def renamed_column_warnings(feed: Feed, mapping: HeaderMapping) -> list[str]:

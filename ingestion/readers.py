@@ -80,13 +80,16 @@ def _damaged_utf8(data: bytes) -> bool:
 
 
 def decode(data: bytes) -> tuple[str, str]:
-    """Decode CSV bytes as UTF-8 with BOM, UTF-8 or GB18030; never with errors ignored.
+    """Decode CSV bytes as UTF-8 with BOM, UTF-8 or GB18030; never with errors ignored (UTF-16 is named).
 
     Both strict decodings are tried. When both succeed, the one that reads as Chinese wins
     (ties go to UTF-8). When only GB18030 succeeds but the bytes are Chinese UTF-8 broken
     in a few places (a truncated export), the file is rejected rather than re-read as
     GB18030 mojibake. When neither succeeds, the file is rejected with both positions.
     """
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):  # Excel's "Unicode text"
+        raise FileRejected("cannot decode: the file is UTF-16 (it starts with a UTF-16 byte-order mark); "
+                           "save it as UTF-8 or GB18030")
     if data.startswith(codecs.BOM_UTF8):
         try:
             return data[len(codecs.BOM_UTF8):].decode("utf-8"), "utf-8-sig"

@@ -137,3 +137,18 @@ def test_xlsx_rows_without_trailing_cells_are_fine(tmp_path: Path) -> None:
     table = read_file(path)
     assert table.row_problems.isna().all()
     assert table.cells["2"].tolist()[0] != table.cells["2"].tolist()[0]  # padded with null
+
+
+def test_other_separators_and_utf16_are_rejected_saying_what_the_file_is(tmp_path: Path) -> None:
+    """Excel's "Unicode text" and European CSV exports: rejected, with what would fix them."""
+    feed = get_feed("ca_deaths")
+    for separator, name in (("\t", "tabs"), (";", "semicolons")):
+        path = tmp_path / f"d_{name}.csv"
+        rows = [ZH_HEADER, ["2026-10-01", "X1", "火化"]]
+        path.write_text("".join(separator.join(row) + "\n" for row in rows), encoding="utf-8")
+        with pytest.raises(FileRejected, match=f"separated by {name}: a CSV delivery is separated by commas"):
+            map_headers(feed, read_file(path).headers)
+    utf16 = tmp_path / "d_utf16.csv"
+    utf16.write_bytes(("\ufeff" + ",".join(ZH_HEADER) + "\n").encode("utf-16-le"))
+    with pytest.raises(FileRejected, match="the file is UTF-16 .*save it as UTF-8 or GB18030"):
+        read_file(utf16)
