@@ -61,7 +61,7 @@ def map_headers(feed: Feed, headers: list[str]) -> HeaderMapping:
 
 
 def _separator_hint(headers: list[str]) -> str:
-    """A header read as one cell that holds another separator: what the sender most likely did."""
+    """A header read as one cell (another separator, or a title row): what the sender most likely did."""
     if len(headers) != 1 or headers[0] is None:
         return ""
     text = str(headers[0])
@@ -69,7 +69,8 @@ def _separator_hint(headers: list[str]) -> str:
         if separator in text:
             return (f"; the header is one cell {text[:80]!r}, separated by {name}: a CSV delivery is "
                     "separated by commas")
-    return ""
+    return (f"; the first non-empty row is one cell {text[:80]!r}: a title above the header? The header "
+            "must be the first non-empty row")
 
 
 def renamed_column_warnings(feed: Feed, mapping: HeaderMapping) -> list[str]:

@@ -139,8 +139,8 @@ def test_xlsx_rows_without_trailing_cells_are_fine(tmp_path: Path) -> None:
     assert table.cells["2"].tolist()[0] != table.cells["2"].tolist()[0]  # padded with null
 
 
-def test_other_separators_and_utf16_are_rejected_saying_what_the_file_is(tmp_path: Path) -> None:
-    """Excel's "Unicode text" and European CSV exports: rejected, with what would fix them."""
+def test_other_separators_titles_and_utf16_are_rejected_saying_what_the_file_is(tmp_path: Path) -> None:
+    """Excel's "Unicode text", European CSV exports, titled sheets: rejected, saying what would fix them."""
     feed = get_feed("ca_deaths")
     for separator, name in (("\t", "tabs"), (";", "semicolons")):
         path = tmp_path / f"d_{name}.csv"
@@ -148,6 +148,10 @@ def test_other_separators_and_utf16_are_rejected_saying_what_the_file_is(tmp_pat
         path.write_text("".join(separator.join(row) + "\n" for row in rows), encoding="utf-8")
         with pytest.raises(FileRejected, match=f"separated by {name}: a CSV delivery is separated by commas"):
             map_headers(feed, read_file(path).headers)
+    title = ["阿拉善盟死亡人员名单"]  # a merged title row above the header, as printed reports have
+    titled = write_xlsx(tmp_path / "d_titled.xlsx", title, [ZH_HEADER, ["2026-10-01", "X1", "火化"]])
+    with pytest.raises(FileRejected, match="one cell '阿拉善盟死亡人员名单': a title above the header"):
+        map_headers(feed, read_file(titled).headers)
     utf16 = tmp_path / "d_utf16.csv"
     utf16.write_bytes(("\ufeff" + ",".join(ZH_HEADER) + "\n").encode("utf-16-le"))
     with pytest.raises(FileRejected, match="the file is UTF-16 .*save it as UTF-8 or GB18030"):
