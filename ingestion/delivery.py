@@ -49,6 +49,17 @@ class Delivery:
         fingerprint = (self.sha256 or _path_hash(self.relative))[:12]
         return f"{self.feed_id}__{stamp}__{fingerprint}"
 
+    @staticmethod
+    def extract_date_of_batch(batch_id: str) -> dt.date | None:
+        """The extract date a `batch_id` (or `own_id`) carries; None for anything else."""
+        parts = batch_id.split("__")
+        if len(parts) not in (3, 4) or not re.fullmatch(r"\d{8}", parts[1]):
+            return None
+        try:
+            return dt.datetime.strptime(parts[1], "%Y%m%d").date()
+        except ValueError:
+            return None
+
     @property
     def own_id(self) -> str:
         """A ledger id unique to this path: for entries that land no rows (duplicate, ignored).

@@ -8,18 +8,16 @@ or partial raw zone still builds (empty staging tables, not an error).
 
 from __future__ import annotations
 
-import re
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 
 import pyarrow.parquet as pq
 
 from aidwatch.home import Home
 from ingestion.contracts import load_feeds
+from ingestion.delivery import Delivery
 
 SCHEMA_FILE = "_schema.parquet"
-#: A raw batch file: <feed_id>__<YYYYMMDD extract date>__<sha256 prefix>[__<suffix>].parquet
-_BATCH_DATE = re.compile(r"__(\d{8})__[0-9a-f]+(?:__[0-9a-f]+)?\.parquet$")
 
 
 def ensure_schema_files(home: Home) -> list[Path]:
@@ -45,6 +43,6 @@ def earliest_delivery(home: Home) -> date | None:
     every build.
     """
     departmental = [feed.feed_id for feed in load_feeds().values() if not feed.from_workspace]
-    dates = [match.group(1) for feed_id in departmental for path in home.raw_feed(feed_id).glob("*.parquet")
-             if (match := _BATCH_DATE.search(path.name))]
-    return datetime.strptime(min(dates), "%Y%m%d").date() if dates else None
+    dates = [day for feed_id in departmental for path in home.raw_feed(feed_id).glob("*.parquet")
+             if (day := Delivery.extract_date_of_batch(path.stem)) is not None]
+    return min(dates, default=None)
