@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from aidwatch.commands.run import EXIT_PUBLISHED_WITH_FILES_NOT_LOADED  # noqa: E402
-from benchmarks.measure import Measured, load, run  # noqa: E402
+from benchmarks.measure import Measured, as_deployed, load, run  # noqa: E402
 
 BIN = ROOT / ".venv" / "bin"
 AS_OF = date(2026, 11, 1)
@@ -108,6 +108,7 @@ def main() -> None:
     work = args.keep or Path(tempfile.mkdtemp(prefix="bench_airflow_"))
     work.mkdir(parents=True, exist_ok=True)
     print(f"before this work (issue 14): Airflow first run {BEFORE_S:g} s; goal <= {GOAL_S:g} s; {load()}")
+    print(as_deployed())
     try:
         inbox = prepare_inbox(args, work)
         reference = run("aidwatch run (reference, same inbox)",

@@ -32,6 +32,7 @@ import pyarrow.compute as pc  # noqa: E402
 import pyarrow.parquet as pq  # noqa: E402
 
 from aidwatch.home import Home  # noqa: E402
+from benchmarks.measure import as_deployed  # noqa: E402
 from ingestion.contracts import load_feeds  # noqa: E402
 from ingestion.pipeline import ingest_inbox  # noqa: E402
 from simulator.generate import simulate  # noqa: E402
@@ -162,7 +163,7 @@ def report(title: str, home: Home) -> None:
     print(f"  node execution (wall)  {result.seconds_dbt_nodes:7.1f}s  "
           f"({', '.join(f'{n} {k}s' for k, n in sorted(result.node_counts.items()))})")
     print(f"    summed over nodes: compile {compile_s:.1f}s, execute {execute_s:.1f}s (2 threads)")
-    print(f"  copy + analyst schema + publish {publish_s:5.1f}s")
+    print(f"  copy + publish + analyst file {publish_s:5.1f}s")
     print(f"  warehouse size         {result.warehouse.stat().st_size / 1e6:7.1f} MB")
     print("  slowest nodes: " + "; ".join(f"{uid.split('.')[-1]} {s:.2f}s" for s, uid in slowest))
 
@@ -179,6 +180,7 @@ def main() -> int:
     args = parser.parse_args()
     workdir = args.keep or Path(tempfile.mkdtemp(prefix="bench_build_"))
     workdir.mkdir(parents=True, exist_ok=True)
+    print(as_deployed())
     try:
         for scale in args.scales:
             bench(scale, workdir)

@@ -38,7 +38,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from aidwatch.commands.run import EXIT_PUBLISHED_WITH_FILES_NOT_LOADED  # noqa: E402
-from benchmarks.measure import Measured, load, run  # noqa: E402
+from benchmarks.measure import Measured, as_deployed, load, run  # noqa: E402
 
 AIDWATCH = str(ROOT / ".venv" / "bin" / "aidwatch")
 AS_OF = date(2026, 11, 1)
@@ -180,6 +180,7 @@ def main() -> None:
     work = args.keep or Path(tempfile.mkdtemp(prefix="bench_pipeline_"))
     work.mkdir(parents=True, exist_ok=True)
     print("before this work (issue 14): " + ", ".join(f"{k} {v:g} s" for k, v in BEFORE.items()))
+    print(as_deployed())
     try:
         results = {scale: bench(scale, work) for scale in args.scales}
         if len(results) > 1:

@@ -140,7 +140,7 @@ def pseudonym(key: bytes, value: str) -> str:
     Base32 (a-z, 2-7), not hex: 1 % of 24-hex strings hold a run of 15 digits, which
     looks like an ID to every scan; here such a run has a chance of about 1e-11.
     """
-    digest = hmac.new(key, value.encode("utf-8"), hashlib.sha256).digest()
+    digest = hmac.digest(key, value.encode("utf-8"), hashlib.sha256)
     return PSEUDONYM_PREFIX + base64.b32encode(digest[:PSEUDONYM_BYTES]).decode("ascii").lower()
 
 
@@ -148,29 +148,44 @@ def quote(identifier: str) -> str:
     return '"' + identifier.replace('"', '""') + '"'
 
 
+def literal(text: str) -> str:
+    """A SQL string literal."""
+    return "'" + text.replace("'", "''") + "'"
+
+
 @dataclass
 class Pseudonymiser:
-    """The value-level rules, as Python functions DuckDB calls chunk by chunk (Arrow)."""
+    """The value-level rules, as Python functions DuckDB calls chunk by chunk (Arrow).
+
+    Each value's pseudonym is computed once per publish and remembered (`_known`): the
+    same person is in a dozen tables, and HMAC was most of the analyst file's time
+    (993 k calls for 264 k distinct values in the scale-1 demo; the memory is that of
+    `person_keys` again, on this connection's process only, gone with the publish).
+    """
 
     key: bytes
     person_keys: frozenset[str]  # every value of a person-key column (IDs, hukou numbers)
     id_pattern: re.Pattern = field(default_factory=lambda: re.compile(ID_PATTERN))
+    _known: dict[str, str] = field(default_factory=dict, repr=False)
 
     def whole(self, value: str) -> str:
-        return pseudonym(self.key, value)
+        known = self._known.get(value)
+        if known is None:
+            known = self._known[value] = pseudonym(self.key, value)
+        return known
 
     def items(self, value: str) -> str:
-        return " ".join(pseudonym(self.key, item) for item in value.split())
+        return " ".join(self.whole(item) for item in value.split())
 
     def key_value(self, value: str) -> str:
         if value in self.person_keys or self.id_pattern.search(value):
-            return pseudonym(self.key, value)
+            return self.whole(value)
         return value
 
     def text(self, value: str) -> str:
-        value = self.id_pattern.sub(lambda match: pseudonym(self.key, match.group()), value)
+        value = self.id_pattern.sub(lambda match: self.whole(match.group()), value)
         return TOKEN.sub(
-            lambda match: pseudonym(self.key, match.group()) if match.group() in self.person_keys
+            lambda match: self.whole(match.group()) if match.group() in self.person_keys
             else match.group(), value)
 
     def register(self, con: duckdb.DuckDBPyConnection) -> None:
@@ -275,17 +290,43 @@ def collect_person_keys(con: duckdb.DuckDBPyConnection, tables: list[str]) -> fr
     return frozenset(values)
 
 
-def plan_table(con: duckdb.DuckDBPyConnection, table: str, person_names: bool) -> list[ColumnPlan]:
-    """One plan per column; text columns are probed once per table for IDs, keys and names."""
-    described = columns_of(con, table)
+def probed_text_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
+    """The text columns of a mart whose values are probed for IDs, person keys, hashes and names."""
+    return [column for column, kind in columns_of(con, table)
+            if kind == "VARCHAR" and not is_person_key_column(column)]
+
+
+def columns_holding_person_keys(
+    con: duckdb.DuckDBPyConnection, tables: list[str]
+) -> frozenset[tuple[str, str]]:
+    """(table, column) of every probed text column with a value equal to a person key.
+
+    One semi join over every such column of every mart against `aw_person_keys`. Why:
+    probing column by column (`in (select value from aw_person_keys)`) built the hash
+    table of the ~0.4 M keys once per column, most of the ~7 s the probes took at scale 1.
+    """
+    parts = [f"select {literal(table)} as table_name, {literal(column)} as column_name, "
+             f"{quote(column)} as value from {source(table)}"
+             for table in tables for column in probed_text_columns(con, table)]
+    if not parts:
+        return frozenset()
+    rows = con.execute(
+        f"select distinct probed.table_name, probed.column_name from ({' union all '.join(parts)}) probed "
+        "semi join aw_person_keys keys on probed.value = keys.value").fetchall()
+    return frozenset((table, column) for table, column in rows)
+
+
+def plan_table(con: duckdb.DuckDBPyConnection, table: str, person_names: bool,
+               keyed: frozenset[tuple[str, str]]) -> list[ColumnPlan]:
+    """One plan per column; text columns are probed once per table for IDs, hashes and names.
+
+    `keyed`: the columns found to hold a person key (`columns_holding_person_keys`).
+    """
     probes = {}
-    for column, kind in described:
-        if kind != "VARCHAR" or is_person_key_column(column):
-            continue
+    for column in probed_text_columns(con, table):
         quoted = quote(column)
         probes[column] = [
             f"coalesce(bool_or(regexp_matches({quoted}, '{ID_SQL_PATTERN}')), false)",
-            f"coalesce(bool_or({quoted} in (select value from aw_person_keys)), false)",
             f"coalesce(bool_and(regexp_full_match({quoted}, '[0-9a-f]{{32}}')), false)",
             (f"coalesce(bool_or({quoted} in (select name from {source('dim_person')})), false)"
              if person_names and is_name_column(column) else "false"),
@@ -295,11 +336,10 @@ def plan_table(con: duckdb.DuckDBPyConnection, table: str, person_names: bool) -
         flat = [probe for column_probes in probes.values() for probe in column_probes]
         row = con.execute(f"select {', '.join(flat)} from {source(table)}").fetchall()[0]
         for index, column in enumerate(probes):
-            found[column] = row[4 * index: 4 * index + 4]
-    plans = []
-    for column, kind in described:
-        plans.append(plan_column(table, column, kind, found.get(column), person_names))
-    return plans
+            has_id, all_hashes, has_names = row[3 * index: 3 * index + 3]
+            found[column] = (has_id, (table, column) in keyed, all_hashes, has_names)
+    return [plan_column(table, column, kind, found.get(column), person_names)
+            for column, kind in columns_of(con, table)]
 
 
 def plan_column(table: str, column: str, kind: str, probe: tuple | None, person_names: bool) -> ColumnPlan:
@@ -376,7 +416,9 @@ def measure_risk(con: duckdb.DuckDBPyConnection, region: str) -> list[RiskMeasur
     if not {"birth_date", "gender", "township_code", "banner_code"} <= person_columns:
         return []
     kind = assistance_type_sql(person_columns, "p")
-    con.execute(f"create temp view aw_quasi as select year(p.birth_date) as birth_year, a.age_band, "
+    # A table, not a view: the join on pseudonyms is computed once, not once per set below.
+    # It holds quasi-identifiers only (no ID, no pseudonym) and lives on this connection.
+    con.execute(f"create temp table aw_quasi as select year(p.birth_date) as birth_year, a.age_band, "
                 f"p.gender as sex, p.township_code as township, p.banner_code as banner, "
                 f"{kind} as assistance_type from {source('dim_person')} p "
                 f"join main.dim_person a on a.id_number = aw_whole(p.id_number)")
@@ -389,7 +431,7 @@ def measure_risk(con: duckdb.DuckDBPyConnection, region: str) -> list[RiskMeasur
     try:
         return [unique_share(con, "aw_quasi", columns, label) for label, columns in sets]
     finally:
-        con.execute("drop view aw_quasi")
+        con.execute("drop table aw_quasi")
 
 
 def generalise_until_safe(con: duckdb.DuckDBPyConnection) -> list[RiskMeasure]:
@@ -446,8 +488,9 @@ def write_tables(
     con.register("aw_person_keys", pa.table({"value": sorted(person_keys)}))
     person_names = "dim_person" in tables and "name" in {c for c, _ in columns_of(con, "dim_person")}
     counts, rules = {}, {}
+    keyed = columns_holding_person_keys(con, tables)
     for table in tables:
-        plans = plan_table(con, table, person_names)
+        plans = plan_table(con, table, person_names, keyed)
         selects = [plan.expression for plan in plans if plan.expression]
         con.execute(f"create table main.{quote(table)} as select {', '.join(selects)} from {source(table)} t")
         counts[table] = con.execute(f"select count(*) from main.{quote(table)}").fetchall()[0][0]
