@@ -130,6 +130,7 @@ def main() -> None:
     command = args.command[1:] if args.command[:1] == ["--"] else args.command
     if not command:
         parser.error("give the command to measure after --")
+    print(as_deployed())
     before = load()
     measured = run(args.label or " ".join(command)[:52], command, ok=(0, 1))
     print(measured.stdout[-2000:])

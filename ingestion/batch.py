@@ -26,7 +26,7 @@ from ingestion.completeness import complete_keys, key_count
 from ingestion.contracts import RAW_METADATA_COLUMNS, Column, Feed
 from ingestion.delivery import Delivery
 from ingestion.gate import REPORT_SAMPLE, BatchSlice, GateOutcome, gate_frame, key_occurrences, validate
-from ingestion.gate_reports import department_samples
+from ingestion.gate_reports import add_check_beyond_the_file, department_samples
 from ingestion.headers import HeaderMapping, map_headers
 from ingestion.landing import ParquetStage
 from ingestion.normalise import Context, Normalised, normalise_column, text_array, text_series
@@ -258,16 +258,20 @@ def _quarantine_table(delivery: Delivery, table: RawTable, mapping: HeaderMappin
 
 
 def quarantine_good_rows(result: BatchResult, delivery: Delivery, rows: np.ndarray,
-                         reasons: list[str]) -> BatchResult:
+                         reasons: list[str], check: dict) -> BatchResult:
     """Move rows that passed the gate (positions `rows` of `result.good`) to quarantine with reasons.
 
     For checks that need more than the file (`ingestion.same_day`): the quarantined rows are
-    the delivered cells, as the gate's own, in source-row order.
+    the delivered cells, as the gate's own, in source-row order, and the batch's report lists
+    `check` as failed with their samples (`gate_reports.add_check_beyond_the_file`).
     """
     source_rows = result.good["_source_row"].to_numpy()[rows]
     positions = pd.Index(result.table.source_rows).get_indexer(source_rows)
     texts = pd.Series(None, index=range(len(result.table.cells)), dtype="str")
     texts.iloc[positions] = reasons
+    order = np.sort(positions)
+    report = add_check_beyond_the_file(result.gate_report, check, order, result.table, result.mapping, texts,
+                                       REPORT_SAMPLE)
     moved = _quarantine_table(delivery, result.table, result.mapping, texts, positions)
     keep = np.ones(result.good.num_rows, dtype=bool)
     keep[rows] = False
@@ -277,7 +281,7 @@ def quarantine_good_rows(result: BatchResult, delivery: Delivery, rows: np.ndarr
     counts = result.reason_counts.copy()
     counts.update(reasons)
     return BatchResult(result.table, result.mapping, result.good.filter(pa.array(keep)), quarantine,
-                       result.gate_report, counts)
+                       report, counts)
 
 
 def reason_summary(counts: Counter) -> list[str]:

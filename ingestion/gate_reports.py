@@ -23,6 +23,7 @@ import re
 from collections import Counter, defaultdict
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from aidwatch.home import Home
@@ -78,18 +79,47 @@ def department_samples(report: dict, table: RawTable, mapping: HeaderMapping, re
     quarantine records them (`reasons`: per batch row, null when it passed).
     """
     for expectation in report.get("expectations", []):
-        positions = [int(p) for p in expectation.get("sample_rows", [])]
-        columns = _checked_positions(expectation, mapping)
-        expectation["sample_rows"] = [int(table.source_rows.iloc[p]) for p in positions]
-        expectation["sample_values"] = [
-            {table.headers[c] or f"第{c + 1}列": _cell(table, p, c) for c in columns} for p in positions
-        ]
-        expectation["sample_reasons"] = [
-            None if reasons.iloc[p] is None or reasons.iloc[p] != reasons.iloc[p] else str(reasons.iloc[p])
-            for p in positions
-        ]
+        _department_sample(expectation, table, mapping, reasons)
     report["note"] = ("sample_rows are the file's data rows counted from 1 after the header, as _source_row "
                       "in the quarantine; sample_values are the delivered headers and cell texts")
+    return report
+
+
+def _department_sample(expectation: dict, table: RawTable, mapping: HeaderMapping,
+                       reasons: pd.Series) -> None:
+    """One expectation's samples (0-based batch positions) rewritten in the department's terms."""
+    positions = [int(p) for p in expectation.get("sample_rows", [])]
+    columns = _checked_positions(expectation, mapping)
+    expectation["sample_rows"] = [int(table.source_rows.iloc[p]) for p in positions]
+    expectation["sample_values"] = [
+        {table.headers[c] or f"第{c + 1}列": _cell(table, p, c) for c in columns} for p in positions
+    ]
+    expectation["sample_reasons"] = [
+        None if reasons.iloc[p] is None or reasons.iloc[p] != reasons.iloc[p] else str(reasons.iloc[p])
+        for p in positions
+    ]
+
+
+def add_check_beyond_the_file(report: dict, check: dict, positions: np.ndarray, table: RawTable,
+                              mapping: HeaderMapping, reasons: pd.Series, sample: int) -> dict:
+    """The batch's report with a failed check the gate could not make from the file alone.
+
+    Why: a check that needs the raw zone (`ingestion.same_day`) quarantines rows after GX
+    has validated the file; without this the report said "passed, 0 rows failing" of a file
+    the ledger records as loaded with quarantine, and the department's samples left those
+    rows out. `check`: the entry's `expectation`, `column`, `reason` and `kwargs`;
+    `positions`: the newly failing rows (0-based in the batch), `reasons` their texts per
+    batch row. GX's own part of the report (`validation`) is left as GX returned it.
+    """
+    rows = int(report.get("rows") or len(table.source_rows))
+    entry = {**check, "success": False, "unexpected_count": int(len(positions)),
+             "unexpected_percent": round(100 * len(positions) / rows, 4) if rows else 0.0,
+             "sample_rows": [int(p) for p in positions[:sample]],
+             "checked_by": "aidwatch, against the batches already in the raw zone (not GX)"}
+    _department_sample(entry, table, mapping, reasons)
+    report["expectations"].append(entry)
+    report["success"] = False
+    report["rows_failing"] = int(report.get("rows_failing") or 0) + int(len(positions))
     return report
 
 

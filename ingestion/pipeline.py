@@ -259,7 +259,10 @@ class _FeedRun:
         reasons = [f"_key: delivered with other values on the same extract date "
                    f"{delivery.extract_date.isoformat()} by {by(files[row])}: a correction needs a later "
                    "extract date" for row in rows]
-        return quarantine_good_rows(result, delivery, rows, reasons)
+        check = {"expectation": "same_key_same_extract_date_same_values", "column": "+".join(self.feed.key),
+                 "kwargs": {"column_list": list(self.feed.key)},
+                 "reason": "a key delivered with other values on the same extract date by an earlier file"}
+        return quarantine_good_rows(result, delivery, rows, reasons, check)
 
     def land_streamed(self, result: StreamedResult, delivery: Delivery, started: str,
                       control: ControlLine | None) -> dict:

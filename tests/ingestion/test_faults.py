@@ -646,6 +646,16 @@ def test_an_event_key_given_other_values_on_the_same_extract_date_is_quarantined
     quarantine = home.quarantine / "ca_deaths" / f"{second['batch_id']}.parquet"
     assert duckdb.sql(f"select _source_row, reasons, id_number, death_date from '{quarantine}' order by 1"
                       ).fetchall() == [(2, reason, ids[1], "2026-10-15"), (4, reason, ids[3], "2026-10-01")]
+    # the batch's report says so too, with the rows as the department sent them
+    report = json.loads((home.gate_reports / f"{second['batch_id']}.json").read_text(encoding="utf-8"))
+    assert (report["success"], report["rows_failing"]) == (False, 2)
+    [check] = [e for e in report["expectations"] if not e["success"]]
+    assert (check["expectation"], check["column"], check["unexpected_count"]) == (
+        "same_key_same_extract_date_same_values", "id_number", 2)
+    assert check["sample_rows"] == [2, 4] and check["sample_reasons"] == [reason, reason]
+    assert check["sample_values"] == [{"身份证号": ids[1]}, {"身份证号": ids[3]}]
+    page = (home.gate_reports / f"{second['batch_id']}.html").read_text(encoding="utf-8")
+    assert "未通过 failed" in page and "same_key_same_extract_date_same_values" in page
 
     write_csv(folder / "deaths_20261129.csv", header, [[ids[1], "2026-10-15", "火化"]], encoding="gb18030")
     assert ingest("ca_deaths", inbox, home)["ca_deaths/deaths_20261129.csv"]["status"] == "loaded"
