@@ -11,12 +11,14 @@ from datetime import date
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 import pytest
 from stdnum.cn import ric
 
 from aidwatch.home import Home
 from exports.analyst import (
     KEY_ENV,
+    Pseudonymiser,
     PseudonymKeyMissing,
     drop_retired_schemas,
     ensure_demo_key,
@@ -99,6 +101,9 @@ def test_analyst_file_joins_without_identities(small_home: Home, pseudonym_key: 
         originals = [r[0] for r in con.execute("select warning_key from marts.warnings").fetchall()]
     assert sorted(r[0] for r in warning_keys) == sorted(originals)  # one key for analysts and officials
     assert stat.S_IMODE(small_home.analyst_file.stat().st_mode) == 0o640
+    # the SQL rules' macros (the key's HMAC pads are literals in them) stayed on the connection
+    stored = small_home.analyst_file.read_bytes()
+    assert b"aw_whole" not in stored and b"sha256" not in stored and key not in stored
 
 
 def test_an_unsalted_md5_of_an_id_is_reversible_so_only_the_salted_warning_key_is_kept(
@@ -291,3 +296,27 @@ def test_the_analyst_file_is_delivered_to_the_configured_folder(
     with pytest.raises(PseudonymKeyMissing):
         publish_analyst_file(small_home)
     assert not delivered.exists()  # no stale copy left for analysts either
+
+
+@pytest.mark.parametrize("key", [b"k", b"k" * 64, "一把很长的密钥".encode() * 10, bytes(range(256))[:70]],
+                         ids=["short", "one block", "longer than a block", "binary"])
+def test_the_sql_rules_give_the_pythons_pseudonyms(key: bytes) -> None:
+    """The analyst file's pseudonyms come from SQL for plain values and from Python for the rest:
+    they must be the same bytes, or a person would get two pseudonyms and joins would break."""
+    ids = ["152921198001010019", "15292119800101001X", "152921800101001"]
+    values = [*ids, "HK1", "张三", "", "a" * 200, f"DCA{ids[0]}202611", "PAY000123", f"{ids[0]} {ids[1]}",
+              f" {ids[2]}\u3000HK1 ", "H1-2", None]
+    rules = Pseudonymiser(key, frozenset([*ids, "HK1"]))
+    with duckdb.connect() as con:
+        con.register("aw_person_keys", pa.table({"value": sorted(rules.person_keys)}))
+        rules.register(con)
+        for value in values:
+            whole, items, key_value = con.execute("select aw_whole(?), aw_items(?), aw_key(?)",
+                                                  [value, value, value]).fetchone()
+            if value is None:
+                assert (whole, items, key_value) == (None, None, None)
+                continue
+            assert whole == pseudonym(key, value), value
+            assert items == " ".join(pseudonym(key, item) for item in value.split()), value
+            assert key_value == (pseudonym(key, value) if value in rules.person_keys or ID_RUN.search(value)
+                                 else value), value
