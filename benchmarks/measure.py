@@ -32,7 +32,7 @@ def as_deployed() -> str:
 
     Why: without a key a build publishes the warehouse but writes no analyst file (it logs
     an error instead). Before 2026-12-02 no benchmark set one, so every build, run and
-    Airflow figure left out the analyst file (~19 s of a scale-1 publish then). A key
+    Airflow figure left out the analyst file (~20 s of a scale-1 publish then). A key
     already in the environment is kept. Returns what the figures should say about it.
     """
     if os.environ.get(PSEUDONYM_KEY_ENV, "").strip():

@@ -193,7 +193,7 @@ class Pseudonymiser:
     def register(self, con: duckdb.DuckDBPyConnection) -> None:
         """`aw_whole`, `aw_items`, `aw_key`, `aw_text`: on this connection only, gone when it closes.
 
-        `aw_whole` is HMAC-SHA256 in SQL (`pseudonym_macros`); `aw_items` and `aw_key` of a
+        `aw_whole` is HMAC-SHA256 in SQL (`pseudonym_macro`); `aw_items` and `aw_key` of a
         plain value (letters and digits: an ID, a hukou number, a record key) are SQL too, and
         anything else goes to the Python rules. Why: DuckDB computes the HMAC vectorised on
         every core; a Python function per value took 61 s of the 87 s the analyst file took
