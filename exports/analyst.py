@@ -348,10 +348,10 @@ def collect_person_keys(con: duckdb.DuckDBPyConnection, tables: list[str]) -> fr
     return frozenset(values)
 
 
-def probed_text_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
-    """The text columns of a mart whose values are probed for IDs, person keys, hashes and names."""
-    return [column for column, kind in columns_of(con, table)
-            if kind == "VARCHAR" and not is_person_key_column(column)]
+def probed_text_columns(described: list[tuple[str, str]]) -> list[str]:
+    """The text columns (of a mart's `columns_of`) whose values are probed for IDs, person keys,
+    hashes and names."""
+    return [column for column, kind in described if kind == "VARCHAR" and not is_person_key_column(column)]
 
 
 def columns_holding_person_keys(
@@ -365,7 +365,7 @@ def columns_holding_person_keys(
     """
     parts = [f"select {literal(table)} as table_name, {literal(column)} as column_name, "
              f"{quote(column)} as value from {source(table)}"
-             for table in tables for column in probed_text_columns(con, table)]
+             for table in tables for column in probed_text_columns(columns_of(con, table))]
     if not parts:
         return frozenset()
     rows = con.execute(
@@ -380,8 +380,9 @@ def plan_table(con: duckdb.DuckDBPyConnection, table: str, person_names: bool,
 
     `keyed`: the columns found to hold a person key (`columns_holding_person_keys`).
     """
+    described = columns_of(con, table)
     probes = {}
-    for column in probed_text_columns(con, table):
+    for column in probed_text_columns(described):
         quoted = quote(column)
         probes[column] = [
             f"coalesce(bool_or(regexp_matches({quoted}, '{ID_SQL_PATTERN}')), false)",
@@ -396,8 +397,7 @@ def plan_table(con: duckdb.DuckDBPyConnection, table: str, person_names: bool,
         for index, column in enumerate(probes):
             has_id, all_hashes, has_names = row[3 * index: 3 * index + 3]
             found[column] = (has_id, (table, column) in keyed, all_hashes, has_names)
-    return [plan_column(table, column, kind, found.get(column), person_names)
-            for column, kind in columns_of(con, table)]
+    return [plan_column(table, column, kind, found.get(column), person_names) for column, kind in described]
 
 
 def plan_column(table: str, column: str, kind: str, probe: tuple | None, person_names: bool) -> ColumnPlan:
