@@ -102,10 +102,17 @@ def dbt_env(home: Home, warehouse_file: Path) -> dict[str, str]:
     project again when they differ. An absolute path made every replay (another file), the
     build after it, and every copied or restored HOME pay a full parse; a relative
     `warehouse.next.duckdb` is the same string for all of them.
+
+    dbt's file log (HOME/dbt/logs/dbt.log) is kept at `info`: node starts, results and
+    errors. At dbt's default, `debug`, it also logs every SQL statement, ~2 MB a build,
+    which cost the daily build 1-2.5 s of Python under the GIL (issue 14). The compiled SQL
+    of the last build stays in HOME/dbt/target/run; set DBT_LOG_LEVEL_FILE=debug to log
+    the statements again.
     """
     root = home.root.absolute()
     return {HOME_ENV: str(root), WAREHOUSE_ENV: os.path.relpath(warehouse_file.absolute(), root),
-            "DBT_USE_COLORS": "false"}
+            "DBT_USE_COLORS": "false",
+            "DBT_LOG_LEVEL_FILE": os.environ.get("DBT_LOG_LEVEL_FILE", "info")}
 
 
 def dbt_args(command: str, home: Home, *extra: str) -> list[str]:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import yaml
 
-from ingestion.contracts import Feed, load_feeds
+from ingestion.contracts import ARROW_TYPES, RAW_METADATA_COLUMNS, SQL_TYPES, Column, Feed, load_feeds
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent / "dbt_project"
 STAGING_DIR = PROJECT_DIR / "models" / "staging"
@@ -39,6 +39,12 @@ METADATA_DESCRIPTIONS = {
     "_source_row": "1-based data row number in the delivered file (xlsx: the sheet row).",
     "_extra": "JSON object of columns the contract does not know, null when none.",
 }
+
+#: The raw zone's metadata columns that every stg_<feed> model carries (macros/stage_feed.sql).
+STAGED_METADATA = ("_extract_date", "_batch_id", "_source_file", "_source_row")
+
+#: DuckDB's name for each Arrow type of the raw zone (the contract types' two spellings).
+SQL_TYPE_OF_ARROW = {ARROW_TYPES[name]: SQL_TYPES[name] for name in ARROW_TYPES}
 
 LEDGER_COLUMNS = {
     "batch_id": "Batch id of the file.",
@@ -130,27 +136,41 @@ def sources_yaml() -> str:
     return HEADER + yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=100)
 
 
+def _constraints(column: Column) -> list[dict]:
+    """The contract's guarantees on one column as enforced table constraints.
+
+    Why constraints and not `not_null` / `accepted_values` data tests: DuckDB checks them
+    while the table is written, in the same statement, and a violation fails the model
+    (naming the table, the column and the rule), so the build fails and nothing is
+    published, exactly as a failing test does. As 149 separate test nodes they cost the
+    daily build 4-8 s of dbt's per-node overhead (issue 14, docs/performance.md).
+    """
+    constraints: list[dict] = []
+    if column.required:
+        constraints.append({"type": "not_null"})
+    if column.codes:
+        codes = ", ".join("'" + code.replace("'", "''") + "'" for code in column.codes)
+        constraints.append({"type": "check", "expression": f"{column.name} in ({codes})"})
+    return constraints
+
+
 def _staging_model(feed: Feed) -> dict:
     columns = []
     for c in feed.columns:
-        entry: dict = {"name": c.name, "description": _column_description(feed, c.name)}
-        tests: list = []
-        if c.required:
-            tests.append("not_null")
+        entry: dict = {"name": c.name, "description": _column_description(feed, c.name),
+                       "data_type": c.sql_type}
+        constraints = _constraints(c)
+        if constraints:
+            entry["constraints"] = constraints
         if len(feed.key) == 1 and c.name == feed.key[0]:
-            tests.append("unique")
-        if c.codes:
-            tests.append({"accepted_values": {"arguments": {"values": list(c.codes)}}})
-        if tests:
-            entry["data_tests"] = tests
+            entry["data_tests"] = ["unique"]
         columns.append(entry)
-    columns += [
-        {"name": "_extract_date", "description": METADATA_DESCRIPTIONS["_extract_date"],
-         "data_tests": ["not_null"]},
-        {"name": "_batch_id", "description": METADATA_DESCRIPTIONS["_batch_id"]},
-        {"name": "_source_file", "description": METADATA_DESCRIPTIONS["_source_file"]},
-        {"name": "_source_row", "description": METADATA_DESCRIPTIONS["_source_row"]},
-    ]
+    for name in STAGED_METADATA:
+        entry = {"name": name, "description": METADATA_DESCRIPTIONS[name],
+                 "data_type": SQL_TYPE_OF_ARROW[RAW_METADATA_COLUMNS[name]]}
+        if name == "_extract_date":
+            entry["constraints"] = [{"type": "not_null"}]
+        columns.append(entry)
     rule = (
         "the rows of the newest extract on or before as_of"
         if feed.kind == "snapshot"
@@ -159,6 +179,7 @@ def _staging_model(feed: Feed) -> dict:
     model: dict = {
         "name": f"stg_{feed.feed_id}",
         "description": f"{_feed_description(feed)} Staged as {rule}; one row per key.",
+        "config": {"contract": {"enforced": True}},
         "columns": columns,
     }
     if len(feed.key) > 1:

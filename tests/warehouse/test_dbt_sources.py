@@ -23,17 +23,28 @@ def test_every_feed_has_a_staging_model_and_source():
         assert f"/raw/{feed_id}/*.parquet" in sources
 
 
-def test_staging_yaml_tests_keys_required_columns_and_enums():
-    text = dbt_sources.staging_yaml()
-    # composite key of hrss_insurance -> unique_combination; enum values from the contract
-    assert "unique_combination" in text
-    assert "- pension_contribution" in text
+def test_staging_yaml_enforces_keys_required_columns_and_enums():
     import yaml
 
-    models = {m["name"]: m for m in yaml.safe_load(text)["models"]}
+    models = {m["name"]: m for m in yaml.safe_load(dbt_sources.staging_yaml())["models"]}
+    assert all(m["config"]["contract"]["enforced"] for m in models.values())
+    # composite key of hrss_insurance -> unique_combination data test
     insurance = models["stg_hrss_insurance"]
     assert insurance["data_tests"][0]["unique_combination"]["arguments"]["columns"] == [
         "id_number", "month", "item",
     ]
+    items = {c["name"]: c for c in insurance["columns"]}["item"]
+    assert "'pension_contribution'" in items["constraints"][-1]["expression"]
     households = {c["name"]: c for c in models["stg_ca_households"]["columns"]}
-    assert households["household_id"]["data_tests"] == ["not_null", "unique"]
+    # one-column key: unique data test; required: not null; enum: check of the contract's codes
+    assert households["household_id"]["data_tests"] == ["unique"]
+    assert households["household_id"]["constraints"] == [{"type": "not_null"}]
+    assert households["status"]["constraints"] == [
+        {"type": "check", "expression": "status in ('active', 'gradual_exit', 'terminated')"}
+    ]
+    assert households["monthly_benefit"]["data_type"] == "decimal(14,2)"
+    assert "constraints" not in households["last_review_on"]  # optional, free
+    assert [(c["name"], c["data_type"]) for c in models["stg_ca_households"]["columns"][-4:]] == [
+        ("_extract_date", "date"), ("_batch_id", "varchar"), ("_source_file", "varchar"),
+        ("_source_row", "bigint"),
+    ]

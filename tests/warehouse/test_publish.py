@@ -103,17 +103,34 @@ def test_publish_keeps_previous_and_reader_is_not_blocked(two_builds):
     assert two_builds.reader_output == "2 2"
 
 
-def test_failing_test_leaves_published_warehouse_byte_identical(two_builds, tmp_path):
+@pytest.mark.parametrize(
+    ("bad_fields", "named"),
+    [
+        ({"status": "suspended"},
+         ["CHECK constraint failed", "status IN ('active', 'gradual_exit', 'terminated')"]),
+        ({"approved_on": None}, ["NOT NULL constraint failed", "approved_on"]),
+    ],
+    ids=["value outside the contract's codes", "required value missing"],
+)
+def test_a_raw_row_breaking_the_contract_fails_the_build_and_leaves_the_published_warehouse_byte_identical(
+    two_builds, tmp_path, bad_fields, named
+):
+    """Rows the gate would have stopped, planted straight into the raw zone: the staging
+    model's enforced contract (warehouse/dbt_sources.py) refuses them, naming the model
+    and the column's rule, and nothing is published."""
     home = Home(tmp_path / "failing_home")
     shutil.copytree(two_builds.home.root / "raw", home.raw)
     shutil.copyfile(two_builds.home.warehouse, home.warehouse)
     before = hashlib.sha256(home.warehouse.read_bytes()).hexdigest()
-    bad = _household("H9", HEAD_1, "152921102001", assistance_type="dibao", status="suspended")
+    bad = _household("H9", HEAD_1, "152921102001", assistance_type="dibao", **bad_fields)
     write_batch(home, "ca_households", date(2026, 11, 1), [bad])
     with pytest.raises(BuildFailed) as failure:
         build(home, LATE, quiet=True)
-    assert "accepted_values_stg_ca_households_status" in str(failure.value)
-    assert "published warehouse is unchanged" in str(failure.value)
+    message = str(failure.value)
+    assert "model.aidwatch.stg_ca_households [error]" in message
+    for text in named:
+        assert text in message
+    assert "published warehouse is unchanged" in message
     assert hashlib.sha256(home.warehouse.read_bytes()).hexdigest() == before
     assert not home.warehouse_next.exists()
 
