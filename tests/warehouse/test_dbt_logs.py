@@ -1,5 +1,6 @@
-"""dbt's output in a process that ends like an Airflow task (os._exit): no colour codes and no
-"leaked semaphore" ERROR lines from multiprocessing's resource tracker (warehouse/build.py)."""
+"""dbt's output in a process that ends like an Airflow task (os._exit): no colour codes, no
+"leaked semaphore" ERROR lines from multiprocessing's resource tracker, and a file log without
+dbt's debug lines (warehouse/build.py)."""
 
 from __future__ import annotations
 
@@ -42,3 +43,6 @@ def test_a_dbt_build_in_a_task_like_process_logs_clean(built_home: Home, tmp_pat
     assert "dbt success: True" in done.stdout
     assert "\x1b[" not in output  # DBT_USE_COLORS=false
     assert "leaked semaphore" not in output and "resource_tracker" not in output
+    # the file log at info unless DBT_LOG_LEVEL_FILE says otherwise (warehouse.build.dbt_env)
+    logged = (home.dbt_work / "logs" / "dbt.log").read_text(encoding="utf-8")
+    assert "[info ]" in logged and "[debug]" not in logged

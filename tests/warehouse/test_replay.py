@@ -20,7 +20,15 @@ from aidwatch.home import Home
 from aidwatch.permissions import loose_modes
 from tests.warehouse.small_home import EARLY, LATE, SNAPSHOT_QUERIES, TwoBuilds, query
 from warehouse import publish_gate
-from warehouse.build import BuildResult, build, dbt_args, dbt_env, published_as_of, run_dbt
+from warehouse.build import (
+    BuildResult,
+    build,
+    dbt_args,
+    dbt_env,
+    environment,
+    published_as_of,
+    run_dbt,
+)
 
 HISTORY = "select * from marts.warning_history order by all"
 RUNS = "select * from marts.warning_runs order by all"
@@ -45,12 +53,17 @@ def dbt_logged(logs: Path) -> str:
     return "".join(p.read_text(encoding="utf-8", errors="replace") for p in sorted(logs.glob("dbt.log*")))
 
 
+#: dbt logs its parse decisions at debug; the build's file log is at info unless asked (dbt_env)
+DEBUG_FILE_LOG = {"DBT_LOG_LEVEL_FILE": "debug"}
+
+
 def logged_build(home: Home, as_of) -> tuple[BuildResult, str]:
     """Build and return what dbt logged meanwhile (the copy's earlier logs are removed first:
     dbt rotates its log file, so an offset into the old one is not reliable)."""
     logs = home.dbt_work / "logs"
     shutil.rmtree(logs, ignore_errors=True)
-    result = build(home, as_of, quiet=True)
+    with environment(DEBUG_FILE_LOG):
+        result = build(home, as_of, quiet=True)
     return result, dbt_logged(logs)
 
 
@@ -117,7 +130,8 @@ def test_the_publish_after_a_replay_keeps_dbts_partial_parse(replayed: Replayed,
     args = dbt_args("parse", home)
     args[args.index("--target-path") + 1] = str(target)
     args[args.index("--log-path") + 1] = str(logs)
-    result = run_dbt(args, dbt_env(home, home.warehouse_next))
+    with environment(DEBUG_FILE_LOG):
+        result = run_dbt(args, dbt_env(home, home.warehouse_next))
     assert result.success, result.exception
     log = dbt_logged(logs)
     assert "partial parsing" in log.lower() and FULL_PARSE not in log
