@@ -18,7 +18,6 @@ published warehouse and refuses a change beyond its bounds unless a person accep
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import logging
 import os
@@ -30,12 +29,12 @@ from datetime import date
 from pathlib import Path
 
 from aidwatch.home import HOME_ENV, Home
-from warehouse import publish_gate
+from warehouse import project_tests, publish_gate
+from warehouse.project_tests import PROJECT_DIR
 from warehouse.raw_zone import earliest_delivery, ensure_schema_files
 
 log = logging.getLogger(__name__)
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent / "dbt_project"
 WAREHOUSE_ENV = "AIDWATCH_WAREHOUSE"
 FAILED_STATUSES = {"error", "fail", "runtime error"}
 
@@ -150,38 +149,6 @@ def write_as_of(warehouse_file: Path, as_of: date) -> None:
         con.execute(f"create or replace macro {AS_OF_FUNCTION}() as date '{as_of.isoformat()}'")
     finally:
         con.close()
-
-
-#: What a unit test's verdict depends on: the project's own files (not the data).
-PROJECT_SOURCES = ("dbt_project.yml", "models", "macros", "seeds", "tests")
-
-
-def project_fingerprint() -> str:
-    """sha256 over the dbt project's files (paths and contents).
-
-    Why: unit tests check model logic on fixed inputs, so their verdict only changes
-    when the project does. A build whose project matches the last build that ran
-    them and passed skips them (`--exclude-resource-type unit_test`); any edit to a
-    model, macro, seed or YAML file runs every unit test again.
-    """
-    digest = hashlib.sha256()
-    for name in PROJECT_SOURCES:
-        root = PROJECT_DIR / name
-        paths = sorted(p for p in root.rglob("*") if p.is_file()) if root.is_dir() else [root]
-        for path in paths:
-            digest.update(str(path.relative_to(PROJECT_DIR)).encode() + b"\0")
-            digest.update(path.read_bytes() + b"\0")
-    return digest.hexdigest()
-
-
-def unit_tests_stamp(home: Home) -> Path:
-    """Where the fingerprint of the last build that passed its unit tests is kept."""
-    return home.dbt_work / "unit_tests_passed.sha256"
-
-
-def unit_tests_needed(home: Home, fingerprint: str) -> bool:
-    stamp = unit_tests_stamp(home)
-    return not (stamp.exists() and stamp.read_text(encoding="utf-8").strip() == fingerprint)
 
 
 @contextlib.contextmanager
@@ -476,11 +443,9 @@ def build(
         prepare_next(home)
         write_as_of(next_file, as_of)
         extra = ["--quiet"] if quiet else []
-        fingerprint = project_fingerprint()
-        run_unit_tests = unit_tests_needed(home, fingerprint)
-        if not run_unit_tests:
-            extra += ["--exclude-resource-type", "unit_test"]
-        args = dbt_args("build", home, *extra)
+        fingerprint = project_tests.project_fingerprint()
+        skipped = project_tests.skipped_selection(home, fingerprint)
+        args = dbt_args("build", home, *extra, *(skipped or []))
         dbt_started = time.perf_counter()
         result = run_dbt(args, dbt_env(home, next_file))
         dbt_seconds = time.perf_counter() - dbt_started
@@ -493,8 +458,8 @@ def build(
             remove_database(next_file)
             raise BuildFailed(reason + "; the published warehouse is unchanged", failures)
         elapsed_nodes = float(json.loads(run_results.read_text(encoding="utf-8"))["elapsed_time"])
-        if run_unit_tests:
-            unit_tests_stamp(home).write_text(fingerprint + "\n", encoding="utf-8")
+        if skipped is None:
+            project_tests.record_passed(home, fingerprint, home.dbt_work / "target" / "manifest.json")
         gate = None
         analyst = None
         previous = None

@@ -9,6 +9,7 @@ The tests read the session's published warehouse (`built_home`) and never write 
 
 from __future__ import annotations
 
+import json
 import shutil
 from datetime import timedelta
 from pathlib import Path
@@ -18,14 +19,13 @@ import pytest
 
 from aidwatch.home import Home
 from tests.fixtures.simulated import TEST_AS_OF
-from warehouse.build import (
-    dbt_args,
-    dbt_env,
-    environment,
+from warehouse.build import dbt_args, dbt_env, environment, run_dbt, write_as_of
+from warehouse.project_tests import (
     project_fingerprint,
-    unit_tests_needed,
-    unit_tests_stamp,
-    write_as_of,
+    record_passed,
+    seed_only_tests,
+    skipped_selection,
+    stamp_file,
 )
 
 
@@ -58,18 +58,66 @@ def test_the_build_passes_no_vars_so_a_new_day_does_not_change_the_parse_state(b
     assert "--vars" not in dbt_args("build", built_home)
 
 
-def test_unit_tests_run_again_only_when_the_project_changed(tmp_path: Path) -> None:
+def test_project_only_tests_run_again_only_when_the_project_changed(built_home: Home, tmp_path: Path) -> None:
     home = Home(tmp_path / "home")
     home.dbt_work.mkdir(parents=True)
     fingerprint = project_fingerprint()
-    assert unit_tests_needed(home, fingerprint)  # never passed in this HOME
-    unit_tests_stamp(home).write_text(fingerprint + "\n", encoding="utf-8")
-    assert not unit_tests_needed(home, fingerprint)
-    assert unit_tests_needed(home, "0" * 64)  # any edit to a model, macro, seed or YAML file
+    assert skipped_selection(home, fingerprint) is None  # never passed in this HOME
+    record_passed(home, fingerprint, built_home.dbt_work / "target" / "manifest.json")
+    skipped = skipped_selection(home, fingerprint)
+    assert skipped[:3] == ["--exclude-resource-type", "unit_test", "--exclude"]
+    assert "fqn:aidwatch.not_null_regions_code" in skipped
+    assert skipped_selection(home, "0" * 64) is None  # any edit to a model, macro, seed or YAML file
+    for unreadable in (fingerprint + "\n", "{", json.dumps({"fingerprint": fingerprint})):  # older, broken
+        stamp_file(home).write_text(unreadable, encoding="utf-8")
+        assert skipped_selection(home, fingerprint) is None
 
 
-def test_session_build_recorded_its_passing_unit_tests(built_home: Home) -> None:
-    assert unit_tests_stamp(built_home).read_text(encoding="utf-8").strip() == project_fingerprint()
+def test_seed_only_tests_read_nothing_but_seeds(built_home: Home) -> None:
+    manifest = json.loads((built_home.dbt_work / "target" / "manifest.json").read_text(encoding="utf-8"))
+    by_selector = {"fqn:" + ".".join(n["fqn"]): n for n in manifest["nodes"].values()}
+    seed_only = seed_only_tests(built_home.dbt_work / "target" / "manifest.json")
+    assert "fqn:aidwatch.unique_regions_code" in seed_only
+    for selector in seed_only:
+        inputs = by_selector[selector]["depends_on"]["nodes"]
+        assert inputs and all(i.startswith("seed.") for i in inputs), selector
+    # a model column's relationship to a seed depends on the data: it is not skipped
+    relationship = "fqn:aidwatch.marts.library.relationships_fct_aid_provider__provider__ref_aid_providers_"
+    assert relationship in by_selector and relationship not in seed_only
+
+
+def test_session_build_recorded_its_project_only_tests(built_home: Home) -> None:
+    record = json.loads(stamp_file(built_home).read_text(encoding="utf-8"))
+    assert record["fingerprint"] == project_fingerprint()
+    assert record["seed_only_tests"] == seed_only_tests(built_home.dbt_work / "target" / "manifest.json")
+
+
+@pytest.mark.slow
+def test_the_next_days_build_selects_every_test_but_the_project_only_ones(
+    built_home: Home, tmp_path: Path
+) -> None:
+    """dbt's own selection, with the arguments the next build of the session HOME passes."""
+    target = tmp_path / "target"  # a copy: the session HOME is not written
+    shutil.copytree(built_home.dbt_work / "target", target)
+    skipped = skipped_selection(built_home, project_fingerprint())
+    assert skipped is not None
+
+    def tests_selected(*extra: str) -> set[tuple[str, str]]:
+        """(resource type, name) of every test and unit test dbt selects."""
+        args = dbt_args("ls", built_home, "--resource-type", "test", "--resource-type", "unit_test",
+                        "--output", "json", "--output-keys", "resource_type name", "--quiet", *extra)
+        args[args.index("--target-path") + 1] = str(target)
+        args[args.index("--log-path") + 1] = str(tmp_path / "logs")
+        result = run_dbt(args, dbt_env(built_home, built_home.warehouse_next))
+        assert result.success, result.exception
+        return {(n["resource_type"], n["name"]) for n in map(json.loads, result.result)}
+
+    every, daily = tests_selected(), tests_selected(*skipped)
+    seed_only = {("test", s.rsplit(".", 1)[-1]) for s in seed_only_tests(target / "manifest.json")}
+    assert seed_only and seed_only <= every and not seed_only & daily
+    assert ("test", "relationships_fct_aid_provider__provider__ref_aid_providers_") in daily
+    unit_tests = {node for node in every if node[0] == "unit_test"}
+    assert unit_tests and every - daily == seed_only | unit_tests
 
 
 @pytest.mark.slow
