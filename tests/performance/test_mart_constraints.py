@@ -1,4 +1,5 @@
-"""The marts' not-null and accepted-values checks are contract constraints, enforced by DuckDB.
+"""The marts' and staging models' not-null and accepted-values checks are contract constraints,
+enforced by DuckDB.
 
 Why: a dbt data test is a node of its own (compile, query, result: ~15-25 ms of dbt
 overhead each), and the contract-enforced table marts carried ~280 of them. On those marts
@@ -6,7 +7,8 @@ dbt-duckdb already creates the table from the contract and inserts the model's r
 so a `not_null` or `check` constraint in the contract protects the same thing at no extra
 node: a null, or a code outside the accepted list, fails the model's insert and with it the
 build, and nothing is published (as a failing test did). Nulls pass a check constraint as
-they passed `accepted_values`. These tests read the session's published warehouse and a
+they passed `accepted_values`. The staging models' constraints are generated from the feed
+contracts (warehouse/dbt_sources.py; 149 test nodes before). These tests read the session's published warehouse and a
 copy of it; they never write into the session HOME.
 """
 
@@ -23,13 +25,14 @@ import yaml
 from aidwatch.home import Home
 from warehouse.build import PROJECT_DIR
 
-MARTS = PROJECT_DIR / "models" / "marts"
+MODELS = PROJECT_DIR / "models"
+MARTS = MODELS / "marts"
 
 
 def declared_constraints() -> dict[str, set[tuple[str, str]]]:
-    """model -> {(column, 'NOT NULL' | 'CHECK')} declared in the marts' YAML (anchors resolved)."""
+    """model -> {(column, 'NOT NULL' | 'CHECK')} declared in the models' YAML (anchors resolved)."""
     declared: dict[str, set[tuple[str, str]]] = {}
-    for path in sorted(MARTS.rglob("*.yml")):
+    for path in sorted(MODELS.rglob("*.yml")):
         for model in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("models", []):
             for column in model.get("columns") or []:
                 for constraint in column.get("constraints") or []:
@@ -41,6 +44,7 @@ def declared_constraints() -> dict[str, set[tuple[str, str]]]:
 def test_every_declared_constraint_is_in_the_published_warehouse(built_home: Home) -> None:
     declared = declared_constraints()
     assert sum(len(columns) for columns in declared.values()) > 150  # the marts' checks moved here
+    assert {"stg_ca_households", "stg_hrss_insurance"} <= set(declared)  # and the staging models'
     con = duckdb.connect(str(built_home.warehouse), read_only=True)
     try:
         rows = con.execute(
