@@ -119,20 +119,27 @@ def bench(scale: float, work: Path) -> dict[str, Measured]:
     return out
 
 
+def delivered_files(inbox: Path) -> list[Path]:
+    """Every delivery of a simulated inbox (not the simulator's truth files)."""
+    return [p for p in inbox.rglob("*") if p.is_file() and "_truth" not in p.relative_to(inbox).parts]
+
+
+def link_files(paths: list[Path], inbox: Path, target_inbox: Path) -> None:
+    """Hard links of `paths` (files of `inbox`) at the same places under `target_inbox`: the
+    same bytes, no copy."""
+    for path in paths:
+        target = target_inbox / path.relative_to(inbox)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.hardlink_to(path)
+
+
 def daily(inbox: Path, work: Path, out: dict[str, Measured]) -> None:
     """The daily run: a HOME up to date until yesterday, then the deliveries dated as_of."""
     day = AS_OF.strftime("%Y%m%d")
-    files = [p for p in inbox.rglob("*") if p.is_file() and "_truth" not in p.relative_to(inbox).parts]
+    files = delivered_files(inbox)
     today = [p for p in files if day in p.name]
     daily_inbox, home = work / "inbox", work / "home"
-
-    def link(paths: list[Path]) -> None:  # hard links: the same bytes, no copy
-        for path in paths:
-            target = daily_inbox / path.relative_to(inbox)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.hardlink_to(path)
-
-    link([p for p in files if day not in p.name])
+    link_files([p for p in files if day not in p.name], inbox, daily_inbox)
     yesterday = (AS_OF - timedelta(days=1)).isoformat()
     try:
         setup = run(f"set-up: aidwatch run --as-of {yesterday} without {day}'s files",
@@ -143,7 +150,7 @@ def daily(inbox: Path, work: Path, out: dict[str, Measured]) -> None:
         return
     show(setup, note="  (not the figure)")
     seen = set((home / "ledger").glob("*.json"))
-    link(today)
+    link_files(today, inbox, daily_inbox)
     # The new day brings the month's payments; the publish gate compares each aid kind in its
     # own latest paid month, so an ordinary monthly delivery day publishes without --accept-change.
     try:
