@@ -14,9 +14,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from pathlib import Path
 
 from aidwatch.home import Home
+
+log = logging.getLogger(__name__)
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent / "dbt_project"
 
@@ -59,8 +62,18 @@ def seed_only_tests(manifest_file: Path) -> list[str]:
 
 
 def record_passed(home: Home, fingerprint: str, manifest_file: Path) -> None:
-    """After a build that ran every test and passed: its project and its seed-only tests."""
-    record = {"fingerprint": fingerprint, "seed_only_tests": seed_only_tests(manifest_file)}
+    """After a build that ran every test and passed: its project and its seed-only tests.
+
+    Without a readable manifest nothing is recorded (and an earlier record is removed): the
+    next build runs every test again rather than guess which ones read only seeds.
+    """
+    try:
+        record = {"fingerprint": fingerprint, "seed_only_tests": seed_only_tests(manifest_file)}
+    except (OSError, ValueError, KeyError) as error:
+        stamp_file(home).unlink(missing_ok=True)
+        log.warning("project-only tests not recorded, the next build runs them all again: "
+                    "cannot read %s (%s)", manifest_file, error)
+        return
     stamp_file(home).write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
 
 

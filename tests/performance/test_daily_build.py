@@ -71,6 +71,10 @@ def test_project_only_tests_run_again_only_when_the_project_changed(built_home: 
     for unreadable in (fingerprint + "\n", "{", json.dumps({"fingerprint": fingerprint})):  # older, broken
         stamp_file(home).write_text(unreadable, encoding="utf-8")
         assert skipped_selection(home, fingerprint) is None
+    # a build that passed but left no readable manifest records nothing: all run again next time
+    record_passed(home, fingerprint, built_home.dbt_work / "target" / "manifest.json")
+    record_passed(home, fingerprint, tmp_path / "no such manifest.json")
+    assert not stamp_file(home).exists() and skipped_selection(home, fingerprint) is None
 
 
 def test_seed_only_tests_read_nothing_but_seeds(built_home: Home) -> None:

@@ -8,8 +8,8 @@ so a `not_null` or `check` constraint in the contract protects the same thing at
 node: a null, or a code outside the accepted list, fails the model's insert and with it the
 build, and nothing is published (as a failing test did). Nulls pass a check constraint as
 they passed `accepted_values`. The staging models' constraints are generated from the feed
-contracts (warehouse/dbt_sources.py; 149 test nodes before). These tests read the session's published warehouse and a
-copy of it; they never write into the session HOME.
+contracts (warehouse/dbt_sources.py; 149 test nodes before). These tests read the session's
+published warehouse and a copy of it; they never write into the session HOME.
 """
 
 from __future__ import annotations
