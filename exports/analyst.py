@@ -334,11 +334,15 @@ def is_person_key_column(column: str) -> bool:
     return any(marker in column for marker in PERSON_KEY_MARKERS)
 
 
-def collect_person_keys(con: duckdb.DuckDBPyConnection, tables: list[str]) -> frozenset[str]:
+#: Every mart's columns (`columns_of`), read from the catalogue once per analyst file.
+Described = dict[str, list[tuple[str, str]]]
+
+
+def collect_person_keys(con: duckdb.DuckDBPyConnection, described: Described) -> frozenset[str]:
     """Every ID number and hukou number any mart holds in a person-key column (lists split)."""
     values: set[str] = set()
-    for table in tables:
-        for column, kind in columns_of(con, table):
+    for table, columns in described.items():
+        for column, kind in columns:
             if is_person_key_column(column) and is_plain_type(kind):
                 rows = con.execute(
                     f"select distinct unnest(string_split_regex(trim(cast({quote(column)} as varchar)), "
@@ -355,7 +359,7 @@ def probed_text_columns(described: list[tuple[str, str]]) -> list[str]:
 
 
 def columns_holding_person_keys(
-    con: duckdb.DuckDBPyConnection, tables: list[str]
+    con: duckdb.DuckDBPyConnection, described: Described
 ) -> frozenset[tuple[str, str]]:
     """(table, column) of every probed text column with a value equal to a person key.
 
@@ -365,7 +369,7 @@ def columns_holding_person_keys(
     """
     parts = [f"select {literal(table)} as table_name, {literal(column)} as column_name, "
              f"{quote(column)} as value from {source(table)}"
-             for table in tables for column in probed_text_columns(columns_of(con, table))]
+             for table, columns in described.items() for column in probed_text_columns(columns)]
     if not parts:
         return frozenset()
     rows = con.execute(
@@ -374,13 +378,13 @@ def columns_holding_person_keys(
     return frozenset((table, column) for table, column in rows)
 
 
-def plan_table(con: duckdb.DuckDBPyConnection, table: str, person_names: bool,
-               keyed: frozenset[tuple[str, str]]) -> list[ColumnPlan]:
+def plan_table(con: duckdb.DuckDBPyConnection, table: str, described: list[tuple[str, str]],
+               person_names: bool, keyed: frozenset[tuple[str, str]]) -> list[ColumnPlan]:
     """One plan per column; text columns are probed once per table for IDs, hashes and names.
 
-    `keyed`: the columns found to hold a person key (`columns_holding_person_keys`).
+    `described`: the table's `columns_of`; `keyed`: the columns found to hold a person key
+    (`columns_holding_person_keys`).
     """
-    described = columns_of(con, table)
     probes = {}
     for column in probed_text_columns(described):
         quoted = quote(column)
@@ -540,15 +544,15 @@ def write_tables(
     con: duckdb.DuckDBPyConnection, key: bytes
 ) -> tuple[dict[str, int], dict[str, dict[str, str]]]:
     """Every materialised mart as a table of the analyst file; (rows, column rules) per table."""
-    tables = mart_tables(con)
-    person_keys = collect_person_keys(con, tables)
+    described = {table: columns_of(con, table) for table in mart_tables(con)}
+    person_keys = collect_person_keys(con, described)
     con.register("aw_person_keys", pa.table({"value": sorted(person_keys)}))
     Pseudonymiser(key, person_keys).register(con)
-    person_names = "dim_person" in tables and "name" in {c for c, _ in columns_of(con, "dim_person")}
+    person_names = "name" in {column for column, _ in described.get("dim_person", [])}
     counts, rules = {}, {}
-    keyed = columns_holding_person_keys(con, tables)
-    for table in tables:
-        plans = plan_table(con, table, person_names, keyed)
+    keyed = columns_holding_person_keys(con, described)
+    for table, columns in described.items():
+        plans = plan_table(con, table, columns, person_names, keyed)
         selects = [plan.expression for plan in plans if plan.expression]
         con.execute(f"create table main.{quote(table)} as select {', '.join(selects)} from {source(table)} t")
         counts[table] = con.execute(f"select count(*) from main.{quote(table)}").fetchall()[0][0]

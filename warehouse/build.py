@@ -449,7 +449,8 @@ def build(
         dbt_started = time.perf_counter()
         result = run_dbt(args, dbt_env(home, next_file))
         dbt_seconds = time.perf_counter() - dbt_started
-        run_results = home.dbt_work / "target" / "run_results.json"
+        target = home.dbt_work / "target"
+        run_results = target / "run_results.json"
         if not result.success:
             failures = read_failures(run_results) if result.exception is None else []
             reason = f"dbt build for as_of {as_of} failed"
@@ -459,7 +460,7 @@ def build(
             raise BuildFailed(reason + "; the published warehouse is unchanged", failures)
         elapsed_nodes = float(json.loads(run_results.read_text(encoding="utf-8"))["elapsed_time"])
         if skipped is None:
-            project_tests.record_passed(home, fingerprint, home.dbt_work / "target" / "manifest.json")
+            project_tests.record_passed(home, fingerprint, target / "manifest.json")
         gate = None
         analyst = None
         previous = None

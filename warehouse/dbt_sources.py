@@ -16,8 +16,8 @@ from pathlib import Path
 import yaml
 
 from ingestion.contracts import ARROW_TYPES, RAW_METADATA_COLUMNS, SQL_TYPES, Column, Feed, load_feeds
+from warehouse.project_tests import PROJECT_DIR
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent / "dbt_project"
 STAGING_DIR = PROJECT_DIR / "models" / "staging"
 
 HEADER = (
