@@ -27,6 +27,7 @@ from tests.warehouse.small_home import (
     query,
 )
 from warehouse.build import BuildFailed, build
+from warehouse.project_tests import project_fingerprint, skipped_selection
 
 
 def test_earlier_as_of_gives_that_days_answer(two_builds):
@@ -112,15 +113,21 @@ def test_publish_keeps_previous_and_reader_is_not_blocked(two_builds):
     ],
     ids=["value outside the contract's codes", "required value missing"],
 )
+@pytest.mark.parametrize("daily", [False, True], ids=["the project's first build", "a daily build"])
 def test_a_raw_row_breaking_the_contract_fails_the_build_and_leaves_the_published_warehouse_byte_identical(
-    two_builds, tmp_path, bad_fields, named
+    two_builds, tmp_path, bad_fields, named, daily
 ):
     """Rows the gate would have stopped, planted straight into the raw zone: the staging
     model's enforced contract (warehouse/dbt_sources.py) refuses them, naming the model
-    and the column's rule, and nothing is published."""
+    and the column's rule, and nothing is published. A daily build (the project's tests
+    recorded as passed, dbt writing no JSON artifacts) names the failure from the results
+    aidwatch wrote itself, not from an older build's run_results.json."""
     home = Home(tmp_path / "failing_home")
     shutil.copytree(two_builds.home.root / "raw", home.raw)
     shutil.copyfile(two_builds.home.warehouse, home.warehouse)
+    if daily:
+        shutil.copytree(two_builds.home.dbt_work, home.dbt_work)
+        assert skipped_selection(home, project_fingerprint()) is not None
     before = hashlib.sha256(home.warehouse.read_bytes()).hexdigest()
     bad = _household("H9", HEAD_1, "152921102001", assistance_type="dibao", **bad_fields)
     write_batch(home, "ca_households", date(2026, 11, 1), [bad])
@@ -133,6 +140,7 @@ def test_a_raw_row_breaking_the_contract_fails_the_build_and_leaves_the_publishe
     assert "published warehouse is unchanged" in message
     assert hashlib.sha256(home.warehouse.read_bytes()).hexdigest() == before
     assert not home.warehouse_next.exists()
+    assert [f.unique_id for f in failure.value.failures] == ["model.aidwatch.stg_ca_households"]
 
 
 def test_docs_generate_describes_every_mart(two_builds):
@@ -148,3 +156,18 @@ def test_docs_generate_describes_every_mart(two_builds):
     fct_aid = manifest["nodes"]["model.aidwatch.fct_aid"]
     assert fct_aid["description"] and all(c["description"] for c in fct_aid["columns"].values())
     assert not (two_builds.home.dbt_work / "docs.duckdb").exists()  # the working copy is removed
+
+
+def test_a_daily_build_writes_no_manifest_and_its_own_run_results(two_builds):
+    """The later build of `two_builds` is a daily one: dbt wrote no JSON artifact
+    (`--no-write-json`), aidwatch wrote run_results.json from the run itself, so the file
+    describes that build (no unit tests) while manifest.json is still the first build's."""
+    import json
+
+    target = two_builds.home.dbt_work / "target"
+    late = json.loads(two_builds.late.run_results.read_text(encoding="utf-8"))
+    manifest = json.loads((target / "manifest.json").read_text(encoding="utf-8"))
+    assert late["args"]["write_json"] is False
+    assert late["metadata"]["invocation_id"] != manifest["metadata"]["invocation_id"]
+    assert two_builds.late.node_counts.get("unit_test", 0) == 0 < two_builds.early.node_counts["unit_test"]
+    assert {r["status"] for r in late["results"]} <= {"success", "pass"}
