@@ -10,7 +10,7 @@ with the day's files is measured. Trials alternate A B B A A B ..., so a drift o
 machine's speed falls on both.
 
     .venv/bin/python benchmarks/bench_daily.py --inbox INBOX --work DIR \\
-        [--code old=/tmp/old_tree] [--code new=.] [--repeat 3] [--day 2026-11-01]
+        [--code old=/tmp/old_tree] [--code new=.] [--repeat 3] [--day YYYY-MM-DD]
 
 INBOX is a simulated inbox (`aidwatch simulate --scale 1 --out INBOX`, or `make demo`'s). A
 code tree is a checkout or a `git archive` of aidwatch; it runs with this checkout's venv,
@@ -20,8 +20,10 @@ its own packages first on sys.path. Prints figures, asserts nothing.
 from __future__ import annotations
 
 import argparse
+import re
 import shutil
 import statistics
+import subprocess
 import sys
 from datetime import date, timedelta
 from pathlib import Path
@@ -43,6 +45,14 @@ def aidwatch(tree: Path) -> list[str]:
     return [sys.executable, "-c", CLI.format(tree=str(tree.resolve()))]
 
 
+def latest_file_date(files: list[Path]) -> date:
+    """The latest YYYYMMDD date in the files' names (the simulator names each delivery by its
+    extract date), or bench_pipeline's AS_OF when no name carries one."""
+    dates = [date(int(m[1]), int(m[2]), int(m[3])) for p in files
+             if (m := re.search(r"(20\d\d)(\d\d)(\d\d)", p.name))]
+    return max(dates, default=AS_OF)
+
+
 def restore(snapshot: Path, home: Path) -> None:
     """The HOME as it was after the set-up, at the same path (modes and times kept)."""
     shutil.rmtree(home, ignore_errors=True)
@@ -57,13 +67,18 @@ def main() -> None:
     parser.add_argument("--code", action="append", default=[], metavar="LABEL=TREE",
                         help="a code tree to measure (repeatable; default: this checkout)")
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--day", type=date.fromisoformat, default=AS_OF)
+    parser.add_argument("--day", type=date.fromisoformat,
+                        help="the day measured (default: the latest date in the inbox's file names)")
     args = parser.parse_args()
     print(as_deployed())
     trees = dict(code.split("=", 1) for code in args.code) or {"this checkout": str(ROOT)}
-    day, yesterday = args.day, args.day - timedelta(days=1)
-    stamp = day.strftime("%Y%m%d")
     files = delivered_files(args.inbox)
+    day = args.day or latest_file_date(files)
+    yesterday = day - timedelta(days=1)
+    stamp = day.strftime("%Y%m%d")
+    if not any(stamp in p.name for p in files):
+        sys.exit(f"no file of {args.inbox} is dated {stamp}: nothing would be delivered on the day "
+                 "measured (the simulator dates its deliveries after its --as-of; give --day)")
     before, with_day = args.work / "inbox_before", args.work / "inbox_with_day"
     for folder in (before, with_day):
         shutil.rmtree(folder, ignore_errors=True)
@@ -86,8 +101,14 @@ def main() -> None:
         for label in (list(trees) if turn % 2 == 0 else list(trees)[::-1]):
             home = args.work / label / "home"
             restore(args.work / label / "snapshot", home)
-            measured = run(f"daily {label}", [*aidwatch(Path(trees[label])), "run", "--inbox", str(with_day),
-                                              "--home", str(home), "--as-of", day.isoformat()], ok=RAN)
+            argv = [*aidwatch(Path(trees[label])), "run", "--inbox", str(with_day),
+                    "--home", str(home), "--as-of", day.isoformat()]
+            try:
+                measured = run(f"daily {label}", argv, ok=RAN)
+            except subprocess.CalledProcessError as failed:  # e.g. the publish gate refused the day
+                tail = "\n".join((failed.output or "").splitlines()[-15:])
+                sys.exit(f"daily {label}: aidwatch run exited {failed.returncode}; no figure. "
+                         f"Its last lines:\n{tail}")
             trials[label].append(measured)
             builds[label].append(build_seconds(measured.stdout))
             print(f"  {measured.line()}  build + publish {builds[label][-1]:.1f} s; {load()}", flush=True)

@@ -45,7 +45,8 @@ def warehouse_copy(built_home, compiled, tmp_path):
 
 
 def use_standards(con, extra_rows: list[tuple[str, str, str, str]]) -> None:
-    """int_standards := the reference standards seed + `extra_rows` (region, standard, amount, from)."""
+    """int_standards := the reference standards seed + `extra_rows` (region, standard, amount, from),
+    the extra rows as if ca_standards delivered them (int_standards' contract accepts no other origin)."""
     con.execute("delete from intermediate.int_standards")
     con.execute(
         "insert into intermediate.int_standards (region_code, standard, amount, effective_from, origin) "
@@ -53,7 +54,7 @@ def use_standards(con, extra_rows: list[tuple[str, str, str, str]]) -> None:
     for region, standard, amount, effective_from in extra_rows:
         con.execute(
             "insert into intermediate.int_standards (region_code, standard, amount, effective_from, origin) "
-            "values (?, ?, cast(? as decimal(14, 2)), cast(? as date), 'test')",
+            "values (?, ?, cast(? as decimal(14, 2)), cast(? as date), 'ca_standards')",
             [region, standard, amount, effective_from])
 
 
