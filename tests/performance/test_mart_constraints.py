@@ -13,10 +13,12 @@ contracts (warehouse/dbt_sources.py; 149 test nodes before). A key that was a `u
 `unique_combination` test on a rule or a mart whose key columns are all required is a
 primary key (or, where the table has one already, a unique constraint): a repeated key fails
 the insert, naming the key. With the contracts of warnings_this_run and of ten intermediate
-models this took a daily build from 196 data tests to 96. The staging models, fct_aid and
-int_person_sightings keep their key tests: an index over tens of millions of keys would cost
-memory at scale 10 and be copied with the warehouse every day. These tests read the session's
-published warehouse and a copy of it; they never write into the session HOME.
+models this took a daily build from 196 data tests to 101. A key over every person or every
+record keeps its `unique` test (the staging models, fct_aid, int_person_sightings, dim_person,
+int_people, int_hukou_members, int_verified_income, wrn_helper_person_home): DuckDB builds an
+index for a key constraint, 0.65 s for 261k IDs against ~0.03 s for the test's query, and it
+would grow with the population and be copied with the warehouse every day. These tests read
+the session's published warehouse and a copy of it; they never write into the session HOME.
 """
 
 from __future__ import annotations
@@ -64,7 +66,7 @@ def test_every_declared_constraint_is_in_the_published_warehouse(built_home: Hom
     assert sum(len(columns) for columns in declared.values()) > 150  # the marts' checks moved here
     assert {"stg_ca_households", "stg_hrss_insurance"} <= set(declared)  # and the staging models'
     keys = {model for model, found in declared.items() if any(kind == "PRIMARY KEY" for _, kind in found)}
-    assert {"dim_person", "warnings", "wrn_rev_01", "wrn_hrd_07", "ind_02_coverage_rate"} <= keys
+    assert {"dim_household", "warnings", "wrn_rev_01", "wrn_hrd_07", "ind_02_coverage_rate"} <= keys
     con = duckdb.connect(str(built_home.warehouse), read_only=True)
     try:
         rows = con.execute(
@@ -130,7 +132,7 @@ A_RULE = "a warning rule (wrn_*)"
 
 @pytest.mark.parametrize(
     "table",
-    ["dim_person", "warnings", A_RULE, "ind_02_coverage_rate", "household_roll_history",
+    ["dim_household", "warnings", A_RULE, "ind_02_coverage_rate", "household_roll_history",
      "household_priority"],
 )
 def test_a_second_row_for_a_key_is_refused_by_the_table(built_home: Home, tmp_path: Path, table: str) -> None:
