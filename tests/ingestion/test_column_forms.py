@@ -26,7 +26,7 @@ from ingestion import gate, normalise
 from ingestion.completeness import key_count
 from ingestion.contracts import get_feed
 from ingestion.landing import dictionary_columns, write_atomic_parquet
-from ingestion.normalise import Context, digit_shape, normalise_column, text_series
+from ingestion.normalise import Context, digit_shape, id_facts, normalise_column, text_series
 from ingestion.pipeline import ingest_feed
 from tests.ingestion.deliveries import valid_id, write_csv
 from tests.ingestion.test_chunked import build_inbox, landed, person, reports, without_times
@@ -124,14 +124,22 @@ def test_id_shape_is_checked_on_ascii_digits_only() -> None:
     assert result.errors.tolist() == ["ID number must be 17 digits and a digit or X"]
 
 
-def test_dates_a_timestamp_cannot_hold_are_cell_errors() -> None:
+def test_every_real_date_of_years_1_to_9999_is_a_value() -> None:
+    """9999-12-31 is how departments write "no end"; it is a real ISO date, not a cell error.
+
+    Dates used to be held in nanoseconds, which end on 2262-04-11: such a row was quarantined
+    as "not a valid date". A date before 1678 is a value too (the gate judges plausibility).
+    """
     column = get_feed("ps_hukou").column("birth_date")
-    raw = pd.Series(["1066-01-01", "1677-09-22", "2262-04-11", "2262-04-12", "2024-02-29", "2023-02-29"],
-                    dtype="str")
+    raw = pd.Series(["1066-01-01", "0001-01-01", "2262-04-12", "9999-12-31", "2024-02-29", "2023-02-29",
+                     "0000-01-01", "2026年11月31日"], dtype="str")
     result = normalise.normalise_date(raw, column, CTX)
     assert [str(v.date()) if pd.notna(v) else None for v in result.values] == [
-        None, "1677-09-22", "2262-04-11", None, "2024-02-29", None]
-    assert result.errors.notna().tolist() == [True, False, False, True, False, True]
+        "1066-01-01", "0001-01-01", "2262-04-12", "9999-12-31", "2024-02-29", None, None, None]
+    assert result.errors.notna().tolist() == [False] * 5 + [True] * 3
+    ids = pd.Series([valid_id("15292199991231001"), valid_id("15292110660101001")], dtype="str")
+    _, births = id_facts(ids)
+    assert [str(v.date()) for v in births] == ["9999-12-31", "1066-01-01"]
 
 
 def test_key_count_of_gated_rows_counts_partial_keys_by_value() -> None:

@@ -73,6 +73,17 @@ def test_impossible_and_garbled_dates_are_errors() -> None:
     assert errors == ["not a valid date"] * 3
 
 
+def test_dates_outside_the_listed_forms_are_errors_not_guesses() -> None:
+    """feeds.md: nothing is "fixed" beyond the listed forms, so another separator is refused."""
+    cells = ["2026.11.01", "2026-11/01", "2026 11 01", "01/11/2026", "2026年11月1", "2026-11-01 08:30",
+             "20261101 00:00"]
+    values, errors = run("ca_households", "approved_on", cells)
+    assert errors == ["not a valid date"] * len(cells)
+    assert all(pd.isna(v) for v in values)
+    values, errors = run("ca_households", "approved_on", ["2026-11-01 00:00:00", "2026/11/1T00:00"], XLSX)
+    assert values == [pd.Timestamp("2026-11-01")] * 2 and all(pd.isna(e) for e in errors)
+
+
 def test_excel_serial_dates_only_in_xlsx() -> None:
     values, errors = run("ca_households", "approved_on", ["46327"], XLSX)
     assert values == [pd.Timestamp("2026-11-01")] and pd.isna(errors[0])
@@ -85,6 +96,8 @@ def test_months() -> None:
     values, errors = run("ca_payments", "pay_month", cells)
     assert values[:4] == [pd.Timestamp("2026-11-01")] * 4
     assert errors[4] == "not a valid month"
+    values, errors = run("ca_payments", "pay_month", ["2026/11", "2026.11", "2026-11/01", "2026年11"])
+    assert values[0] == pd.Timestamp("2026-11-01") and errors[1:] == ["not a valid month"] * 3
 
 
 def test_money_forms_are_exact_decimals() -> None:
@@ -106,6 +119,9 @@ def test_booleans_and_enums() -> None:
     values, errors = run("ca_members", "covered", ["是", "否", "Y", "n", "1", "0", "TRUE", "false", "也许"])
     assert values[:8] == [True, False, True, False, True, False, True, False]
     assert errors[8] == "not a yes/no value"
+    words = ["yes", "no", "t", "f", "Yes", "对", "ok", "是的", "2"]
+    values, errors = run("ca_members", "covered", words)
+    assert errors == ["not a yes/no value"] * len(words) and all(pd.isna(v) for v in values)
     values, _ = run("ca_households", "status", ["在保", "gradual_exit", "停保", "暂停"])
     assert values == ["active", "gradual_exit", "terminated", "暂停"]  # the gate rejects the last
 
@@ -115,6 +131,11 @@ def test_timestamps_integers_and_credit_codes() -> None:
     values, errors = run("hotline_12345", "received_at", cells)
     assert values[:2] == [pd.Timestamp("2026-11-01 08:30:05"), pd.Timestamp("2026-11-01 08:30")]
     assert errors[2] == "not a valid timestamp"
+    cells = ["2026年11月1日 8:30", "2026-11-01T08:30:05.5", "2026.11.01 08:30", "2026-11/01 08:30",
+             "20261101 08:30", "2026年11-01 08:30"]
+    values, errors = run("hotline_12345", "received_at", cells)
+    assert values[:2] == [pd.Timestamp("2026-11-01 08:30"), pd.Timestamp("2026-11-01 08:30:05")]
+    assert errors[2:] == ["not a valid timestamp"] * 4
     values, errors = run("ca_temp_assistance", "installments", ["3", "3.0", "three"])
     assert values[:2] == [3, 3] and errors[2] == "not a whole number"
     values, errors = run("mr_business", "credit_code", ["91110000600037341L", "91110000600037341X"])
@@ -165,10 +186,12 @@ def test_vectorised_id_checks_equal_the_per_value_rule() -> None:
 def test_id_facts_give_gender_and_birth_date() -> None:
     from ingestion.normalise import id_facts
 
-    male, female = valid_id("15292119800229123"), valid_id("15292110000101124")  # 1000: beyond ns
-    gender, birth = id_facts(pd.Series([male, None, female], dtype="str"))
+    male, female = valid_id("15292119800229123"), valid_id("15292110000101124")  # 1000: once beyond ns
+    unreal = valid_id("15292119810229123")
+    gender, birth = id_facts(pd.Series([male, None, female, unreal], dtype="str"))
     assert gender.tolist()[0::2] == ["M", "F"] and pd.isna(gender[1])
-    assert birth[0] == pd.Timestamp("1980-02-29") and pd.isna(birth[1]) and pd.isna(birth[2])
+    assert birth[0] == pd.Timestamp("1980-02-29") and pd.isna(birth[1]) and pd.isna(birth[3])
+    assert str(birth[2].date()) == "1000-01-01"  # the gate judges it (after the ID's own check)
 
 
 def test_arrow_extract_reads_like_pandas_extract() -> None:

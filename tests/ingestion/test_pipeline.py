@@ -177,3 +177,31 @@ def test_feeds_in_parallel_processes(home: Home, inbox: Path) -> None:
     assert sorted(e["feed_id"] for e in entries) == ["ca_deaths", "ca_members"]
     assert sorted(e["batch_id"] for e in reported) == [e["batch_id"] for e in entries]
     assert {e["status"] for e in entries} == {"loaded", "loaded_with_quarantine"}
+
+
+def test_a_no_end_date_loads_and_a_far_future_birth_date_is_quarantined(home: Home, inbox: Path) -> None:
+    """9999-12-31 in a date that may lie ahead loads as that date, through the gate to Parquet.
+
+    In a date that may not (a birth date) the gate quarantines it for lying after the extract
+    date, and so the ID it disagrees with: a reason, not an overflow or a crash.
+    """
+    person, elder = valid_id("15292119800101123"), valid_id("15292119500101123")
+    write_csv(inbox / "dpf_disability" / f"残疾人证_{STAMP}.csv",
+              ["身份证号", "残疾类别", "残疾等级", "发证日期", "有效期至", "困难残疾人生活补贴",
+               "重度残疾人护理补贴"],
+              [[person, "肢体", "二级", "2020-05-01", "9999-12-31", "是", "否"],
+               [elder, "视力", "一级", "2019-01-01", "2029-01-01", "否", "否"]])
+    [entry] = ingest_feed("dpf_disability", inbox, home)
+    assert (entry["status"], entry["rows_loaded"]) == ("loaded", 2)
+    rows = pq.read_table(home.raw_feed("dpf_disability") / f"{entry['batch_id']}.parquet").to_pylist()
+    assert [r["valid_until"] for r in rows] == [dt.date(9999, 12, 31), dt.date(2029, 1, 1)]
+
+    write_csv(inbox / "ps_hukou" / f"户籍人口_{STAMP}.csv",
+              ["公民身份号码", "姓名", "性别", "出生日期", "户号", "与户主关系", "户籍地址区划", "户籍状态"],
+              [[person, "张三", "男", "9999-12-31", "H1", "本人", "152921001001", "正常"],
+               [elder, "李四", "男", "1950-01-01", "H1", "配偶", "152921001001", "正常"]])
+    [entry] = ingest_feed("ps_hukou", inbox, home)
+    assert (entry["status"], entry["rows_loaded"], entry["rows_quarantined"]) == (
+        "loaded_with_quarantine", 1, 1)
+    [bad] = pq.read_table(home.quarantine / "ps_hukou" / f"{entry['batch_id']}.parquet").to_pylist()
+    assert "birth_date: date after the extract date" in bad["reasons"]
