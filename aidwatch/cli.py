@@ -9,6 +9,7 @@ A command module defines `register(subparsers)` and sets `func` on its parser;
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib
 import logging
 import os
@@ -74,5 +75,21 @@ def refuse(args: argparse.Namespace, message: str) -> int:
     return 1
 
 
+def console_main() -> int:
+    """The `aidwatch` console script: `main`, then leave the interpreter's teardown little to collect.
+
+    Why: a command that imported GX, pandas and Arrow holds ~190,000 objects the cyclic
+    collector tracks, and Python runs that collector again while it tears the modules down at
+    exit: 0.55-0.65 s between `main` returning and the process ending (`aidwatch ingest` of
+    one file), 0.06-0.09 s once they are frozen out of its reach (`gc.freeze`). Everything
+    else of an orderly exit still happens: atexit handlers (logging's flush, multiprocessing's
+    clean-up), and every file and database is closed by the command before it returns. Not
+    in `main`, which tests call in-process: a frozen object is never collected again.
+    """
+    status = main()
+    gc.freeze()
+    return status
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(console_main())

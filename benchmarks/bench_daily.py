@@ -35,9 +35,10 @@ from aidwatch.commands.run import EXIT_PUBLISHED_WITH_FILES_NOT_LOADED  # noqa: 
 from benchmarks.bench_pipeline import AS_OF, build_seconds, delivered_files, link_files  # noqa: E402
 from benchmarks.measure import Measured, as_deployed, load, run  # noqa: E402
 
-#: `aidwatch` from a given code tree, with this checkout's interpreter and packages
+#: `aidwatch` from a given code tree, with this checkout's interpreter and packages, entered as
+#: the installed console script enters it (`console_main`; `main` in trees older than it)
 CLI = ("import sys; sys.path.insert(0, {tree!r}); sys.argv[0] = 'aidwatch'; "
-       "from aidwatch.cli import main; sys.exit(main())")
+       "from aidwatch import cli; sys.exit(getattr(cli, 'console_main', cli.main)())")
 RAN = (0, EXIT_PUBLISHED_WITH_FILES_NOT_LOADED)  # the simulator plants files that are rejected
 
 
