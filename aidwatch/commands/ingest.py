@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import argparse
 from collections import defaultdict
-from pathlib import Path
 
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from aidwatch.arguments import positive_int, usable_home
+from aidwatch.arguments import existing_folder, positive_int, usable_home
 
 HELP = """\
 Ingest the deliveries in INBOX/<feed_id>/ (csv in UTF-8, UTF-8 with BOM or GB18030; xlsx;
@@ -52,7 +51,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description=HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--inbox", type=Path, default=None,
+    parser.add_argument("--inbox", type=existing_folder, default=None,
                         help="folder with one sub-folder per feed (default: HOME/inbox)")
     parser.add_argument("--home", default=None, help="aidwatch HOME (default: $AIDWATCH_HOME, else ./data)")
     parser.add_argument(

@@ -38,6 +38,8 @@ def blocker(tmp_path) -> Path:
         (["run", "--inbox", "MISSING"], "argument --inbox: folder MISSING does not exist"),
         (["run", "--inbox", "FILE"], "argument --inbox: FILE is not a folder"),
         (["ingest", "--workers", "0"], "argument --workers: must be at least 1, got 0"),
+        (["ingest", "--inbox", "MISSING"], "argument --inbox: folder MISSING does not exist"),
+        (["ingest", "--inbox", "FILE"], "argument --inbox: FILE is not a folder"),
         (["export", "--as-of", "2026/11/28"], "argument --as-of: '2026/11/28' is not a date"),
         (["demo", "--scale", "0"], "argument --scale: must be a number above 0, got 0"),
     ],
@@ -53,6 +55,16 @@ def test_bad_argument_names_it(argv, message, tmp_path, blocker, capsys):
     assert f"aidwatch {argv[0]}: error: {message}" in err
     assert "Traceback" not in err
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("command", ["run", "ingest"])
+def test_a_missing_inbox_is_refused_before_home_is_made(command, tmp_path, capsys):
+    home = tmp_path / "home"
+    with pytest.raises(SystemExit) as exit_:
+        main([command, "--inbox", str(tmp_path / "missing"), "--home", str(home)])
+    assert exit_.value.code == 2
+    assert "argument --inbox: folder" in capsys.readouterr().err
+    assert not home.exists()
 
 
 @pytest.mark.parametrize("command", ["build", "run", "ingest", "export", "demo"])
