@@ -18,6 +18,7 @@ value-set expectation is what rejects them.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import unicodedata
 from collections.abc import Callable
@@ -53,8 +54,10 @@ SEPARATED_DATE_FORMS = {
 COMPACT_DATE_FORM = r"(\d{4})(\d{2})(\d{2})"
 #: A midnight time after a separated date: how a spreadsheet or JSON export writes a date cell.
 MIDNIGHT = r"(?:[ T]00:00(?::00(?:\.0+)?)?)?"
-#: The listed month forms (2026-11, 202611, 2026年11月), and 2026/11 as the date's `/` form.
-MONTH_FORMS = (r"(\d{4})-(\d{1,2})", r"(\d{4})/(\d{1,2})", r"(\d{4})(\d{2})", r"(\d{4})年(\d{1,2})月")
+#: The listed month forms with separators (2026-11, 2026年11月; 2026/11 as the date's `/` form),
+#: by a text every cell of the form holds, and without (202611).
+SEPARATED_MONTH_FORMS = {"-": r"(\d{4})-(\d{1,2})", "/": r"(\d{4})/(\d{1,2})", "年": r"(\d{4})年(\d{1,2})月"}
+COMPACT_MONTH_FORM = r"(\d{4})(\d{2})"
 #: A time of day after a timestamp's date (one of the separated date forms).
 TIME_OF_DAY = r"(?:[ T](\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?)?"
 
@@ -176,17 +179,14 @@ def parse_dates(text: pd.Series, file_format: str) -> pd.Series:
     """Every accepted date form -> datetime64 (NaT where the text is not a real date).
 
     A form is tried only where it can match: a separated form when some cell holds its
-    separator (a substring search costs a tenth of a regex extraction, which costs as much
-    when nothing matches), the compact form when some cell is still not a date. A column
-    holds one form as a rule, so one extraction runs instead of four.
+    separator (`_extractions`), the compact form when some cell is still not a date.
     """
-    arrow = pa.array(text, type=pa.string(), from_pandas=True)
     result = pd.Series(pd.NaT, index=text.index, dtype=DATE_DTYPE)
-    for separator, form in SEPARATED_DATE_FORMS.items():
-        if pc.any(pc.match_substring(arrow, separator)).as_py():
-            result = _dates_matching(text, f"^{form}{MIDNIGHT}$", result)
+    for parts in _extractions(text, SEPARATED_DATE_FORMS, MIDNIGHT):
+        result = _dates_put(parts, parts[2], result)
     if (text.notna() & result.isna()).any():
-        result = _dates_matching(text, f"^{COMPACT_DATE_FORM}$", result)
+        parts = extract(text, f"^{COMPACT_DATE_FORM}$")
+        result = _dates_put(parts, parts[2], result)
     if file_format == "xlsx":
         serial = pd.to_numeric(text.where(text.str.fullmatch(r"\d{1,5}(?:\.0+)?").fillna(False)),
                                errors="coerce")
@@ -197,11 +197,21 @@ def parse_dates(text: pd.Series, file_format: str) -> pd.Series:
     return result
 
 
-def _dates_matching(text: pd.Series, pattern: str, result: pd.Series) -> pd.Series:
-    """`result` with the dates of the cells matching `pattern` (year, month, day groups) put in."""
-    parts = extract(text, pattern)
+def _extractions(text: pd.Series, forms: dict[str, str], tail: str) -> list[pd.DataFrame]:
+    """`extract` of `^<form><tail>$` for each of `forms` whose separator some cell holds.
+
+    Why the separator first: a substring search costs a tenth of a regex extraction, which
+    costs as much when nothing matches; a column holds one form as a rule.
+    """
+    arrow = pa.array(text, type=pa.string(), from_pandas=True)
+    return [extract(text, f"^{form}{tail}$") for separator, form in forms.items()
+            if pc.any(pc.match_substring(arrow, separator)).as_py()]
+
+
+def _dates_put(parts: pd.DataFrame, day: pd.Series, result: pd.Series) -> pd.Series:
+    """`result` with the dates of the rows `parts` matched (year and month groups 0, 1; `day`) put in."""
     found = parts[0].notna()
-    return result.mask(found, _ymd(parts[0], parts[1], parts[2])) if found.any() else result
+    return result.mask(found, _ymd(parts[0], parts[1], day)) if found.any() else result
 
 
 def normalise_date(raw: pd.Series, column: Column, ctx: Context) -> Normalised:
@@ -214,12 +224,11 @@ def normalise_date(raw: pd.Series, column: Column, ctx: Context) -> Normalised:
 def normalise_month(raw: pd.Series, column: Column, ctx: Context) -> Normalised:
     text = folded(raw)
     values = pd.Series(pd.NaT, index=text.index, dtype=DATE_DTYPE)
-    for form in MONTH_FORMS:
-        parts = extract(text, f"^{form}$")
-        found = parts[0].notna()
-        if found.any():
-            one = pd.Series(1, index=text.index)
-            values = values.mask(found, _ymd(parts[0], parts[1], one))
+    first = pd.Series(1, index=text.index)
+    for parts in _extractions(text, SEPARATED_MONTH_FORMS, ""):
+        values = _dates_put(parts, first, values)
+    if (text.notna() & values.isna()).any():
+        values = _dates_put(extract(text, f"^{COMPACT_MONTH_FORM}$"), first, values)
     # A full date on the first of a month (an .xlsx date cell) is a month too.
     as_date = parse_dates(text.where(values.isna()), ctx.file_format)
     values = values.fillna(as_date.where(as_date.dt.day == 1))
@@ -229,8 +238,10 @@ def normalise_month(raw: pd.Series, column: Column, ctx: Context) -> Normalised:
 
 def normalise_timestamp(raw: pd.Series, column: Column, ctx: Context) -> Normalised:
     text = folded(raw)
-    found = [extract(text, f"^{form}{TIME_OF_DAY}$") for form in SEPARATED_DATE_FORMS.values()]
-    parts = found[0].fillna(found[1]).fillna(found[2])  # the forms exclude each other
+    found = _extractions(text, SEPARATED_DATE_FORMS, TIME_OF_DAY)
+    if not found:  # no cell holds a date separator: none is a timestamp
+        found = [pd.DataFrame(None, index=text.index, columns=range(6), dtype="str")]
+    parts = functools.reduce(pd.DataFrame.fillna, found)  # the forms exclude each other
     day = _ymd(parts[0], parts[1], parts[2])
     hours = pd.to_numeric(parts[3], errors="coerce").fillna(0)
     minutes = pd.to_numeric(parts[4], errors="coerce").fillna(0)
