@@ -314,11 +314,13 @@ def mart_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
     return [row[0] for row in rows]
 
 
-def columns_of(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple[str, str]]:
+def columns_of(con: duckdb.DuckDBPyConnection, table: str, catalog: str = SOURCE_CATALOG,
+               schema: str = SOURCE_SCHEMA) -> list[tuple[str, str]]:
+    """(name, type) of a table's columns: a published mart's unless another catalog is named."""
     return con.execute(
         "select column_name, data_type from information_schema.columns where table_catalog = ? "
         "and table_schema = ? and table_name = ? order by ordinal_position",
-        [SOURCE_CATALOG, SOURCE_SCHEMA, table]).fetchall()
+        [catalog, schema, table]).fetchall()
 
 
 def source(table: str) -> str:
@@ -479,9 +481,8 @@ def measure_risk(con: duckdb.DuckDBPyConnection, region: str) -> list[RiskMeasur
     source_columns = {name for name, _ in columns_of(con, "dim_person")}
     if not {"birth_date", "gender", "township_code", "banner_code"} <= source_columns:
         return []
-    published_columns = {row[0] for row in con.execute(
-        "select column_name from information_schema.columns where table_catalog = current_database() "
-        "and table_schema = 'main' and table_name = 'dim_person'").fetchall()}
+    analyst_file = con.execute("select current_database()").fetchone()[0]
+    published_columns = {name for name, _ in columns_of(con, "dim_person", analyst_file, "main")}
     before = (f"(select year(p.birth_date) as birth_year, p.gender as sex, p.township_code as township, "
               f"{assistance_type_sql(source_columns, 'p')} as assistance_type "
               f"from {source('dim_person')} p)")
