@@ -25,9 +25,10 @@ from pandas.api.types import union_categoricals
 from ingestion.completeness import complete_keys, key_count
 from ingestion.contracts import RAW_METADATA_COLUMNS, Column, Feed
 from ingestion.delivery import Delivery
-from ingestion.gate import REPORT_SAMPLE, BatchSlice, GateOutcome, gate_frame, key_occurrences, validate
+from ingestion.gate import REPORT_SAMPLE, BatchSlice, GateOutcome, gate_frame, validate
 from ingestion.gate_reports import add_check_beyond_the_file, department_samples
 from ingestion.headers import HeaderMapping, map_headers
+from ingestion.key_counts import exact_occurrences, key_hashes, repeated_rows
 from ingestion.landing import ParquetStage
 from ingestion.normalise import Context, Normalised, normalise_column, text_array, text_series
 from ingestion.readers import FileRejected, RawTable, read_file
@@ -336,14 +337,14 @@ def _key_pass(feed: Feed, stream: CsvStream, mapping: HeaderMapping, ctx: Contex
         normalised = {name: normalise_column(_raw_column(chunk, mapping, name), feed.column(name), ctx)
                       for name in feed.key}
         _spill(scratch, number).write_bytes(pickle.dumps(normalised, protocol=pickle.HIGHEST_PROTOCOL))
-        keys = pd.DataFrame({name: column.values for name, column in normalised.items()})
-        complete.append(keys.notna().all(axis=1).to_numpy())
-        hashes.append(pd.util.hash_pandas_object(keys, index=False).to_numpy())
-        sizes.append(len(keys))
+        chunk_hashes, chunk_complete = key_hashes(
+            pd.DataFrame({name: column.values for name, column in normalised.items()}))
+        hashes.append(chunk_hashes)
+        complete.append(chunk_complete)
+        sizes.append(len(chunk_hashes))
     hashed, full = np.concatenate(hashes), np.concatenate(complete)
     counts = np.where(full, 1.0, np.nan)
-    rows = np.flatnonzero(full)
-    candidates = rows[pd.Series(hashed[rows]).duplicated(keep=False).to_numpy()]
+    candidates = repeated_rows(hashed, full)
     if len(candidates):
         starts = np.cumsum([0, *sizes])
         parts = []
@@ -353,7 +354,7 @@ def _key_pass(feed: Feed, stream: CsvStream, mapping: HeaderMapping, ctx: Contex
             spilled = _load_keys(scratch, int(number))
             parts.append(pd.DataFrame({name: spilled[name].values.iloc[mine].reset_index(drop=True)
                                        for name in feed.key}))
-        counts[candidates] = key_occurrences(pd.concat(parts, ignore_index=True))
+        counts[candidates] = exact_occurrences(pd.concat(parts, ignore_index=True))
     return counts, sizes
 
 

@@ -31,6 +31,7 @@ import pyarrow.compute as pc
 
 from ingestion.contracts import Feed
 from ingestion.gx_import import import_great_expectations
+from ingestion.key_counts import key_occurrences
 from ingestion.normalise import STR_TYPES, Normalised, id_facts, money_cents, text_series
 from ingestion.suites import (
     BATCH_ID,
@@ -131,52 +132,6 @@ def _joined(parts: list[pd.Series], index: pd.Index) -> pd.Series:
 def _flagged(values: pd.DataFrame, bad: pd.DataFrame, text: str) -> pd.Series:
     return _joined([pd.Series(f"{c}: {text}", index=values.index, dtype="str").where(bad[c])
                     for c in values.columns if bad[c].any()], values.index)
-
-
-def _codes(values: pd.Series) -> tuple[np.ndarray, int]:
-    """Per row, a number for its value (equal values, equal numbers; -1 when missing), and how many.
-
-    A Categorical has them already (its categories are distinct: `normalise._spread`);
-    Arrow text is dictionary-encoded by Arrow (cheaper than pandas' factorize of it).
-    """
-    if isinstance(values.dtype, pd.CategoricalDtype):
-        return values.cat.codes.to_numpy().astype(np.int64), len(values.cat.categories)
-    if isinstance(values.dtype, pd.StringDtype) and values.dtype.storage == "pyarrow":
-        arrow = pa.array(values, type=pa.string(), from_pandas=True)
-        if isinstance(arrow, pa.ChunkedArray):
-            arrow = arrow.combine_chunks()
-        encoded = pc.dictionary_encode(arrow)
-        codes = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
-        return codes, len(encoded.dictionary)
-    codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    return codes.astype(np.int64, copy=False), len(uniques)
-
-
-def key_occurrences(keys: pd.DataFrame) -> np.ndarray:
-    """Per row, how many rows share its key (all key columns equal); NaN when a key part is missing.
-
-    Rows with a missing key part are not counted, as GX's compound uniqueness ignored them
-    (`any_value_is_missing`). Columns are factorised one by one (missing = -1) and their
-    codes combined, as pandas' `duplicated` does.
-    """
-    codes: np.ndarray | None = None
-    complete: np.ndarray | None = None
-    for name in keys.columns:
-        column_codes, distinct = _codes(keys[name])
-        if codes is None or complete is None:
-            codes, complete = column_codes, column_codes >= 0
-        else:
-            complete &= column_codes >= 0
-            codes = np.where(complete, codes * distinct + column_codes, -1)
-            codes = pd.factorize(codes)[0].astype(np.int64, copy=False)  # keep the codes small
-    counts = np.full(len(keys), np.nan)
-    if codes is None or complete is None or not complete.any():
-        return counts
-    if complete.all():
-        return np.bincount(codes)[codes].astype("float64")
-    kept = codes[complete]
-    counts[complete] = np.bincount(kept)[kept]
-    return counts
 
 
 def _as_float(values: pd.Series) -> pd.Series:

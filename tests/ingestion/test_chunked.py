@@ -17,7 +17,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from aidwatch.home import Home
-from ingestion import batch, gate, streaming
+from ingestion import batch, gate, key_counts, streaming
 from ingestion.pipeline import ingest_feed
 from tests.ingestion.deliveries import valid_id, wrong_check
 
@@ -274,8 +274,45 @@ def test_key_occurrences_flag_what_pandas_duplicated_flags() -> None:
                               "c": pd.Series(rng.choice([1, 2, None], n), dtype="Int64")})
         for columns in (["a"], ["a", "b"], ["a", "b", "c"]):
             keys = frame[columns]
-            counts = gate.key_occurrences(keys)
+            counts = key_counts.key_occurrences(keys)
+            assert np.array_equal(counts, key_counts.exact_occurrences(keys), equal_nan=True)
             complete = keys.notna().all(axis=1).to_numpy()
             assert np.isnan(counts[~complete]).all()
             assert ((counts[complete] > 1) == keys[complete].duplicated(keep=False).to_numpy()).all()
             assert counts[complete].sum() == sum(size ** 2 for size in keys[complete].value_counts())
+
+
+def test_equal_keys_hash_equally_however_pandas_holds_them() -> None:
+    """A streamed file's chunks hash their keys apart: a text column normalised per distinct value
+    (a Categorical) in one chunk and as Arrow text in the next must give one key one hash."""
+    import pandas as pd
+
+    ids = ["152921199001011234", "15292119900101123X", None]
+    months = pd.Series(pd.to_datetime(["2026-01-01", "2026-02-01", "2026-01-01"])).astype("datetime64[s]")
+    as_text = pd.DataFrame({"id": pd.Series(ids, dtype="str"), "month": months})
+    as_category = pd.DataFrame({"id": pd.Series(pd.Categorical(ids)), "month": months})
+    text_hashes, text_complete = key_counts.key_hashes(as_text)
+    category_hashes, category_complete = key_counts.key_hashes(as_category)
+    assert text_complete.tolist() == category_complete.tolist() == [True, True, False]
+    assert text_hashes[:2].tolist() == category_hashes[:2].tolist()
+    assert text_hashes[0] != text_hashes[1]
+    # The same ID with another month is another key.
+    other_month = as_text.assign(month=months.iloc[[1, 0, 2]].to_numpy())
+    assert key_counts.key_hashes(other_month)[0][0] != text_hashes[0]
+
+
+def test_a_large_file_counts_its_keys_through_their_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Above HASHED_FROM_ROWS only rows whose hash repeats are counted exactly: the counts are
+    the exact ones, for repeated keys, unique keys and keys with a missing part alike."""
+    import numpy as np
+    import pandas as pd
+
+    monkeypatch.setattr(key_counts, "HASHED_FROM_ROWS", 0)
+    rng = np.random.default_rng(7)
+    n = 5000
+    ids = pd.Series([f"ID{v:05d}" for v in rng.integers(0, 4000, n)], dtype="str").mask(rng.random(n) < 0.02)
+    items = pd.Series(pd.Categorical(rng.choice(["a", "b"], n)))
+    for keys in (pd.DataFrame({"id": ids}), pd.DataFrame({"id": ids, "item": items})):
+        counts = key_counts.key_occurrences(keys)
+        assert np.array_equal(counts, key_counts.exact_occurrences(keys), equal_nan=True)
+        assert (counts > 1).any() and (counts == 1).any() and np.isnan(counts).any()
