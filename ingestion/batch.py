@@ -313,6 +313,10 @@ def _spill(scratch: Path, number: int) -> Path:
     return scratch / f"keys-{number}.pickle"
 
 
+def _spilled_chunk(scratch: Path, number: int) -> Path:
+    return scratch / f"chunk-{number}.arrow"
+
+
 def _load_keys(scratch: Path, number: int) -> dict[str, Normalised]:
     return pickle.loads(_spill(scratch, number).read_bytes())
 
@@ -321,19 +325,20 @@ def _key_pass(feed: Feed, stream: CsvStream, mapping: HeaderMapping, ctx: Contex
               scratch: Path) -> tuple[np.ndarray, list[int]]:
     """The first pass over a streamed file: `key_occurrences` over all its rows, and its chunk sizes.
 
-    Why not keep the keys: every row's normalised key (an ID, a month, an item) held GBs
-    for a 13 M-row insurance delivery. Each chunk's normalised key columns are spilled to
-    `scratch` (the second pass reads them back instead of normalising them again) and
-    reduced to a 64-bit hash per row (8 bytes a row in memory). Rows whose hash repeats
-    (the repeated keys, and any hash collision) are then counted exactly on their key
-    values, read back from the spill: a key repeated in two chunks fails as one repeated
-    within a chunk does, and no other key fails.
+    The file is read once: each chunk is spilled to `scratch` as read (`CsvStream.spill`),
+    and the second pass reads the spilled chunks. Why not keep the keys: every row's
+    normalised key (an ID, a month, an item) held GBs for a 13 M-row insurance delivery.
+    Each chunk's normalised key columns are spilled too (the second pass reads them back
+    instead of normalising them again) and reduced to a 64-bit hash per row (8 bytes a row
+    in memory). Rows whose hash repeats (the repeated keys, and any hash collision) are then
+    counted exactly on their key values, read back from the spill: a key repeated in two
+    chunks fails as one repeated within a chunk does, and no other key fails.
     """
     hashes: list[np.ndarray] = []
     complete: list[np.ndarray] = []
     sizes: list[int] = []
-    positions = [mapping.positions[name] for name in feed.key if name in mapping.positions]
-    for number, chunk in enumerate(stream.chunks(keep=positions)):
+    for number, chunk in enumerate(stream.chunks()):
+        stream.spill(chunk, _spilled_chunk(scratch, number))
         normalised = {name: normalise_column(_raw_column(chunk, mapping, name), feed.column(name), ctx)
                       for name in feed.key}
         _spill(scratch, number).write_bytes(pickle.dumps(normalised, protocol=pickle.HIGHEST_PROTOCOL))
@@ -395,11 +400,12 @@ def stream_batch(feed: Feed, delivery: Delivery, stream: CsvStream, raw_final: P
                  check_rows: Callable[[int], None], scratch: Path) -> StreamedResult:
     """Read, normalise and gate a large CSV chunk by chunk, staging its raw and quarantine Parquet.
 
-    Two passes: the key columns of every row (`_key_pass`), then each chunk whole: the
-    gate frame (with the file's key counts), GX's validation with the feed's suite, and the
-    chunk's good and quarantined rows appended to the staged files. `check_rows` sees the
-    row count after the first pass (a control file's count) and raises FileRejected.
-    `scratch` is a private folder for the first pass's spilled keys. The staged files are
+    Two passes over one read of the file: the key columns of every row (`_key_pass`), then
+    each chunk whole: the gate frame (with the file's key counts), GX's validation with the
+    feed's suite, and the chunk's good and quarantined rows appended to the staged files.
+    `check_rows` sees the row count after the first pass (a control file's count) and raises
+    FileRejected. `scratch` is a private folder for the first pass's spilled chunks and keys
+    (the file itself is checked unchanged after reading: pipeline._read_unchanged). The staged files are
     discarded on any error; the caller commits or discards them. Raises
     streaming.NotStreamable (nothing staged) when the file must be read whole.
     """
@@ -416,11 +422,10 @@ def stream_batch(feed: Feed, delivery: Delivery, stream: CsvStream, raw_final: P
     partial_keys: list[pa.Table] = []  # good rows' keys with a part missing (counted by value)
     offset = 0
     try:
-        for number, chunk in enumerate(stream.chunks(check_lines=False)):  # the first pass checked
-            n = len(chunk.cells)
-            if number >= len(sizes) or n != sizes[number]:
-                raise FileRejected(_CHANGED)
+        for number, n in enumerate(sizes):
+            chunk = stream.load(_spilled_chunk(scratch, number))
             known = _load_keys(scratch, number)
+            _spilled_chunk(scratch, number).unlink()  # the chunk stays mapped until it is dropped
             _spill(scratch, number).unlink()
             normalised = normalise_all(feed, chunk, mapping, ctx, known)
             frame = gate_frame(feed, normalised, chunk.row_problems, delivery.extract_date, delivery.batch_id,
@@ -438,8 +443,8 @@ def stream_batch(feed: Feed, delivery: Delivery, stream: CsvStream, raw_final: P
             counts.update(result.reason_counts)
             report = _merge_report(report, result.gate_report)
             offset += n
-        if offset != rows or report is None:
-            raise FileRejected(_CHANGED)
+        if report is None:  # not reached: a stream yields at least one chunk
+            raise FileRejected("no chunk of the file was read")
         key_total = keyed + (key_count(feed, pa.concat_tables(partial_keys)) if partial_keys else 0)
     except BaseException:
         good.discard()
@@ -448,6 +453,3 @@ def stream_batch(feed: Feed, delivery: Delivery, stream: CsvStream, raw_final: P
     return StreamedResult(stream.encoding, mapping, rows, good, quarantine, key_total,
                           _finish_report(report), counts)
 
-
-_CHANGED = ("the file changed while it was being read (its rows differ between two reads); "
-            "it is read on the next run")

@@ -270,13 +270,12 @@ def _has_line_break(column: pa.ChunkedArray) -> bool:
 
 
 def _arrow_cells(arrow: pa.Table, headers: list[str], encoding: str, first_row: int,
-                 may_span_lines: bool, keep: list[int] | None = None) -> RawTable | None:
+                 may_span_lines: bool) -> RawTable | None:
     """Arrow text columns -> a RawTable whose source rows start at `first_row`.
 
     None when a value spans lines (the careful reader then checks for a quote left open);
     only a quoted value can, so without a quote in the file there is nothing to scan.
     Blank cells become null and blank rows are dropped in Arrow, before pandas sees the table.
-    `keep` (column positions) leaves the other columns out of the frame (a first pass over keys).
     """
     names = [str(i) for i in range(len(headers))]
     if may_span_lines and any(_has_line_break(column) for column in arrow.columns):
@@ -284,16 +283,20 @@ def _arrow_cells(arrow: pa.Table, headers: list[str], encoding: str, first_row: 
     columns = [_blank_to_null(c) for c in arrow.columns]
     filled = functools.reduce(pc.or_, (pc.is_valid(c) for c in columns)) if columns else None
     arrow = pa.table(dict(zip(names, columns, strict=True)))
-    if keep is not None:
-        arrow = arrow.select([names[i] for i in keep])
     if filled is not None and not pc.all(filled).as_py():
         arrow = arrow.filter(filled)
-    frame = arrow.to_pandas(types_mapper={pa.string(): pd.StringDtype("pyarrow", na_value=np.nan)}.get)
+    return raw_table(arrow, headers, encoding,
+                     pd.Series(np.arange(first_row, first_row + arrow.num_rows), dtype="int64"))
+
+
+def raw_table(cells: pa.Table, headers: list[str], encoding: str, source_rows: pd.Series) -> RawTable:
+    """A CSV's RawTable from its Arrow text columns ("0", "1", ...): pandas str columns without copies."""
+    frame = cells.to_pandas(types_mapper={pa.string(): pd.StringDtype("pyarrow", na_value=np.nan)}.get)
     frame = frame.astype("str")
     return RawTable(
         headers=headers,
         cells=frame,
-        source_rows=pd.Series(np.arange(first_row, first_row + len(frame)), dtype="int64"),
+        source_rows=source_rows,
         encoding=encoding,
         file_format="csv",
         row_problems=pd.Series(None, index=frame.index, dtype="str"),

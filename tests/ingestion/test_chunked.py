@@ -223,11 +223,39 @@ def test_keys_are_counted_on_their_values_when_hashes_collide(tmp_path: Path,
     write(inbox / "ps_hukou" / "户籍人口_20261001.csv", hukou_lines(30, faults=True))
     monkeypatch.setattr(streaming, "CHUNK_ROWS", CHUNK)
     honest = ingest_feed("ps_hukou", inbox, Home.resolve(tmp_path / "honest"))
-    monkeypatch.setattr(pd.util, "hash_pandas_object",
-                        lambda frame, **_: pd.Series(np.zeros(len(frame), dtype=np.uint64)))
+    key_hashes = batch.key_hashes
+    hashed: list[int] = []
+
+    def colliding_hashes(keys: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        hashed.append(len(keys))
+        return np.zeros(len(keys), dtype=np.uint64), key_hashes(keys)[1]
+
+    monkeypatch.setattr(batch, "key_hashes", colliding_hashes)
     colliding = ingest_feed("ps_hukou", inbox, Home.resolve(tmp_path / "colliding"))
+    assert sum(hashed) == 30  # every row of the file went through the colliding hash
     assert without_times(colliding) == without_times(honest)
     assert colliding[0]["rows_quarantined"] == 6
+
+
+def test_a_streamed_file_is_parsed_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The second pass reads the chunks the first pass spilled, not the CSV again."""
+    import pyarrow.csv as pacsv
+
+    inbox = tmp_path / "inbox"
+    write(inbox / "ps_hukou" / "户籍人口_20261001.csv", hukou_lines(30, faults=True))
+    whole = ingest_feed("ps_hukou", inbox, Home.resolve(tmp_path / "whole"))
+    monkeypatch.setattr(streaming, "CHUNK_ROWS", CHUNK)
+    opened: list[str] = []
+    open_csv = pacsv.open_csv
+
+    def counted(source, *args, **kwargs):  # type: ignore[no-untyped-def]
+        opened.append(str(source))
+        return open_csv(source, *args, **kwargs)
+
+    monkeypatch.setattr(streaming.pacsv, "open_csv", counted)
+    streamed = ingest_feed("ps_hukou", inbox, Home.resolve(tmp_path / "streamed"))
+    assert len(opened) == 1
+    assert without_times(streamed) == without_times(whole)
 
 
 @pytest.mark.parametrize(("text", "encoding", "streamed"), [
