@@ -30,7 +30,7 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
-import pyarrow.ipc  # noqa: F401  (pa.ipc)
+import pyarrow.ipc as paipc
 
 from ingestion.readers import (
     _CSV_PARSE,
@@ -249,13 +249,13 @@ class CsvStream:
                    for name in chunk.cells.columns}
         columns[SOURCE_ROW] = pa.array(chunk.source_rows.to_numpy(), type=pa.int64())
         table = pa.table(columns)
-        with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
+        with pa.OSFile(str(path), "wb") as sink, paipc.new_file(sink, table.schema) as writer:
             writer.write_table(table)
 
     def load(self, path: Path) -> RawTable:
         """A chunk kept by `spill`, as it was read."""
         with pa.memory_map(str(path)) as source:
-            table = pa.ipc.open_file(source).read_all()
+            table = paipc.open_file(source).read_all()
         source_rows = table.column(SOURCE_ROW).to_pandas()
         return raw_table(table.drop_columns([SOURCE_ROW]), self.headers, self.encoding, source_rows)
 

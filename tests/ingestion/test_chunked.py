@@ -189,7 +189,8 @@ def test_a_file_failing_in_a_later_chunk_leaves_nothing(tmp_path: Path,
 
 def test_spilled_keys_stay_in_the_home_and_a_crash_leaves_none(tmp_path: Path,
                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
-    """The first pass's spilled keys (ID numbers) go to HOME/scratch (0700), not the system's temp folder."""
+    """The first pass's spilled chunks and keys (names, ID numbers) go to HOME/scratch (0700), not the
+    system's temp folder, and none is left behind."""
     inbox = tmp_path / "inbox"
     write(inbox / "ps_hukou" / "户籍人口_20261001.csv", hukou_lines(30, faults=True))
     monkeypatch.setattr(streaming, "CHUNK_ROWS", CHUNK)
@@ -206,7 +207,17 @@ def test_spilled_keys_stay_in_the_home_and_a_crash_leaves_none(tmp_path: Path,
     left = scratch / "stream-killed"  # what a process killed mid-file leaves behind
     left.mkdir(parents=True)
     (left / "keys-0.pickle").write_bytes(b"ids")
+    (left / "chunk-0.arrow").write_bytes(b"rows")
+    spilled: list[str] = []
+    spill = streaming.CsvStream.spill
+
+    def watched_spill(self, chunk, path):  # type: ignore[no-untyped-def]
+        spilled.append(str(path.relative_to(scratch).parent.parent))
+        return spill(self, chunk, path)
+
+    monkeypatch.setattr(streaming.CsvStream, "spill", watched_spill)
     [entry] = ingest_feed("ps_hukou", inbox, home)
+    assert len(spilled) == 7 and set(spilled) == {"."}  # 32 lines in chunks of 5, in this run's folder
     assert entry["status"] == "loaded_with_quarantine"
     assert [folder.parent for folder in seen] == [scratch]
     assert scratch.stat().st_mode & 0o777 == 0o700
