@@ -306,9 +306,9 @@ def test_the_sql_rules_give_the_pythons_pseudonyms(key: bytes) -> None:
     ids = ["152921198001010019", "15292119800101001X", "152921800101001"]
     values = [*ids, "HK1", "张三", "", "a" * 200, f"DCA{ids[0]}202611", "PAY000123", f"{ids[0]} {ids[1]}",
               f" {ids[2]}\u3000HK1 ", "H1-2", None]
-    rules = Pseudonymiser(key, frozenset([*ids, "HK1"]))
+    rules = Pseudonymiser(key, pa.array([*ids, "HK1"]))
     with duckdb.connect() as con:
-        con.register("aw_person_keys", pa.table({"value": sorted(rules.person_keys)}))
+        con.register("aw_person_keys", pa.table({"value": rules.person_key_values}))
         rules.register(con)
         for value in values:
             whole, items, key_value = con.execute("select aw_whole(?), aw_items(?), aw_key(?)",
