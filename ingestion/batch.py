@@ -309,7 +309,7 @@ class StreamedResult:
         self.quarantine.discard()
 
 
-def _spill(scratch: Path, number: int) -> Path:
+def _spilled_keys(scratch: Path, number: int) -> Path:
     return scratch / f"keys-{number}.pickle"
 
 
@@ -318,7 +318,7 @@ def _spilled_chunk(scratch: Path, number: int) -> Path:
 
 
 def _load_keys(scratch: Path, number: int) -> dict[str, Normalised]:
-    return pickle.loads(_spill(scratch, number).read_bytes())
+    return pickle.loads(_spilled_keys(scratch, number).read_bytes())
 
 
 def _key_pass(feed: Feed, stream: CsvStream, mapping: HeaderMapping, ctx: Context,
@@ -341,7 +341,7 @@ def _key_pass(feed: Feed, stream: CsvStream, mapping: HeaderMapping, ctx: Contex
         stream.spill(chunk, _spilled_chunk(scratch, number))
         normalised = {name: normalise_column(_raw_column(chunk, mapping, name), feed.column(name), ctx)
                       for name in feed.key}
-        _spill(scratch, number).write_bytes(pickle.dumps(normalised, protocol=pickle.HIGHEST_PROTOCOL))
+        _spilled_keys(scratch, number).write_bytes(pickle.dumps(normalised, protocol=pickle.HIGHEST_PROTOCOL))
         chunk_hashes, chunk_complete = key_hashes(
             pd.DataFrame({name: column.values for name, column in normalised.items()}))
         hashes.append(chunk_hashes)
@@ -426,7 +426,7 @@ def stream_batch(feed: Feed, delivery: Delivery, stream: CsvStream, raw_final: P
             chunk = stream.load(_spilled_chunk(scratch, number))
             known = _load_keys(scratch, number)
             _spilled_chunk(scratch, number).unlink()  # the chunk stays mapped until it is dropped
-            _spill(scratch, number).unlink()
+            _spilled_keys(scratch, number).unlink()
             normalised = normalise_all(feed, chunk, mapping, ctx, known)
             frame = gate_frame(feed, normalised, chunk.row_problems, delivery.extract_date, delivery.batch_id,
                                occurrences[offset:offset + n])

@@ -34,8 +34,7 @@ def _connection(pid: int) -> Any:
     """
     import duckdb  # imported here: only ingestion needs it at this point of a run
 
-    connection = duckdb.connect(config={"threads": 1})
-    return connection
+    return duckdb.connect(config={"threads": 1})
 
 
 def _plain_arrow(values: pd.Series) -> pa.Array:
@@ -54,7 +53,7 @@ def key_hashes(keys: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     A row with a missing key part is not counted (the hash is then meaningless): GX's
     compound uniqueness ignored such rows too (`any_value_is_missing`).
     """
-    if keys.empty or not len(keys.columns):
+    if keys.empty:  # no rows, or no key column
         return np.zeros(len(keys), dtype=np.uint64), np.zeros(len(keys), dtype=bool)
     arrays = [_plain_arrow(keys[name]) for name in keys.columns]
     names = [f"k{number}" for number in range(len(arrays))]
