@@ -179,7 +179,7 @@ def steps(csv: Path, repeat: int, work: Path) -> None:
     import pyarrow.parquet as pq
 
     from ingestion import gate
-    from ingestion.batch import PreparedBatch, gate_batches, raw_columns
+    from ingestion.batch import PreparedBatch, gate_prepared, raw_columns
     from ingestion.contracts import get_feed
     from ingestion.delivery import describe
     from ingestion.headers import map_headers
@@ -211,12 +211,11 @@ def steps(csv: Path, repeat: int, work: Path) -> None:
         ctx = Context(extract_date=delivery.extract_date, file_format=table.file_format)
         normalised = timed("normalise the contract columns", normalise_all,
                            raw_columns(feed, table, mapping), ctx)
-        frame = timed("build the gate frame", gate.gate_frame, feed, normalised, table.row_problems,
-                      delivery.extract_date, delivery.batch_id)
-        slices = [gate.BatchSlice(delivery.batch_id, delivery.extract_date, 0, len(frame))]
+        slices = [gate.BatchSlice(delivery.batch_id, delivery.extract_date, 0, len(table.cells))]
+        frame = timed("build the gate frame", gate.gate_frame, feed, normalised, table.row_problems, slices)
         timed("GX validation (alone)", gate.validate, feed, frame, slices)
-        prepared = PreparedBatch(delivery, table, mapping, normalised, frame)
-        [result] = timed("GX validation + Arrow tables + report", gate_batches, feed, [prepared])
+        prepared = PreparedBatch(delivery, table, mapping, normalised)
+        [result] = timed("GX validation + Arrow tables + report", gate_prepared, feed, [prepared], frame)
         timed("write Parquet (zstd)", pq.write_table, result.good, work / f"good{i}.parquet",
               compression="zstd", use_dictionary=dictionary_columns(result.good))  # as landing writes it
         timed("DuckDB read_csv -> Parquet (reference)", duckdb.sql,

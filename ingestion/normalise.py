@@ -22,7 +22,7 @@ import functools
 import re
 import unicodedata
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -76,9 +76,17 @@ class Normalised:
 
 @dataclass(frozen=True)
 class Context:
-    """What a normaliser needs to know besides the column: the batch's extract date and format."""
+    """What a normaliser needs to know besides the column: the extract date and the file format.
 
-    extract_date: dt.date
+    `extract_date` is one date for a column of one file, or a datetime64[D] array with each
+    row's own date when the column stacks the rows of several files of a feed (one call
+    for a gate group of small files: pandas' cost per call, not per row, dominated them).
+    It is None where a normaliser sees distinct values rather than rows (`normalise_column`),
+    so a normaliser that reads it there fails loudly instead of pairing dates with the wrong
+    values; only the ID normaliser reads it, and it always sees rows (ALWAYS_VECTORISED).
+    """
+
+    extract_date: dt.date | np.ndarray | None
     file_format: str  # csv | xlsx | json | jsonl
 
 
@@ -456,8 +464,10 @@ def _id_parts(ids: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return matrix, birth, check
 
 
-def id_number_errors(ids: pd.Series, extract_date: dt.date) -> pd.Series:
+def id_number_errors(ids: pd.Series, extract_date: dt.date | np.ndarray) -> pd.Series:
     """Why each canonical-form ID is invalid (null when valid), per the rule of feeds.md.
+
+    `extract_date`: the file's date, or each row's (a datetime64[D] array, rows of several files).
 
     Never checks the first six digits: IDs carry the county of first registration,
     anywhere in China and possibly retired since. Vectorised over the digit matrix
@@ -470,7 +480,13 @@ def id_number_errors(ids: pd.Series, extract_date: dt.date) -> pd.Series:
         return errors
     matrix, birth, check = _id_parts(ids[shaped])
     unreal = np.isnat(birth)
-    late = ~unreal & (birth > np.datetime64(extract_date, "D"))
+    if isinstance(extract_date, np.ndarray):
+        limit = extract_date.astype("datetime64[D]")[shaped.to_numpy()]
+    elif isinstance(extract_date, dt.date):
+        limit = np.datetime64(extract_date, "D")
+    else:
+        raise TypeError(f"ID numbers need the extract date of their rows, not {extract_date!r}")
+    late = ~unreal & (birth > limit)
     wrong = ~unreal & ~late & (matrix[:, 17] != check)
     bad = unreal | late | wrong
     if not bad.any():
@@ -557,7 +573,8 @@ def normalise_column(raw: pd.Series, column: Column, ctx: Context) -> Normalised
     # One trailing null so that a null cell (code -1) takes a null.
     distinct = pd.Series(pa.concat_arrays([uniques, pa.nulls(1, pa.string())])
                          .to_pandas(types_mapper=STR_TYPES.get).array, dtype="str")
-    result = normaliser(distinct, column, ctx)
+    per_row = isinstance(ctx.extract_date, np.ndarray)
+    result = normaliser(distinct, column, replace(ctx, extract_date=None) if per_row else ctx)
     positions = np.where(codes < 0, len(distinct) - 1, codes)
     return Normalised(_spread(result.values, positions, raw.index),
                       _spread(result.errors, positions, raw.index))

@@ -38,11 +38,11 @@ from ingestion import fingerprints
 from ingestion.arrow_memory import use_jemalloc
 from ingestion.batch import (
     BatchResult,
-    PreparedBatch,
+    ReadBatch,
     StreamedResult,
     gate_batches,
-    prepare_batch,
     quarantine_good_rows,
+    read_batch,
     reason_summary,
     stream_batch,
 )
@@ -91,7 +91,7 @@ log = logging.getLogger(__name__)
 
 FileCallback = Callable[[dict], None]
 
-#: Rows of consecutive files validated in one GX run (bounded so memory stays small).
+#: Rows of consecutive files normalised and validated in one GX run (bounded so memory stays small).
 GATE_GROUP_ROWS = 200_000
 
 #: Every ledger status (docs/design.md "Ledger entry").
@@ -347,17 +347,17 @@ class _FeedRun:
         return self.record(entry)
 
 
-def _gate_and_land(run: _FeedRun, group: list[tuple[PreparedBatch, str, ControlLine | None]]) -> None:
+def _gate_and_land(run: _FeedRun, group: list[tuple[ReadBatch, str, ControlLine | None]]) -> None:
     try:
-        results = gate_batches(run.feed, [prepared for prepared, _, _ in group])
+        results = gate_batches(run.feed, [read for read, _, _ in group])
     except GateError as exc:
         log.error("%s: gate error: %s", run.feed.feed_id, exc)
-        for prepared, started, control in group:
-            run.rejected(prepared.delivery, started, f"gate could not validate the file: {exc}",
+        for read, started, control in group:
+            run.rejected(read.delivery, started, f"gate could not validate the file: {exc}",
                          control=control)
         return
-    for result, (prepared, started, control) in zip(results, group, strict=True):
-        run.land(result, prepared.delivery, started, control)
+    for result, (read, started, control) in zip(results, group, strict=True):
+        run.land(result, read.delivery, started, control)
 
 
 def _scan(feed_id: str, inbox: Path, ledger: list[dict], known: dict[str, Fingerprint] | None = None,
@@ -447,8 +447,9 @@ def _read_unchanged(delivery: Delivery) -> str | None:
 def ingest_feed(feed_id: str, inbox: Path, home: Home, on_file: FileCallback | None = None) -> list[dict]:
     """Ingest every new file of one feed; returns the ledger entries written by this call.
 
-    Files are read one by one; up to GATE_GROUP_ROWS rows of consecutive files are validated
-    by GX together (its cost is mostly per run, not per row), then each file lands alone.
+    Files are read one by one; up to GATE_GROUP_ROWS rows of consecutive files are normalised
+    and validated by GX together (the cost of both is mostly per call, not per row), then each
+    file lands alone.
     """
     feed = get_feed(feed_id)
     entries: list[dict] = []
@@ -470,7 +471,7 @@ def ingest_feed(feed_id: str, inbox: Path, home: Home, on_file: FileCallback | N
         fingerprints.save(home, feed_id, seen, known)
         for control, reason in invalid:
             run.rejected(control, _now(), f"control file cannot be used: {reason}", batch_id=control.own_id)
-        group: list[tuple[PreparedBatch, str, ControlLine | None]] = []
+        group: list[tuple[ReadBatch, str, ControlLine | None]] = []
         pending: set[str] = set()
 
         def flush() -> None:
@@ -502,16 +503,16 @@ def ingest_feed(feed_id: str, inbox: Path, home: Home, on_file: FileCallback | N
             if _ingest_streamed(run, delivery, started, control, flush):
                 continue
             try:
-                prepared = prepare_batch(feed, delivery)
+                read = read_batch(feed, delivery)
                 problem = _read_unchanged(delivery)
                 if problem is None and control is not None:
-                    problem = rows_problem(control, prepared.rows)
+                    problem = rows_problem(control, read.rows)
                 if problem is not None:
                     raise FileRejected(problem)
             except FileRejected as exc:
                 run.rejected(delivery, started, str(exc), control=control)
                 continue
-            group.append((prepared, started, control))
+            group.append((read, started, control))
             pending.add(str(delivery.sha256))
             if sum(p.rows for p, _, _ in group) >= GATE_GROUP_ROWS:
                 flush()

@@ -1,0 +1,115 @@
+"""Small files of a feed normalised and gated together land exactly what each file gated alone lands.
+
+The files differ where a stack of rows could mix them up: their extract dates (an ID's birth
+date and an event date lie after the first file's date but before the second's), a key
+repeated within one file and a key shared by two files, a .xlsx between CSVs (its own run of
+rows: Excel serial dates), and a file that delivers a contract column twice with a copy that
+disagrees. Each file's raw and quarantine tables and its gate report (minus GX's run
+statistics, which describe the whole run) must equal those of the file gated alone.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from aidwatch.home import Home
+from ingestion import batch
+from ingestion.contracts import get_feed
+from ingestion.delivery import describe
+from ingestion.pipeline import ingest_feed
+from tests.ingestion.deliveries import valid_id, write_csv, write_xlsx
+
+FEED = "ca_temp_assistance"
+HEADER = ["案件编号", "救助对象身份证号", "救助家庭编号", "急难发生地", "救助类型", "困难原因", "救助金额",
+          "审批层级", "申请日期", "审批日期", "先行救助", "补齐手续日期", "分阶段次数"]
+BORN_IN_SEPTEMBER = valid_id("15292120260915001")  # after 2026-09-01, before 2026-10-01
+ADULT = valid_id("15292119800101002")
+
+
+def row(case: str, idn: str = ADULT, amount: str = "800", applied: str = "2026-08-20") -> list[str]:
+    return [case, idn, "H1", "152921001001", "急难型", "疾病", amount, "苏木镇(街道)", applied, "", "否", "",
+            "1"]
+
+
+def deliveries(inbox: Path) -> list[Path]:
+    folder = inbox / FEED
+    return [
+        write_csv(folder / f"{FEED}_20260901.csv", HEADER, [
+            row("C1"),
+            row("C2"), row("C2"),  # a key repeated within the file
+            row("C3", idn=BORN_IN_SEPTEMBER),  # born after this file's extract date
+            row("C4", applied="2026-09-20"),  # applied after this file's extract date
+            row("C5", amount="-5"),
+        ]),
+        write_csv(folder / f"{FEED}_20261001.csv", HEADER, [
+            row("C1"),  # C1 again, in another file: not a duplicate
+            row("C3", idn=BORN_IN_SEPTEMBER),  # fine here
+            row("C4", applied="2026-09-20"),  # fine here
+            row("C6", applied="2026-09-30"),
+        ]),
+        write_xlsx(folder / f"{FEED}_20261015.xlsx", HEADER, [
+            [*row("C7")[:8], dt.date(2026, 10, 3), None, "是", None, 2],
+            [*row("C8")[:8], 46300, None, "否", None, 1],  # an Excel serial date (2026-10-04)
+        ]),
+        write_csv(folder / f"{FEED}_20261020.csv", HEADER, [row("C9"), row("C10", applied="2026-10-18")]),
+        write_csv(folder / f"{FEED}_20261101.csv", [*HEADER, "id_number"], [
+            [*row("C11"), ADULT],
+            [*row("C12"), BORN_IN_SEPTEMBER],  # the second copy of the ID disagrees
+        ]),
+    ]
+
+
+def _comparable(result: batch.BatchResult) -> tuple:
+    report = {k: v for k, v in result.gate_report.items() if k != "validation"}
+    return result.good, result.quarantine, report, result.reason_counts
+
+
+def test_files_gated_together_land_what_each_lands_alone(tmp_path: Path) -> None:
+    inbox = tmp_path / "inbox"
+    paths = deliveries(inbox)
+    feed = get_feed(FEED)
+    reads = [batch.read_batch(feed, describe(inbox, FEED, path)) for path in paths]
+    assert [len(unit) for unit in batch._units(reads)] == [2, 1, 1, 1]
+
+    together = batch.gate_batches(feed, reads)
+    alone = [batch.build_batch(feed, describe(inbox, FEED, path)) for path in paths]
+
+    for path, mine, own in zip(paths, together, alone, strict=True):
+        good, quarantine, report, counts = _comparable(mine)
+        own_good, own_quarantine, own_report, own_counts = _comparable(own)
+        assert good.equals(own_good), path.name
+        assert quarantine.equals(own_quarantine), path.name
+        assert report == own_report, path.name
+        assert counts == own_counts, path.name
+
+    kept = [sorted(result.good["case_id"].to_pylist()) for result in together]
+    assert kept == [["C1"], ["C1", "C3", "C4", "C6"], ["C7", "C8"], ["C10", "C9"], ["C11"]]
+    cases = together[0].quarantine["case_id"].to_pylist()
+    reasons = dict(zip(cases, together[0].quarantine["reasons"].to_pylist(), strict=True))
+    assert sorted(cases) == ["C2", "C2", "C3", "C4", "C5"]
+    assert "birth date is after the extract date" in reasons["C3"]
+    assert "date after the extract date" in reasons["C4"]
+    assert together[3].good.num_rows == 2  # 2026-10-18: after the .xlsx file's date, not its own
+    assert "delivered twice with different values" in together[4].quarantine["reasons"][0].as_py()
+
+
+def test_the_pipeline_gates_a_feeds_small_files_as_one_group(tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every file of the inbox reaches `gate_batches` in one call, and each gets its own ledger entry."""
+    inbox = tmp_path / "inbox"
+    deliveries(inbox)
+    calls: list[int] = []
+    real = batch.gate_batches
+
+    def counted(feed, reads):  # type: ignore[no-untyped-def]
+        calls.append(len(reads))
+        return real(feed, reads)
+
+    monkeypatch.setattr("ingestion.pipeline.gate_batches", counted)
+    entries = ingest_feed(FEED, inbox, Home(tmp_path / "home"))
+    assert calls == [5]
+    loaded = [(e["rows_loaded"], e["rows_quarantined"]) for e in entries]
+    assert loaded == [(1, 5), (4, 0), (2, 0), (2, 0), (1, 1)]
