@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import pickle
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -156,17 +156,20 @@ def read_batch(feed: Feed, delivery: Delivery) -> ReadBatch:
 
 
 @dataclass
-class PreparedBatch:
+class PreparedBatch(ReadBatch):
     """A file read, mapped and normalised: ready for the gate."""
 
-    delivery: Delivery
-    table: RawTable
-    mapping: HeaderMapping
     normalised: dict[str, Normalised]
 
-    @property
-    def rows(self) -> int:
-        return len(self.table.cells)
+
+def _slices(batches: Sequence[ReadBatch]) -> list[BatchSlice]:
+    """Where each batch's rows lie when the batches' rows are stacked in this order."""
+    slices, start = [], 0
+    for item in batches:
+        delivery = item.delivery
+        slices.append(BatchSlice(delivery.batch_id, delivery.extract_date, start, start + item.rows))
+        start += item.rows
+    return slices
 
 
 def _units(reads: list[ReadBatch]) -> list[list[ReadBatch]]:
@@ -198,11 +201,7 @@ def _prepare_unit(feed: Feed, unit: list[ReadBatch]) -> tuple[list[PreparedBatch
     (and of the row's extract date, given per row), so the values are those of each file
     normalised alone.
     """
-    lengths = [read.rows for read in unit]
-    slices, start = [], 0
-    for read, rows in zip(unit, lengths, strict=True):
-        slices.append(BatchSlice(read.delivery.batch_id, read.delivery.extract_date, start, start + rows))
-        start += rows
+    slices = _slices(unit)
     if len(unit) == 1:
         [read] = unit
         ctx = Context(extract_date=read.delivery.extract_date, file_format=read.table.file_format)
@@ -210,7 +209,8 @@ def _prepare_unit(feed: Feed, unit: list[ReadBatch]) -> tuple[list[PreparedBatch
         prepared = [PreparedBatch(read.delivery, read.table, read.mapping, stacked)]
         return prepared, gate_frame(feed, stacked, read.table.row_problems, slices)
     raws = [raw_columns(feed, read.table, read.mapping) for read in unit]
-    dates = np.repeat(np.array([read.delivery.extract_date for read in unit], dtype="datetime64[D]"), lengths)
+    dates = np.repeat(np.array([read.delivery.extract_date for read in unit], dtype="datetime64[D]"),
+                      [read.rows for read in unit])
     ctx = Context(extract_date=dates, file_format=unit[0].table.file_format)
     stacked = {name: normalise_column(pd.concat([raw[name] for raw in raws], ignore_index=True),
                                       feed.column(name), ctx) for name in feed.column_names}
@@ -245,12 +245,7 @@ def gate_batches(feed: Feed, reads: list[ReadBatch]) -> list[BatchResult]:
 
 def gate_prepared(feed: Feed, prepared: list[PreparedBatch], frame: pd.DataFrame) -> list[BatchResult]:
     """Validate prepared batches (their gate frame, rows in the same order) and build each one's tables."""
-    slices, start = [], 0
-    for item in prepared:
-        delivery = item.delivery
-        slices.append(BatchSlice(delivery.batch_id, delivery.extract_date, start, start + item.rows))
-        start += item.rows
-    outcomes = validate(feed, frame, slices)
+    outcomes = validate(feed, frame, _slices(prepared))
     return [_gated(feed, item, outcome) for item, outcome in zip(prepared, outcomes, strict=True)]
 
 

@@ -299,6 +299,16 @@ def test_stream_leaves_doubtful_bytes_to_the_whole_file_reader(tmp_path: Path) -
         assert streaming.open_stream(path, tmp_path, chunk_rows=4) is None, path.name
 
 
+@pytest.mark.parametrize("breaks", [9, 10, 11])
+def test_line_breaks_are_counted_across_blocks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                               breaks: int) -> None:
+    """More than 10 line breaks streams, 10 does not, wherever the blocks are cut (every 7 bytes)."""
+    monkeypatch.setattr(streaming, "SCAN_BYTES", 7)
+    path = tmp_path / "f.csv"
+    path.write_bytes(b"".join(b"r%d,\xe5\x90\x8d\r\n" % n for n in range(breaks)) + b"last,no break")
+    assert streaming.has_more_lines_than(path, 10) == (breaks > 10)
+
+
 def test_key_occurrences_flag_what_pandas_duplicated_flags() -> None:
     """The gate's key check flags exactly the rows GX's compound uniqueness flagged (all occurrences)."""
     import numpy as np
