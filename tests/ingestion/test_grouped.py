@@ -1,11 +1,12 @@
 """Small files of a feed normalised and gated together land exactly what each file gated alone lands.
 
 The files differ where a stack of rows could mix them up: their extract dates (an ID's birth
-date and an event date lie after the first file's date but before the second's), a key
-repeated within one file and a key shared by two files, a .xlsx between CSVs (its own run of
-rows: Excel serial dates), and a file that delivers a contract column twice with a copy that
-disagrees. Each file's raw and quarantine tables and its gate report (minus GX's run
-statistics, which describe the whole run) must equal those of the file gated alone.
+date and an event date lie after one file's date but before the next files'), a key repeated
+within one file and a key shared by two files, a .xlsx between CSVs (its own run of rows:
+Excel serial dates), a file without rows, one without its optional columns, and a file that
+delivers a contract column twice with a copy that disagrees. Each file's raw and quarantine
+tables and its gate report (minus GX's run statistics, which describe the whole run) must
+equal those of the file gated alone.
 """
 
 from __future__ import annotations
@@ -54,7 +55,11 @@ def deliveries(inbox: Path) -> list[Path]:
             [*row("C7")[:8], dt.date(2026, 10, 3), None, "是", None, 2],
             [*row("C8")[:8], 46300, None, "否", None, 1],  # an Excel serial date (2026-10-04)
         ]),
-        write_csv(folder / f"{FEED}_20261020.csv", HEADER, [row("C9"), row("C10", applied="2026-10-18")]),
+        # after this file's date, before those of the two files normalised with it
+        write_csv(folder / f"{FEED}_20261020.csv", HEADER, [row("C9"), row("C10", applied="2026-10-21")]),
+        write_csv(folder / f"{FEED}_20261022.csv", HEADER, []),  # no events this period
+        write_csv(folder / f"{FEED}_20261025.csv", HEADER[:11],  # optional columns left out
+                  [row("C13", applied="2026-10-24")[:11]]),
         write_csv(folder / f"{FEED}_20261101.csv", [*HEADER, "id_number"], [
             [*row("C11"), ADULT],
             [*row("C12"), BORN_IN_SEPTEMBER],  # the second copy of the ID disagrees
@@ -72,7 +77,7 @@ def test_files_gated_together_land_what_each_lands_alone(tmp_path: Path) -> None
     paths = deliveries(inbox)
     feed = get_feed(FEED)
     reads = [batch.read_batch(feed, describe(inbox, FEED, path)) for path in paths]
-    assert [len(unit) for unit in batch._units(reads)] == [2, 1, 1, 1]
+    assert [len(unit) for unit in batch._units(reads)] == [2, 1, 3, 1]
 
     together = batch.gate_batches(feed, reads)
     alone = [batch.build_batch(feed, describe(inbox, FEED, path)) for path in paths]
@@ -86,14 +91,14 @@ def test_files_gated_together_land_what_each_lands_alone(tmp_path: Path) -> None
         assert counts == own_counts, path.name
 
     kept = [sorted(result.good["case_id"].to_pylist()) for result in together]
-    assert kept == [["C1"], ["C1", "C3", "C4", "C6"], ["C7", "C8"], ["C10", "C9"], ["C11"]]
+    assert kept == [["C1"], ["C1", "C3", "C4", "C6"], ["C7", "C8"], ["C9"], [], ["C13"], ["C11"]]
     cases = together[0].quarantine["case_id"].to_pylist()
     reasons = dict(zip(cases, together[0].quarantine["reasons"].to_pylist(), strict=True))
     assert sorted(cases) == ["C2", "C2", "C3", "C4", "C5"]
     assert "birth date is after the extract date" in reasons["C3"]
     assert "date after the extract date" in reasons["C4"]
-    assert together[3].good.num_rows == 2  # 2026-10-18: after the .xlsx file's date, not its own
-    assert "delivered twice with different values" in together[4].quarantine["reasons"][0].as_py()
+    assert "date after the extract date" in together[3].quarantine["reasons"][0].as_py()
+    assert "delivered twice with different values" in together[6].quarantine["reasons"][0].as_py()
 
 
 def test_the_pipeline_gates_a_feeds_small_files_as_one_group(tmp_path: Path,
@@ -110,6 +115,6 @@ def test_the_pipeline_gates_a_feeds_small_files_as_one_group(tmp_path: Path,
 
     monkeypatch.setattr("ingestion.pipeline.gate_batches", counted)
     entries = ingest_feed(FEED, inbox, Home(tmp_path / "home"))
-    assert calls == [5]
+    assert calls == [7]
     loaded = [(e["rows_loaded"], e["rows_quarantined"]) for e in entries]
-    assert loaded == [(1, 5), (4, 0), (2, 0), (2, 0), (1, 1)]
+    assert loaded == [(1, 5), (4, 0), (2, 0), (1, 1), (0, 0), (1, 0), (1, 1)]
