@@ -6,7 +6,8 @@ suite restates it as expectations the gate runs on every batch. `write_suites()`
 committed files equal what the contracts generate, so they cannot drift apart.
 
 The suites run on the *gate frame* built by `ingestion.gate.gate_frame`, which holds per
-contract column the normalised value, plus helper columns:
+contract column the normalised value (a text column that no expectation reads but for
+presence, its presence: `gate._cheap_to_filter`), plus helper columns:
 - `<column>__error` / `_read_errors`: why cells could not be read as their type;
 - `_row_problem`: a row whose field count differs from the header;
 - `_batch_id`: the batch of the row (one validation may cover several small batches);

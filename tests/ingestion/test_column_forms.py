@@ -1,11 +1,13 @@
 """The cheap column forms of the gate (issue 14) land exactly what plain text columns land.
 
 A column normalised per distinct value comes back as a pandas Categorical, an all-null
-helper column of the gate frame is an all-missing Categorical, several files' frames are
+helper column of the gate frame is an all-missing Categorical, a text column the suite only
+checks for presence is a Categorical of its presence, several files' frames are
 stacked with their categories united. None of it may change a raw, quarantine or held
 Parquet, a ledger entry or a gate report: the same inbox (two raw spellings of one value,
 nulls, values failing the value set, a key repeated through two spellings, money with
-currency words and a sum that does not add up, several files gated together) is ingested
+currency words and a sum that does not add up, names, household numbers and IDs missing,
+several files gated together) is ingested
 with the cheap forms and with every column (but the constant batch id) plain text, and the
 results are compared.
 """
@@ -29,7 +31,15 @@ from ingestion.landing import dictionary_columns, write_atomic_parquet
 from ingestion.normalise import Context, digit_shape, id_facts, normalise_column, text_series
 from ingestion.pipeline import ingest_feed
 from tests.ingestion.deliveries import valid_id, write_csv
-from tests.ingestion.test_chunked import build_inbox, landed, person, reports, without_times
+from tests.ingestion.test_chunked import (
+    build_inbox,
+    hukou_lines,
+    landed,
+    person,
+    reports,
+    without_times,
+    write,
+)
 
 CTX = Context(extract_date=dt.date(2026, 11, 1), file_format="csv")
 INSURANCE_HEADER = ["身份证号", "所属月份", "项目", "金额"]
@@ -51,6 +61,11 @@ def build_more(inbox: Path) -> None:
     settlements[3][5] = "99.00"  # the parts add up to 100
     settlements[6][4] = ""
     write_csv(inbox / "mi_settlements" / "mi_settlements_20261101.csv", SETTLEMENT_HEADER, settlements)
+    hukou = hukou_lines(24, faults=False)
+    hukou[2] = hukou[2].replace(",居民1,", ",,")  # a name missing
+    hukou[4] = hukou[4].replace(",H1,", ",,")  # a household number missing
+    hukou[6] = hukou[6].replace(person(5)[0], "")  # an ID missing
+    write(inbox / "ps_hukou" / "户籍人口_20261102.csv", hukou)
 
 
 def ingest_all(inbox: Path, home: Home) -> list[dict]:
@@ -76,7 +91,7 @@ def test_categorical_columns_land_what_plain_text_lands(tmp_path: Path,
         return frame
 
     monkeypatch.setattr(normalise, "DISTINCT_SHARE", 0.0)  # every column normalised whole: plain text
-    monkeypatch.setattr(gate, "_cheap_to_filter", lambda values, helper: values)
+    monkeypatch.setattr(gate, "_cheap_to_filter", lambda values, *_: values)
     monkeypatch.setattr(gate, "gate_frame", spy)
     monkeypatch.setattr("ingestion.batch.gate_frame", spy)
     plain = Home.resolve(tmp_path / "plain")
@@ -90,6 +105,8 @@ def test_categorical_columns_land_what_plain_text_lands(tmp_path: Path,
     assert statuses["hrss_insurance"] == statuses["mi_settlements"] == "loaded_with_quarantine"
     reasons = " ".join(r for e in entries_cheap for r in e.get("reasons", []))
     assert "duplicate key within the file" in reasons and "not an accepted value" in reasons
+    # text columns checked for presence only went to GX as their presence, failing rows too
+    assert all(f"{column}: required value missing" in reasons for column in ("name", "hukou_no", "id_number"))
 
 
 def test_two_spellings_and_nulls_become_one_categorical_column() -> None:
@@ -163,3 +180,20 @@ def test_mostly_distinct_columns_are_written_without_a_dictionary(tmp_path: Path
     assert dictionary_columns(table) == ["code"]
     write_atomic_parquet(tmp_path / "t.parquet", table)
     assert pq.read_table(tmp_path / "t.parquet").equals(table)
+
+
+def test_a_column_goes_to_gx_as_its_presence_only_where_the_suite_reads_no_more(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    read = gate._values_read("ps_hukou")
+    assert {"gender", "birth_date", "relation_to_head", "hukou_status"} <= read  # value sets and pairs
+    assert not {"name", "hukou_no", "id_number"} & read  # required: presence only
+    suite = gate.load_suite("ps_hukou")
+    pattern = {"type": "expect_column_values_to_match_regex",
+               "kwargs": {"column": "name", "regex": "^居民"}, "meta": {"column": "name", "reason": "x"}}
+    monkeypatch.setattr(gate, "load_suite", lambda feed_id: {**suite, "expectations": [*suite["expectations"],
+                                                                                        pattern]})
+    gate._values_read.cache_clear()
+    try:
+        assert "name" in gate._values_read("ps_hukou")  # an expectation on its values gets them
+    finally:
+        gate._values_read.cache_clear()
