@@ -157,7 +157,8 @@ def _per_row(batches: list[BatchSlice], values: list[Any], dtype: str) -> np.nda
 
 def gate_frame(feed: Feed, columns: dict[str, Normalised], row_problems: pd.Series,
                batches: list[BatchSlice], occurrences: np.ndarray | None = None) -> pd.DataFrame:
-    """The frame GX validates: normalised values, error texts, derived check columns.
+    """The frame GX validates: normalised values (or, for a text column the suite checks only
+    for presence, its presence: `_cheap_to_filter`), error texts, derived check columns.
 
     `batches` say where each file's rows lie (one batch, or several small files of a feed
     normalised together); keys are counted within each batch, and dates are compared with
