@@ -17,11 +17,12 @@ from pathlib import Path
 import pytest
 
 from aidwatch.home import Home
-from ingestion import batch
+from ingestion import batch, pipeline
 from ingestion.contracts import get_feed
 from ingestion.delivery import describe
 from ingestion.pipeline import ingest_feed
 from tests.ingestion.deliveries import valid_id, write_csv, write_xlsx
+from tests.ingestion.test_chunked import landed, reports, without_times
 
 FEED = "ca_temp_assistance"
 HEADER = ["案件编号", "救助对象身份证号", "救助家庭编号", "急难发生地", "救助类型", "困难原因", "救助金额",
@@ -118,3 +119,42 @@ def test_the_pipeline_gates_a_feeds_small_files_as_one_group(tmp_path: Path,
     assert calls == [7]
     loaded = [(e["rows_loaded"], e["rows_quarantined"]) for e in entries]
     assert loaded == [(1, 5), (4, 0), (2, 0), (1, 1), (0, 0), (1, 0), (1, 1)]
+
+
+def test_a_run_stopped_inside_a_group_ends_as_an_uninterrupted_run_ends(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The process dies after three files of the group landed; the next run gates the other four
+    (now another group, their neighbours differ) and the HOME equals one ingested without a stop."""
+    inbox = tmp_path / "inbox"
+    deliveries(inbox)
+    clean = Home(tmp_path / "clean")
+    entries_clean = ingest_feed(FEED, inbox, clean)
+
+    real_land = pipeline._FeedRun.land
+    landed_files: list[str] = []
+
+    def dies_after_three(self, result, delivery, started, control):  # type: ignore[no-untyped-def]
+        if len(landed_files) == 3:
+            raise KeyboardInterrupt("the operator stops the run")
+        landed_files.append(delivery.relative)
+        return real_land(self, result, delivery, started, control)
+
+    stopped = Home(tmp_path / "stopped")
+    monkeypatch.setattr(pipeline._FeedRun, "land", dies_after_three)
+    with pytest.raises(KeyboardInterrupt):
+        ingest_feed(FEED, inbox, stopped)
+    monkeypatch.setattr(pipeline._FeedRun, "land", real_land)
+    calls: list[int] = []
+    real_gate = batch.gate_batches
+
+    def counted(feed, reads):  # type: ignore[no-untyped-def]
+        calls.append(len(reads))
+        return real_gate(feed, reads)
+
+    monkeypatch.setattr("ingestion.pipeline.gate_batches", counted)
+    entries_rest = ingest_feed(FEED, inbox, stopped)
+
+    assert calls == [4]  # the four files not landed, gated as a group of their own
+    assert without_times(entries_rest) == without_times(entries_clean[3:])
+    assert landed(stopped) == landed(clean)
+    assert reports(stopped, entries_clean) == reports(clean, entries_clean)
