@@ -255,7 +255,7 @@ def _presence(values: pd.Series) -> pd.Series:
                      index=values.index)
 
 
-def _cheap_to_filter(values: pd.Series, helper: bool, presence_only: bool = False) -> pd.Series:
+def _cheap_to_filter(values: pd.Series, helper: bool, presence_only: bool) -> pd.Series:
     """A text column as a Categorical where GX needs no more: its presence when the suite only
     checks that (`presence_only`), nothing when it is empty, a helper column with few values.
 

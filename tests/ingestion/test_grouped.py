@@ -102,11 +102,8 @@ def test_files_gated_together_land_what_each_lands_alone(tmp_path: Path) -> None
     assert "delivered twice with different values" in together[6].quarantine["reasons"][0].as_py()
 
 
-def test_the_pipeline_gates_a_feeds_small_files_as_one_group(tmp_path: Path,
-                                                             monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every file of the inbox reaches `gate_batches` in one call, and each gets its own ledger entry."""
-    inbox = tmp_path / "inbox"
-    deliveries(inbox)
+def count_gate_calls(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """From now on, how many files each call of the pipeline's `gate_batches` gates (filled as it runs)."""
     calls: list[int] = []
     real = batch.gate_batches
 
@@ -115,6 +112,15 @@ def test_the_pipeline_gates_a_feeds_small_files_as_one_group(tmp_path: Path,
         return real(feed, reads)
 
     monkeypatch.setattr("ingestion.pipeline.gate_batches", counted)
+    return calls
+
+
+def test_the_pipeline_gates_a_feeds_small_files_as_one_group(tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every file of the inbox reaches `gate_batches` in one call, and each gets its own ledger entry."""
+    inbox = tmp_path / "inbox"
+    deliveries(inbox)
+    calls = count_gate_calls(monkeypatch)
     entries = ingest_feed(FEED, inbox, Home(tmp_path / "home"))
     assert calls == [7]
     loaded = [(e["rows_loaded"], e["rows_quarantined"]) for e in entries]
@@ -144,14 +150,7 @@ def test_a_run_stopped_inside_a_group_ends_as_an_uninterrupted_run_ends(
     with pytest.raises(KeyboardInterrupt):
         ingest_feed(FEED, inbox, stopped)
     monkeypatch.setattr(pipeline._FeedRun, "land", real_land)
-    calls: list[int] = []
-    real_gate = batch.gate_batches
-
-    def counted(feed, reads):  # type: ignore[no-untyped-def]
-        calls.append(len(reads))
-        return real_gate(feed, reads)
-
-    monkeypatch.setattr("ingestion.pipeline.gate_batches", counted)
+    calls = count_gate_calls(monkeypatch)
     entries_rest = ingest_feed(FEED, inbox, stopped)
 
     assert calls == [4]  # the four files not landed, gated as a group of their own
