@@ -30,7 +30,7 @@ from ingestion.gate_reports import add_check_beyond_the_file, department_samples
 from ingestion.headers import HeaderMapping, map_headers
 from ingestion.key_counts import exact_occurrences, key_hashes, repeated_rows
 from ingestion.landing import ParquetStage
-from ingestion.normalise import Context, Normalised, normalise_column, text_array, text_series
+from ingestion.normalise import Context, Normalised, no_texts, normalise_column, text_array, text_series
 from ingestion.readers import FileRejected, RawTable, read_file
 from ingestion.streaming import CsvStream
 
@@ -91,7 +91,7 @@ def raw_columns(feed: Feed, table: RawTable, mapping: HeaderMapping) -> dict[str
 def _raw_column(table: RawTable, mapping: HeaderMapping, name: str) -> pd.Series:
     position = mapping.positions.get(name)
     if position is None:
-        return pd.Series(None, index=table.cells.index, dtype="str")
+        return no_texts(table.cells.index)
     return table.cells[str(position)]
 
 
@@ -340,7 +340,7 @@ def quarantine_good_rows(result: BatchResult, delivery: Delivery, rows: np.ndarr
     """
     source_rows = result.good["_source_row"].to_numpy()[rows]
     positions = pd.Index(result.table.source_rows).get_indexer(source_rows)
-    texts = pd.Series(None, index=range(len(result.table.cells)), dtype="str")
+    texts = no_texts(pd.RangeIndex(len(result.table.cells)))
     texts.iloc[positions] = reasons
     order = np.sort(positions)
     report = add_check_beyond_the_file(result.gate_report, check, order, result.table, result.mapping, texts,

@@ -32,7 +32,7 @@ import pyarrow.compute as pc
 from ingestion.contracts import Feed
 from ingestion.gx_import import import_great_expectations
 from ingestion.key_counts import key_occurrences
-from ingestion.normalise import STR_TYPES, Normalised, id_facts, money_cents, text_series
+from ingestion.normalise import STR_TYPES, Normalised, id_facts, money_cents, no_texts, text_series
 from ingestion.suites import (
     BATCH_ID,
     DAYS_AFTER_EXTRACT,
@@ -129,7 +129,7 @@ def warm_up() -> None:
 
 def _joined(parts: list[pd.Series], index: pd.Index) -> pd.Series:
     """Per row, the non-null texts of `parts` joined with '; ' (null when none)."""
-    acc = pd.Series(None, index=index, dtype="str")
+    acc = no_texts(index)
     for part in parts:
         if part.notna().any():  # most columns of most batches have nothing to say
             acc = acc.where(part.isna(), acc.where(acc.isna(), acc + "; ").fillna("") + part)

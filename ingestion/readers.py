@@ -27,6 +27,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
+from ingestion.normalise import STR_TYPES, no_texts
+
 FORMATS = {".csv": "csv", ".xlsx": "xlsx", ".json": "json", ".jsonl": "jsonl"}
 
 
@@ -291,7 +293,7 @@ def _arrow_cells(arrow: pa.Table, headers: list[str], encoding: str, first_row: 
 
 def raw_table(cells: pa.Table, headers: list[str], encoding: str, source_rows: pd.Series) -> RawTable:
     """A CSV's RawTable from its Arrow text columns ("0", "1", ...): pandas str columns without copies."""
-    frame = cells.to_pandas(types_mapper={pa.string(): pd.StringDtype("pyarrow", na_value=np.nan)}.get)
+    frame = cells.to_pandas(types_mapper=STR_TYPES.get)
     frame = frame.astype("str")
     return RawTable(
         headers=headers,
@@ -299,7 +301,7 @@ def raw_table(cells: pa.Table, headers: list[str], encoding: str, source_rows: p
         source_rows=source_rows,
         encoding=encoding,
         file_format="csv",
-        row_problems=pd.Series(None, index=frame.index, dtype="str"),
+        row_problems=no_texts(frame.index),
     )
 
 
