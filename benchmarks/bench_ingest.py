@@ -18,6 +18,8 @@ Goal (issue 14): steady ratio >= 0.5 and start-up <= 2 s. Prints figures, assert
 
     .venv/bin/python benchmarks/bench_ingest.py [--rows 261364] [--file F.csv] [--repeat 3] [--formats]
     .venv/bin/python benchmarks/bench_ingest.py --steps [--repeat 5]   # CPU s per step, steady state
+    .venv/bin/python benchmarks/bench_ingest.py --columns --file F [--feed FEED] [--repeat 5]
+        # CPU s of each column normalised row by row against once per distinct value
 """
 
 from __future__ import annotations
@@ -226,6 +228,57 @@ def steps(csv: Path, repeat: int, work: Path) -> None:
         print(f"  {label:<42} {statistics.median(values):>7.3f}")
 
 
+def columns(path: Path, feed_id: str, repeat: int) -> None:
+    """Per contract column of one delivery: normalised row by row against once per distinct value.
+
+    Both in this process, in turn, median CPU seconds of `repeat`; with the column's distinct
+    count, the share of distinct values among its first rows, and the path `normalise_column`
+    takes (`normalise._mostly_distinct`). Columns whose type is always normalised whole
+    (`ALWAYS_VECTORISED`) are listed without the second figure.
+    """
+    from ingestion import normalise
+    from ingestion.batch import raw_columns
+    from ingestion.contracts import get_feed
+    from ingestion.delivery import describe
+    from ingestion.headers import map_headers
+    from ingestion.readers import read_file
+
+    feed = get_feed(feed_id)
+    delivery = describe(path.parent.parent, feed_id, path)
+    table = read_file(delivery.path)
+    raw = raw_columns(feed, table, map_headers(feed, table.headers))
+    ctx = normalise.Context(extract_date=delivery.extract_date, file_format=table.file_format)
+    rows = len(table.cells)
+    print(f"{path.name} ({feed_id}), {rows:,} rows; CPU s, median of {repeat}; {load()}")
+    print(f"  {'column':<28} {'type':<12} {'distinct':>9} {'first rows':>10} {'path':>10} "
+          f"{'row by row':>11} {'per value':>10}")
+    real_rule = normalise._mostly_distinct
+
+    def cpu(per_value: bool, cells: Any, column: Any) -> float:
+        normalise._mostly_distinct = (lambda _: False) if per_value else (lambda _: True)
+        try:
+            started = time.process_time()
+            normalise.normalise_column(cells, column, ctx)
+            return time.process_time() - started
+        finally:
+            normalise._mostly_distinct = real_rule
+
+    for column in feed.columns:
+        cells = raw[column.name]
+        head = cells.iloc[:normalise.SAMPLE_ROWS]
+        share = head.nunique(dropna=False) / max(len(head), 1)
+        whole, once = [], []
+        always = column.type in normalise.ALWAYS_VECTORISED
+        for _ in range(repeat):
+            whole.append(cpu(False, cells, column))
+            if not always:
+                once.append(cpu(True, cells, column))
+        path_taken = "whole" if always or real_rule(cells) else "per value"
+        per_value = f"{statistics.median(once):>10.3f}" if once else f"{'-':>10}"
+        print(f"  {column.name:<28} {column.type:<12} {cells.nunique():>9,} {share:>10.2f} "
+              f"{path_taken:>10} {statistics.median(whole):>11.3f} {per_value}")
+
+
 def formats(rows: int, work: Path) -> None:
     """Per-format throughput on a tenth of the file (steady state, this process)."""
     from aidwatch.home import Home
@@ -253,10 +306,18 @@ def main() -> None:
     parser.add_argument("--formats", action="store_true", help="also time each delivery format")
     parser.add_argument("--steps", action="store_true",
                         help="only the CPU seconds of each step of the large file (no cold processes)")
+    parser.add_argument("--columns", action="store_true",
+                        help="only each column of --file normalised row by row against once per value")
+    parser.add_argument("--feed", default="ps_hukou", help="the feed of --file, with --columns")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench_ingest_"))
     try:
         csv = args.file
+        if args.columns:
+            if csv is None:
+                parser.error("--columns needs --file (a delivery inside its feed's folder)")
+            columns(csv.resolve(), args.feed, args.repeat)
+            return
         if csv is None:
             csv = write(hukou_frame(args.rows), "csv utf-8", work / "source")
         if args.steps:
