@@ -27,12 +27,19 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from ingestion.contracts import Feed
 from ingestion.gx_import import import_great_expectations
 from ingestion.key_counts import key_occurrences
-from ingestion.normalise import STR_TYPES, Normalised, id_facts, money_cents, no_texts, text_series
+from ingestion.normalise import (
+    STR_TYPES,
+    Normalised,
+    dictionary_codes,
+    id_facts,
+    money_cents,
+    no_texts,
+    text_series,
+)
 from ingestion.suites import (
     BATCH_ID,
     DAYS_AFTER_EXTRACT,
@@ -248,11 +255,15 @@ SPARSE_SHARE = 0.1
 PRESENT = "present"
 
 
+def _categorical(codes: np.ndarray, categories: list[str], index: pd.Index) -> pd.Series:
+    """A Categorical Series of text `categories`; code -1 is null."""
+    categorical = pd.Categorical.from_codes(codes, categories=pd.Index(categories, dtype="str"))
+    return pd.Series(categorical, index=index)
+
+
 def _presence(values: pd.Series) -> pd.Series:
     """A column as its presence: a Categorical of one category, null where `values` is null."""
-    codes = np.where(values.isna().to_numpy(), -1, 0).astype(np.int8)
-    return pd.Series(pd.Categorical.from_codes(codes, categories=pd.Index([PRESENT], dtype="str")),
-                     index=values.index)
+    return _categorical(np.where(values.isna().to_numpy(), -1, 0).astype(np.int8), [PRESENT], values.index)
 
 
 def _cheap_to_filter(values: pd.Series, helper: bool, presence_only: bool) -> pd.Series:
@@ -276,15 +287,11 @@ def _cheap_to_filter(values: pd.Series, helper: bool, presence_only: bool) -> pd
         return _presence(values)
     filled = int(values.notna().sum())
     if filled == 0:
-        return pd.Series(pd.Categorical.from_codes(np.full(len(values), -1, dtype=np.int8),
-                                                   categories=pd.Index([], dtype="str")), index=values.index)
+        return _categorical(np.full(len(values), -1, dtype=np.int8), [], values.index)
     if not helper or filled > SPARSE_SHARE * len(values):
         return values
-    arrow = pa.array(values, type=pa.string(), from_pandas=True)
-    encoded = pc.dictionary_encode(arrow.combine_chunks() if isinstance(arrow, pa.ChunkedArray) else arrow)
-    codes = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False)
-    categories = pd.Index(encoded.dictionary.to_pylist(), dtype="str")
-    return pd.Series(pd.Categorical.from_codes(codes, categories=categories), index=values.index)
+    codes, texts = dictionary_codes(values)
+    return _categorical(codes, texts.to_pylist(), values.index)
 
 
 def _trim(value: Any) -> Any:

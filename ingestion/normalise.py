@@ -575,7 +575,7 @@ def normalise_column(raw: pd.Series, column: Column, ctx: Context) -> Normalised
     normaliser = NORMALISERS[column.type]
     if column.type in ALWAYS_VECTORISED or _mostly_distinct(raw):
         return normaliser(raw, column, ctx)
-    codes, uniques = _dictionary(raw)
+    codes, uniques = dictionary_codes(raw)
     if len(uniques) >= DISTINCT_SHARE * len(raw):
         return normaliser(raw, column, ctx)
     # One trailing null so that a null cell (code -1) takes a null.
@@ -588,7 +588,7 @@ def normalise_column(raw: pd.Series, column: Column, ctx: Context) -> Normalised
                       _spread(result.errors, positions, raw.index))
 
 
-def _dictionary(raw: pd.Series) -> tuple[np.ndarray, pa.Array]:
+def dictionary_codes(raw: pd.Series) -> tuple[np.ndarray, pa.Array]:
     """Per row, the position of its text among the column's distinct texts (-1 for null); those texts.
 
     Arrow's `dictionary_encode` on the column's own buffers: pandas' factorize of an
