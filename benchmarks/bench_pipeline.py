@@ -80,6 +80,18 @@ def build_seconds(output: str) -> float:
     return float(found[-1]) if found else float("nan")
 
 
+def failure_text(error: Exception, limit: int = 2000) -> str:
+    """What a failed step said, from its first line naming the failure: a refused publish
+    lists its batches after the figures that moved, so the output's tail alone (what this
+    printed before) hid the reason (a scale-10 daily run refused for REV-10, 2026-12-03)."""
+    output = str(getattr(error, "output", None) or error)
+    lines = output.splitlines()
+    first = next((i for i, line in enumerate(lines)
+                  if re.search(r"refused|failed|error", line, re.IGNORECASE)), 0)
+    text = "\n".join(lines[first:])
+    return text if len(text) <= limit else text[:limit] + " …"
+
+
 def show(m: Measured, reference: Measured | None = None, note: str = "") -> None:
     ratio = f"  ({m.wall_s / reference.wall_s:.2f}x the reference wall)" if reference else ""
     print(f"  {m.line()}{ratio}{note}", flush=True)
@@ -103,7 +115,7 @@ def bench(scale: float, work: Path) -> dict[str, Measured]:
                          [AIDWATCH, "run", "--inbox", str(inbox), "--home", str(home),
                           "--as-of", AS_OF.isoformat()], ok=(0, EXIT_PUBLISHED_WITH_FILES_NOT_LOADED))
     except Exception as error:  # noqa: BLE001 - a benchmark reports a failed step and goes on
-        print(f"  aidwatch run failed: {str(getattr(error, 'output', error))[-2000:]}")
+        print(f"  aidwatch run failed: {failure_text(error)}")
         return out
     show(out["run"], note=f"  ({load()}); the first run of a fresh HOME")
     ingest, build = ingest_span(home), build_seconds(out["run"].stdout)
@@ -146,7 +158,7 @@ def daily(inbox: Path, work: Path, out: dict[str, Measured]) -> None:
                     [AIDWATCH, "run", "--inbox", str(daily_inbox), "--home", str(home), "--as-of", yesterday],
                     ok=(0, EXIT_PUBLISHED_WITH_FILES_NOT_LOADED))
     except Exception as error:  # noqa: BLE001 - a benchmark reports a failed step and goes on
-        print(f"  daily set-up failed: {str(getattr(error, 'output', error))[-2000:]}")
+        print(f"  daily set-up failed: {failure_text(error)}")
         return
     show(setup, note="  (not the figure)")
     seen = set((home / "ledger").glob("*.json"))
@@ -159,7 +171,7 @@ def daily(inbox: Path, work: Path, out: dict[str, Measured]) -> None:
                             "--as-of", AS_OF.isoformat()],
                            ok=(0, EXIT_PUBLISHED_WITH_FILES_NOT_LOADED))
     except Exception as error:  # noqa: BLE001
-        print(f"  daily run failed: {str(getattr(error, 'output', error))[-2000:]}")
+        print(f"  daily run failed: {failure_text(error)}")
         return
     show(out["daily"], note=f"  ({load()}); goal <= 45 s")
     new = set((home / "ledger").glob("*.json")) - seen
