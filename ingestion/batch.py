@@ -119,7 +119,7 @@ def normalise_all(feed: Feed, table: RawTable, mapping: HeaderMapping, ctx: Cont
                 message = (f"delivered twice with different values (columns {mapping.positions[name] + 1} "
                            f"and {position + 1} of the header)")
                 errors = errors.mask(pd.Series(differ, index=errors.index), message)
-        normalised[name] = Normalised(first.values, errors)
+        normalised[name] = Normalised(first.values, errors, first.id_facts)
     return normalised
 
 
@@ -188,7 +188,8 @@ def _units(reads: list[ReadBatch]) -> list[list[ReadBatch]]:
 
 def _rows_between(column: Normalised, start: int, stop: int) -> Normalised:
     return Normalised(column.values.iloc[start:stop].reset_index(drop=True),
-                      column.errors.iloc[start:stop].reset_index(drop=True))
+                      column.errors.iloc[start:stop].reset_index(drop=True),
+                      column.id_facts.rows(start, stop) if column.id_facts is not None else None)
 
 
 def _prepare_unit(feed: Feed, unit: list[ReadBatch]) -> tuple[list[PreparedBatch], pd.DataFrame]:

@@ -72,6 +72,24 @@ class Normalised:
 
     values: pd.Series
     errors: pd.Series
+    #: An ID column's facts per row, found while checking it (`id_facts`); None for other columns.
+    id_facts: IdFacts | None = None
+
+
+@dataclass(frozen=True)
+class IdFacts:
+    """What each row's ID encodes: gender code (1 = odd 17th digit = M, 0 = F, -1 = none) and
+    birth date (NaT: none), where the ID is valid; the gate compares them with the row's columns.
+
+    Why kept from the ID check: the gate's `agrees_with_id` check read them from the IDs a
+    second time, the same byte matrix and calendar arithmetic (~0.035 CPU s per 261k IDs).
+    """
+
+    gender_codes: np.ndarray  # int8
+    birth_dates: np.ndarray  # datetime64[D]
+
+    def rows(self, start: int, stop: int) -> IdFacts:
+        return IdFacts(self.gender_codes[start:stop], self.birth_dates[start:stop])
 
 
 @dataclass(frozen=True)
@@ -473,11 +491,18 @@ def id_number_errors(ids: pd.Series, extract_date: dt.date | np.ndarray) -> pd.S
     anywhere in China and possibly retired since. Vectorised over the digit matrix
     (`_id_parts`); the check digit equals `stdnum.cn.ric.calc_check_digit` (tested).
     """
+    return _checked_ids(ids, extract_date)[0]
+
+
+def _checked_ids(ids: pd.Series, extract_date: dt.date | np.ndarray) -> tuple[pd.Series, IdFacts]:
+    """`id_number_errors` and the facts of the valid IDs (`IdFacts`), from one reading of the digits."""
     errors = no_texts(ids.index)
+    genders = np.full(len(ids), -1, dtype=np.int8)
+    births = np.full(len(ids), np.datetime64("NaT"), dtype=DATE_DTYPE)
     shaped = pd.Series(digit_shape(ids, 17, check_char=True), index=ids.index)
     errors = errors.mask(ids.notna() & ~shaped, "ID number must be 17 digits and a digit or X")
     if not shaped.any():
-        return errors
+        return errors, IdFacts(genders, births)
     matrix, birth, check = _id_parts(ids[shaped])
     unreal = np.isnat(birth)
     if isinstance(extract_date, np.ndarray):
@@ -489,14 +514,18 @@ def id_number_errors(ids: pd.Series, extract_date: dt.date | np.ndarray) -> pd.S
     late = ~unreal & (birth > limit)
     wrong = ~unreal & ~late & (matrix[:, 17] != check)
     bad = unreal | late | wrong
+    valid = np.flatnonzero(shaped.to_numpy())[~bad]
+    genders[valid] = (matrix[~bad, 16] - ord("0")) % 2
+    births[valid] = birth[~bad]
+    facts = IdFacts(genders, births)
     if not bad.any():
-        return errors
+        return errors, facts
     reasons = np.select([unreal[bad], late[bad]],
                         ["ID number birth date is not a real date",
                          "ID number birth date is after the extract date"],
                         default="ID number check digit is wrong").astype(object)
     found = pd.Series(reasons, index=ids.index[shaped.to_numpy()][bad], dtype="str")
-    return errors.fillna(found.reindex(ids.index))
+    return errors.fillna(found.reindex(ids.index)), facts
 
 
 #: ISO 7064 MOD 11-2 weights of the 17 body digits (GB 11643), and the digit for each remainder.
@@ -519,8 +548,8 @@ def check_digits(bodies: pd.Series) -> np.ndarray:
 def normalise_id_number(raw: pd.Series, column: Column, ctx: Context) -> Normalised:
     text = upper(folded(raw))
     text = upgrade_15_digit_ids(text)
-    errors = id_number_errors(text, ctx.extract_date)
-    return Normalised(text.where(errors.isna()), errors)
+    errors, facts = _checked_ids(text, ctx.extract_date)
+    return Normalised(text.where(errors.isna()), errors, facts)
 
 
 NORMALISERS: dict[str, Callable[[pd.Series, Column, Context], Normalised]] = {
@@ -648,10 +677,16 @@ def id_facts(ids: pd.Series) -> tuple[pd.Series, pd.Series]:
         matrix, born, _ = _id_parts(ids[shaped])
         birth[shaped] = born
         codes[shaped] = (matrix[:, 16] - ord("0")) % 2  # 1 = odd = M
+    return id_fact_series(IdFacts(codes, birth), ids.index)
+
+
+def id_fact_series(facts: IdFacts, index: pd.Index) -> tuple[pd.Series, pd.Series]:
+    """`IdFacts` as the gate's columns: gender "M"/"F" (null: none) and birth date (NaT: none)."""
+    codes = facts.gender_codes
     genders = pa.DictionaryArray.from_arrays(pa.array(codes, mask=codes < 0), pa.array(["F", "M"]))
     gender = pd.Series(genders.cast(pa.string()).to_pandas(types_mapper=STR_TYPES.get).array,
-                       index=ids.index, dtype="str")
-    return gender, pd.Series(birth, index=ids.index)
+                       index=index, dtype="str")
+    return gender, pd.Series(facts.birth_dates, index=index)
 
 
 #: Arrow strings -> pandas' default "str" dtype without Python objects.

@@ -223,6 +223,28 @@ def test_id_facts_give_gender_and_birth_date() -> None:
     assert str(birth[2].date()) == "1000-01-01"  # the gate judges it (after the ID's own check)
 
 
+def test_an_id_column_brings_the_facts_the_gate_would_read_from_its_values() -> None:
+    """The facts kept by the ID check (`Normalised.id_facts`) are `id_facts` of the checked values:
+    valid IDs of either gender, a lower-case x, a 15-digit ID, and every kind of invalid one."""
+    from ingestion.normalise import id_fact_series, id_facts
+
+    feed = get_feed("ps_hukou")
+    male, female = valid_id("15292119800229123"), valid_id("15292110000101124")
+    x_id = next(valid_id(f"152921198001011{n:02d}") for n in range(100)
+                if valid_id(f"152921198001011{n:02d}").endswith("X"))
+    cells = [male, None, female, x_id.lower(), "152921800101123", wrong_check(male),
+             valid_id("15292119810229123"), valid_id("15292120261102123"), "15292119800101", "",
+             "１５２９２１１９８００２２９１２３" + male[-1]]
+    for extract_date in (CSV.extract_date, np.full(len(cells), np.datetime64(CSV.extract_date, "D"))):
+        column = normalise_column(pd.Series(cells, dtype="str"), feed.column("id_number"),
+                                  Context(extract_date=extract_date, file_format="csv"))
+        assert column.id_facts is not None
+        kept_gender, kept_birth = id_fact_series(column.id_facts, column.values.index)
+        gender, birth = id_facts(column.values)
+        assert kept_gender.equals(gender) and kept_birth.equals(birth)
+        assert gender.notna().sum() >= 5 and column.errors.notna().sum() >= 3  # both kinds compared
+
+
 def test_arrow_extract_reads_like_pandas_extract() -> None:
     """`extract` (RE2, vectorised) gives pandas' `str.extract` groups; '' for a group not taken."""
     from ingestion.normalise import extract
