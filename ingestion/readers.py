@@ -17,6 +17,7 @@ import io
 import json
 import re
 import zipfile
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -74,11 +75,34 @@ def _cjk_share(text: str) -> float:
     return len(_CJK.findall(sample)) / non_ascii
 
 
+#: At most this many broken UTF-8 sequences make a file "damaged UTF-8" rather than another encoding.
+FEW_BROKEN = 3
+#: Bytes decoded at a time while counting broken UTF-8 sequences.
+_BROKEN_SCAN_BYTES = 1 << 13
+
+
+def broken_utf8_count(blocks: Iterable[bytes], stop_after: int = FEW_BROKEN) -> int:
+    """Replacement characters of the bytes decoded as UTF-8 with errors replaced, counted block by
+    block; stops once the count passes `stop_after` (it is then `stop_after` + 1 or more).
+
+    Why stop: a GB18030 file breaks as UTF-8 at nearly every Chinese character, and decoding a
+    whole 20 MB file to learn that it breaks more than three times cost ~5 ms per MB.
+    """
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    broken = 0
+    for block in blocks:
+        for start in range(0, len(block), _BROKEN_SCAN_BYTES):
+            broken += decoder.decode(block[start:start + _BROKEN_SCAN_BYTES]).count("\ufffd")
+            if broken > stop_after:
+                return broken
+    return broken + decoder.decode(b"", final=True).count("\ufffd")
+
+
 def _damaged_utf8(data: bytes) -> bool:
     """True when the bytes are Chinese UTF-8 with a few broken sequences (a cut or damaged file)."""
-    text = data.decode("utf-8", errors="replace")
-    broken = text.count("\ufffd")
-    return 0 < broken <= 3 and _cjk_share(text.replace("\ufffd", "")) >= 0.9
+    if not 0 < broken_utf8_count([data]) <= FEW_BROKEN:
+        return False
+    return _cjk_share(data.decode("utf-8", errors="replace").replace("\ufffd", "")) >= 0.9
 
 
 def decode(data: bytes) -> tuple[str, str]:

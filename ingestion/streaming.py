@@ -35,6 +35,7 @@ import pyarrow.ipc as paipc
 
 from ingestion.readers import (
     _CSV_PARSE,
+    FEW_BROKEN,
     HEADER_PREFIX_BYTES,
     FileRejected,
     RawTable,
@@ -42,6 +43,7 @@ from ingestion.readers import (
     _csv_options,
     _header_record,
     _valid_utf8,
+    broken_utf8_count,
     file_format,
     raw_table,
 )
@@ -125,15 +127,8 @@ def _decodes(path: Path, encoding: str) -> bool:
 
 
 def _few_broken_utf8(path: Path) -> bool:
-    """Whether UTF-8 breaks in at most 3 places (`readers._damaged_utf8`'s first test); stops at 4."""
-    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
-    broken = 0
-    for block in _blocks(path):
-        broken += decoder.decode(block).count("\ufffd")
-        if broken > 3:
-            return False
-    broken += decoder.decode(b"", final=True).count("\ufffd")
-    return broken <= 3
+    """Whether UTF-8 breaks in at most FEW_BROKEN places (`readers._damaged_utf8`'s first test)."""
+    return broken_utf8_count(_blocks(path)) <= FEW_BROKEN
 
 
 def _transcode_gb18030(path: Path, target: Path) -> bool | None:

@@ -43,6 +43,25 @@ def test_truncated_utf8_is_rejected_not_read_as_gb18030(tmp_path: Path) -> None:
         read_file(path)
 
 
+def test_broken_utf8_is_counted_as_a_whole_decoding_counts_it_and_stops_past_the_limit() -> None:
+    """Counted block by block (a character cut between blocks is not broken), up to the limit."""
+    from ingestion.readers import FEW_BROKEN, broken_utf8_count
+
+    text = "身份证号,死亡日期,信息来源\n1,2026-01-01,火化\n" * 50
+    damaged = bytearray(text.encode())
+    commas = [at for at, byte in enumerate(damaged) if byte == ord(",")]
+    for at in (commas[0], commas[40], commas[-1]):  # three bytes broken, far apart
+        damaged[at] = 0xFF
+    for data in (text.encode(), bytes(damaged), bytes(damaged[:-2]), text.encode("gb18030")):
+        whole = data.decode("utf-8", errors="replace").count("\ufffd")
+        for size in (1, 2, 7, 1000, len(data)):
+            counted = broken_utf8_count(data[i:i + size] for i in range(0, len(data), size))
+            assert counted == whole if whole <= FEW_BROKEN else FEW_BROKEN < counted <= whole, (size, whole)
+    assert broken_utf8_count([bytes(damaged)]) == 3
+    gb18030 = (text * 40).encode("gb18030")  # beyond one block of the count: it stops after the first
+    assert broken_utf8_count([gb18030]) < gb18030.decode("utf-8", errors="replace").count("\ufffd") // 2
+
+
 def test_gb18030_that_is_also_valid_utf8_reads_as_chinese(tmp_path: Path) -> None:
     """元 in GB18030 (D4 AA) is valid UTF-8 for an Armenian letter: the Chinese reading wins."""
     path = tmp_path / "tax_income_20261128.csv"
