@@ -12,15 +12,22 @@ Inside `configurations_built_once()` the property returns the configuration buil
 read of that object; assigning any field of the object (pydantic's `__setattr__`) drops it, so
 a changed expectation reads its new configuration. The objects are held until the block ends,
 so an object's `id` cannot be reused by another within it. Outside the block GX runs unchanged.
+The memo is per thread: a block in one thread does not change what another thread's GX reads.
 """
 
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections.abc import Iterator
 from typing import Any
 
-_built: dict[int, tuple[Any, Any]] | None = None  # id -> (expectation, configuration), in a block
+
+class _Memo(threading.local):
+    built: dict[int, tuple[Any, Any]] | None = None  # id -> (expectation, configuration), in a block
+
+
+_memo = _Memo()
 
 
 def _install() -> None:
@@ -33,7 +40,7 @@ def _install() -> None:
     assign = Expectation.__setattr__
 
     def configuration(self: Any) -> Any:
-        built = _built
+        built = _memo.built
         if built is None:
             return build(self)
         held = built.get(id(self))
@@ -44,8 +51,8 @@ def _install() -> None:
 
     def __setattr__(self: Any, name: str, value: Any) -> None:  # noqa: N807 (GX's own name)
         assign(self, name, value)
-        if _built is not None:
-            _built.pop(id(self), None)
+        if _memo.built is not None:
+            _memo.built.pop(id(self), None)
 
     configuration.__doc__ = build.__doc__
     Expectation.configuration = property(configuration)  # type: ignore[method-assign,assignment]
@@ -56,12 +63,11 @@ def _install() -> None:
 @contextlib.contextmanager
 def configurations_built_once() -> Iterator[None]:
     """Within the block, each expectation object's configuration is built once (see module)."""
-    global _built
     _install()
-    outer = _built
-    _built = {} if outer is None else outer
+    outer = _memo.built
+    _memo.built = {} if outer is None else outer
     try:
         yield
     finally:
         if outer is None:
-            _built = None
+            _memo.built = None

@@ -7,6 +7,7 @@ same with and without it.
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import pytest
@@ -66,3 +67,19 @@ def test_a_configuration_is_built_once_and_again_after_a_field_changes() -> None
         assert first.kwargs["column"] == "name"
     assert expectation.configuration is not expectation.configuration  # outside: GX builds it every time
     assert expectation.configuration.kwargs["column"] == "hukou_no"
+
+
+def test_a_block_holds_for_its_own_thread_only() -> None:
+    gx = import_great_expectations()
+    expectation = gx.expectations.ExpectColumnValuesToNotBeNull(column="name")
+    elsewhere: list[bool] = []
+
+    def read_twice() -> None:
+        elsewhere.append(expectation.configuration is expectation.configuration)
+
+    reader = threading.Thread(target=read_twice)
+    with configurations_built_once():
+        assert expectation.configuration is expectation.configuration
+        reader.start()
+        reader.join()
+    assert elsewhere == [False]  # another thread's GX builds it as GX does
