@@ -497,12 +497,11 @@ def id_number_errors(ids: pd.Series, extract_date: dt.date | np.ndarray) -> pd.S
 def _checked_ids(ids: pd.Series, extract_date: dt.date | np.ndarray) -> tuple[pd.Series, IdFacts]:
     """`id_number_errors` and the facts of the valid IDs (`IdFacts`), from one reading of the digits."""
     errors = no_texts(ids.index)
-    genders = np.full(len(ids), -1, dtype=np.int8)
-    births = np.full(len(ids), np.datetime64("NaT"), dtype=DATE_DTYPE)
     shaped = pd.Series(digit_shape(ids, 17, check_char=True), index=ids.index)
     errors = errors.mask(ids.notna() & ~shaped, "ID number must be 17 digits and a digit or X")
     if not shaped.any():
-        return errors, IdFacts(genders, births)
+        return errors, IdFacts(np.full(len(ids), -1, dtype=np.int8),
+                               np.full(len(ids), np.datetime64("NaT"), dtype=DATE_DTYPE))
     matrix, birth, check = _id_parts(ids[shaped])
     unreal = np.isnat(birth)
     if isinstance(extract_date, np.ndarray):
@@ -514,10 +513,7 @@ def _checked_ids(ids: pd.Series, extract_date: dt.date | np.ndarray) -> tuple[pd
     late = ~unreal & (birth > limit)
     wrong = ~unreal & ~late & (matrix[:, 17] != check)
     bad = unreal | late | wrong
-    valid = np.flatnonzero(shaped.to_numpy())[~bad]
-    genders[valid] = (matrix[~bad, 16] - ord("0")) % 2
-    births[valid] = birth[~bad]
-    facts = IdFacts(genders, births)
+    facts = _valid_id_facts(matrix, birth, bad, shaped.to_numpy())
     if not bad.any():
         return errors, facts
     reasons = np.select([unreal[bad], late[bad]],
@@ -526,6 +522,24 @@ def _checked_ids(ids: pd.Series, extract_date: dt.date | np.ndarray) -> tuple[pd
                         default="ID number check digit is wrong").astype(object)
     found = pd.Series(reasons, index=ids.index[shaped.to_numpy()][bad], dtype="str")
     return errors.fillna(found.reindex(ids.index)), facts
+
+
+def _valid_id_facts(matrix: np.ndarray, birth: np.ndarray, bad: np.ndarray, shaped: np.ndarray) -> IdFacts:
+    """`IdFacts` of every row from the digits of its shaped IDs (`bad`: those found invalid).
+
+    Whole-column operations, no boolean-indexed copies: every ID column pays for this, though
+    only a feed with an `agrees_with_id` check reads it (~1 ms per 400,000 IDs).
+    """
+    genders = ((matrix[:, 16] - ord("0")) % 2).astype(np.int8)  # 1 = odd = M
+    genders[bad] = -1
+    births = birth.astype(DATE_DTYPE)  # a copy, in the unit the gate frame holds dates in
+    births[bad] = np.datetime64("NaT")
+    if shaped.all():
+        return IdFacts(genders, births)
+    all_genders = np.full(len(shaped), -1, dtype=np.int8)
+    all_births = np.full(len(shaped), np.datetime64("NaT"), dtype=DATE_DTYPE)
+    all_genders[shaped], all_births[shaped] = genders, births
+    return IdFacts(all_genders, all_births)
 
 
 #: ISO 7064 MOD 11-2 weights of the 17 body digits (GB 11643), and the digit for each remainder.
