@@ -86,7 +86,12 @@ class IdFacts:
     """
 
     gender_codes: np.ndarray  # int8
-    birth_dates: np.ndarray  # datetime64[D]
+    birth_dates: np.ndarray  # DATE_DTYPE
+
+    @classmethod
+    def none(cls, rows: int) -> IdFacts:
+        """No facts for any of `rows` rows (no ID, or none of the canonical shape)."""
+        return cls(np.full(rows, -1, dtype=np.int8), np.full(rows, np.datetime64("NaT"), dtype=DATE_DTYPE))
 
     def rows(self, start: int, stop: int) -> IdFacts:
         return IdFacts(self.gender_codes[start:stop], self.birth_dates[start:stop])
@@ -500,8 +505,7 @@ def _checked_ids(ids: pd.Series, extract_date: dt.date | np.ndarray) -> tuple[pd
     shaped = pd.Series(digit_shape(ids, 17, check_char=True), index=ids.index)
     errors = errors.mask(ids.notna() & ~shaped, "ID number must be 17 digits and a digit or X")
     if not shaped.any():
-        return errors, IdFacts(np.full(len(ids), -1, dtype=np.int8),
-                               np.full(len(ids), np.datetime64("NaT"), dtype=DATE_DTYPE))
+        return errors, IdFacts.none(len(ids))
     matrix, birth, check = _id_parts(ids[shaped])
     unreal = np.isnat(birth)
     if isinstance(extract_date, np.ndarray):
@@ -536,10 +540,9 @@ def _valid_id_facts(matrix: np.ndarray, birth: np.ndarray, bad: np.ndarray, shap
     births[bad] = np.datetime64("NaT")
     if shaped.all():
         return IdFacts(genders, births)
-    all_genders = np.full(len(shaped), -1, dtype=np.int8)
-    all_births = np.full(len(shaped), np.datetime64("NaT"), dtype=DATE_DTYPE)
-    all_genders[shaped], all_births[shaped] = genders, births
-    return IdFacts(all_genders, all_births)
+    every_row = IdFacts.none(len(shaped))
+    every_row.gender_codes[shaped], every_row.birth_dates[shaped] = genders, births
+    return every_row
 
 
 #: ISO 7064 MOD 11-2 weights of the 17 body digits (GB 11643), and the digit for each remainder.
@@ -684,14 +687,11 @@ def id_facts(ids: pd.Series) -> tuple[pd.Series, pd.Series]:
 
     Null / NaT where the ID is null or not of the canonical shape (or its date is not real).
     """
-    birth = np.full(len(ids), np.datetime64("NaT"), dtype=DATE_DTYPE)
-    codes = np.full(len(ids), -1, dtype=np.int8)
     shaped = digit_shape(ids, 17, check_char=True)
-    if shaped.any():
-        matrix, born, _ = _id_parts(ids[shaped])
-        birth[shaped] = born
-        codes[shaped] = (matrix[:, 16] - ord("0")) % 2  # 1 = odd = M
-    return id_fact_series(IdFacts(codes, birth), ids.index)
+    if not shaped.any():
+        return id_fact_series(IdFacts.none(len(ids)), ids.index)
+    matrix, birth, _ = _id_parts(ids[shaped])
+    return id_fact_series(_valid_id_facts(matrix, birth, np.zeros(len(birth), dtype=bool), shaped), ids.index)
 
 
 def id_fact_series(facts: IdFacts, index: pd.Index) -> tuple[pd.Series, pd.Series]:
