@@ -40,5 +40,8 @@ RUN mkdir -p /opt/airflow/logs /opt/airflow/auth /data/inbox /data/raw /data/exp
     && chown -R aidwatch:aidwatch /opt/airflow /data
 
 USER aidwatch
+# dbt's parse state shared by every HOME (warehouse/parse_state.py), written by the runtime user
+# so builds can read and refresh it: the first build does not parse the whole project.
+RUN /opt/aidwatch/.venv/bin/python -m warehouse.parse_state
 ENTRYPOINT ["airflow"]
 CMD ["version"]

@@ -19,6 +19,7 @@ $(STAMP): pyproject.toml $(LOCK)
 	$(BIN)/pip install --quiet --upgrade "pip==26.3"
 	$(BIN)/pip install --quiet --require-hashes -r $(LOCK)
 	$(BIN)/pip install --quiet --no-deps -e .
+	-$(BIN)/python -m warehouse.parse_state  # dbt's parse state for new HOMEs; a failure costs a full parse
 	touch $(STAMP)
 
 ## Regenerate requirements.lock after a change to pyproject.toml (keeps existing pins where it can)

@@ -29,7 +29,7 @@ from datetime import date
 from pathlib import Path
 
 from aidwatch.home import HOME_ENV, Home
-from warehouse import project_tests, publish_gate
+from warehouse import parse_state, project_tests, publish_gate
 from warehouse.project_tests import PROJECT_DIR
 from warehouse.raw_zone import earliest_delivery, ensure_schema_files
 
@@ -473,9 +473,10 @@ def build(
         fingerprint = project_tests.project_fingerprint()
         skipped = project_tests.skipped_selection(home, fingerprint)
         args = dbt_args("build", home, *extra, *(skipped or [*WRITE_MANIFEST]))
+        target = home.dbt_work / "target"
+        parse_state.seed(target)
         dbt_started = time.perf_counter()
         result = run_dbt(args, dbt_env(home, next_file))
-        target = home.dbt_work / "target"
         run_results = target / "run_results.json"
         write_run_results(result, run_results)
         dbt_seconds = time.perf_counter() - dbt_started
@@ -487,6 +488,7 @@ def build(
             remove_database(next_file)
             raise BuildFailed(reason + "; the published warehouse is unchanged", failures)
         elapsed_nodes = float(json.loads(run_results.read_text(encoding="utf-8"))["elapsed_time"])
+        parse_state.share(target)
         if skipped is None:
             project_tests.record_passed(home, fingerprint, target / "manifest.json")
         gate = None

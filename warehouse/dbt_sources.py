@@ -25,12 +25,11 @@ HEADER = (
     "# Regenerate with `.venv/bin/python -m warehouse.dbt_sources`.\n"
 )
 
-RAW_LOCATION = (
-    "read_parquet('{{ env_var('AIDWATCH_HOME') }}/raw/%s/*.parquet', union_by_name=true)"
-)
-LEDGER_LOCATION = (
-    "read_json('{{ env_var('AIDWATCH_HOME') }}/ledger/*.json', format='auto')"
-)
+#: Relative to HOME, where dbt runs (build.run_dbt): every HOME renders the sources the
+#: same, so dbt's parse state of one HOME serves another (warehouse/parse_state.py); an
+#: env_var('AIDWATCH_HOME') here made dbt parse the sources and every model reading them again.
+RAW_LOCATION = "read_parquet('raw/%s/*.parquet', union_by_name=true)"
+LEDGER_LOCATION = "read_json('ledger/*.json', format='auto')"
 
 METADATA_DESCRIPTIONS = {
     "_batch_id": "Ingestion batch the row came in (`<feed>__<YYYYMMDD>__<sha12>`).",
@@ -128,7 +127,7 @@ def sources_yaml() -> str:
         "sources": [
             {
                 "name": "raw",
-                "description": "The raw Parquet zone under $AIDWATCH_HOME/raw, as ingestion landed it.",
+                "description": "The raw Parquet zone, HOME/raw (dbt runs in HOME), as ingestion landed it.",
                 "tables": tables,
             }
         ],

@@ -13,6 +13,7 @@ warehouses built before and after (scale 1 and 10, every table equal).
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Iterator
 
@@ -42,7 +43,8 @@ def test_coverage_rate_groups_far_fewer_rows_than_hukou_has(built_home: Home) ->
             f" where _extract_date <= date '{TEST_AS_OF.isoformat()}' and hukou_status = 'normal'"
         ).fetchall()[0][0]
         sql = compiled.read_text(encoding="utf-8")
-        profile = json.loads(con.execute("explain (analyze, format json) " + sql).fetchall()[0][1])
+        with contextlib.chdir(built_home.root):  # as dbt runs: the sources read raw/ relative to HOME
+            profile = json.loads(con.execute("explain (analyze, format json) " + sql).fetchall()[0][1])
         published = con.execute("select count(*) from warehouse.marts.ind_02_coverage_rate").fetchall()[0][0]
     finally:
         con.close()

@@ -12,6 +12,7 @@ tests in dbt_project/models/staging/_stg_unit_tests.yml and the stg key tests.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Iterator
 
@@ -32,11 +33,12 @@ def profiled_plan(home: Home, model: str) -> tuple[list[dict], int]:
     """EXPLAIN ANALYZE of the model's compiled SQL: (every operator, rows of the result)."""
     compiled = home.dbt_work / "target" / "compiled" / "aidwatch" / "models" / "staging" / f"{model}.sql"
     con = duckdb.connect()
-    try:
+    try:  # in HOME, as dbt runs: the sources read raw/ relative to it
         con.execute(f"create macro main.aidwatch_as_of() as date '{TEST_AS_OF.isoformat()}'")
         sql = compiled.read_text(encoding="utf-8")
-        profile = json.loads(con.execute("explain (analyze, format json) " + sql).fetchall()[0][1])
-        rows = con.execute(f"select count(*) from ({sql})").fetchone()[0]
+        with contextlib.chdir(home.root):
+            profile = json.loads(con.execute("explain (analyze, format json) " + sql).fetchall()[0][1])
+            rows = con.execute(f"select count(*) from ({sql})").fetchone()[0]
     finally:
         con.close()
     return [op for root in profile["operator"] for op in operators(root)], rows

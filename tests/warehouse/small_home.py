@@ -6,6 +6,7 @@ once for every warehouse test module (publish, publish gate, replay).
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -18,7 +19,7 @@ import duckdb
 
 from aidwatch.home import Home
 from tests.warehouse.raw_batches import write_batch
-from warehouse.build import BuildResult, build
+from warehouse.build import BuildResult, build, environment
 
 E1 = date(2026, 9, 30)
 E2 = date(2026, 10, 31)
@@ -134,3 +135,25 @@ def build_twice(root: Path) -> TwoBuilds:
         if reader.poll() is None:
             reader.kill()
     return TwoBuilds(home, early, late, early_snapshot, first + " " + out.strip())
+
+
+#: dbt's message when it cannot keep its partial-parse state (dbt/parser/manifest.py)
+FULL_PARSE = "Unable to do partial parsing"
+
+#: dbt logs its parse decisions at debug; the build's file log is at info unless asked (dbt_env)
+DEBUG_FILE_LOG = {"DBT_LOG_LEVEL_FILE": "debug"}
+
+
+def dbt_logged(logs: Path) -> str:
+    """Everything dbt wrote to its log files in `logs` (dbt.log and its rotated parts)."""
+    return "".join(p.read_text(encoding="utf-8", errors="replace") for p in sorted(logs.glob("dbt.log*")))
+
+
+def logged_build(home: Home, as_of: date) -> tuple[BuildResult, str]:
+    """Build and return what dbt logged meanwhile (the HOME's earlier logs are removed first:
+    dbt rotates its log file, so an offset into the old one is not reliable)."""
+    logs = home.dbt_work / "logs"
+    shutil.rmtree(logs, ignore_errors=True)
+    with environment(DEBUG_FILE_LOG):
+        result = build(home, as_of, quiet=True)
+    return result, dbt_logged(logs)

@@ -20,7 +20,7 @@ def test_every_feed_has_a_staging_model_and_source():
     sources = files[dbt_sources.STAGING_DIR / "_sources.yml"]
     for feed_id in load_feeds():
         assert dbt_sources.STAGING_DIR / f"stg_{feed_id}.sql" in files
-        assert f"/raw/{feed_id}/*.parquet" in sources
+        assert f"read_parquet('raw/{feed_id}/*.parquet'" in sources  # relative to HOME
 
 
 def test_staging_yaml_enforces_keys_required_columns_and_enums():

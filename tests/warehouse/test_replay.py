@@ -18,11 +18,20 @@ import pytest
 
 from aidwatch.home import Home
 from aidwatch.permissions import loose_modes
-from tests.warehouse.small_home import EARLY, LATE, SNAPSHOT_QUERIES, TwoBuilds, query
+from tests.warehouse.small_home import (
+    DEBUG_FILE_LOG,
+    EARLY,
+    FULL_PARSE,
+    LATE,
+    SNAPSHOT_QUERIES,
+    TwoBuilds,
+    dbt_logged,
+    logged_build,
+    query,
+)
 from warehouse import publish_gate
 from warehouse.build import (
     BuildResult,
-    build,
     dbt_args,
     dbt_env,
     environment,
@@ -34,10 +43,6 @@ HISTORY = "select * from marts.warning_history order by all"
 RUNS = "select * from marts.warning_runs order by all"
 
 
-#: dbt's message when it cannot keep its partial-parse state (dbt/parser/manifest.py)
-FULL_PARSE = "Unable to do partial parsing"
-
-
 @dataclass
 class Replayed:
     home: Home
@@ -46,25 +51,6 @@ class Replayed:
     history: list[tuple]
     runs: list[tuple]
     replay_log: str  # what dbt logged during the replay
-
-
-def dbt_logged(logs: Path) -> str:
-    """Everything dbt wrote to its log files in `logs` (dbt.log and its rotated parts)."""
-    return "".join(p.read_text(encoding="utf-8", errors="replace") for p in sorted(logs.glob("dbt.log*")))
-
-
-#: dbt logs its parse decisions at debug; the build's file log is at info unless asked (dbt_env)
-DEBUG_FILE_LOG = {"DBT_LOG_LEVEL_FILE": "debug"}
-
-
-def logged_build(home: Home, as_of) -> tuple[BuildResult, str]:
-    """Build and return what dbt logged meanwhile (the copy's earlier logs are removed first:
-    dbt rotates its log file, so an offset into the old one is not reliable)."""
-    logs = home.dbt_work / "logs"
-    shutil.rmtree(logs, ignore_errors=True)
-    with environment(DEBUG_FILE_LOG):
-        result = build(home, as_of, quiet=True)
-    return result, dbt_logged(logs)
 
 
 def sha256(path: Path) -> str:
@@ -112,13 +98,13 @@ def test_replay_is_recorded_and_does_not_count_as_a_publish(replayed: Replayed):
 def test_replay_in_a_copied_home_keeps_dbts_partial_parse(replayed: Replayed, two_builds: TwoBuilds):
     """The copy has another path and the replay writes another file: neither is a new profile.
 
-    The sources name the copy's raw zone, not the original's: dbt re-parsed the sources file,
-    whose env_var('AIDWATCH_HOME') changed, and kept the rest.
+    The sources read the raw zone relative to HOME, where dbt runs: the copy's own, never the
+    original's path; nothing changed for dbt, which parsed nothing again.
     """
     assert "partial parsing" in replayed.replay_log.lower()  # dbt did log its parse decision
     assert FULL_PARSE not in replayed.replay_log
     ran = (replayed.home.dbt_work / "target" / "run_results.json").read_text(encoding="utf-8")
-    assert f"{replayed.home.root}/raw/" in ran and f"{two_builds.home.root}/raw/" not in ran
+    assert "read_parquet('raw/ca_households/*.parquet'" in ran and str(two_builds.home.root) not in ran
 
 
 def test_the_publish_after_a_replay_keeps_dbts_partial_parse(replayed: Replayed, tmp_path: Path):

@@ -1,0 +1,119 @@
+"""dbt's parse state shared by every HOME of this installation, so that a new HOME does not
+parse the whole project.
+
+Why: dbt parses the whole project (~3.5 s of Python at scale 1, more under GIL contention)
+when a HOME's target folder has no `partial_parse.msgpack`: the first build of a new HOME, of
+a restored backup, of every test HOME (issue 14). What that state depends on is not the HOME:
+the project's files, dbt's version, the profile's rendered values and the environment
+variables the project reads. The profile names the warehouse relative to HOME (build.dbt_env)
+and the sources name the raw zone relative to HOME (warehouse/dbt_sources.py), so every HOME
+of one installation renders them the same. dbt checks all of this itself when it reads the
+state, parses again whatever changed and the whole project when its version, profile or vars
+differ; a state taken from another HOME is therefore as safe as the HOME's own from yesterday.
+
+How: before a build, a HOME without a state of its own starts from the shared one (`seed`);
+after a build that passed, its state becomes the shared one when it differs (`share`). Both
+are best effort: a read-only installation, a missing or damaged file only costs a full parse.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from warehouse.project_tests import PROJECT_DIR
+
+log = logging.getLogger(__name__)
+
+#: dbt's own name for its parse state, in a target folder.
+STATE_NAME = "partial_parse.msgpack"
+
+#: Where the shared state lives unless AIDWATCH_DBT_PARSE_STATE names another folder
+#: (a read-only installation, or tests that must not share one).
+SHARED_DIR_ENV = "AIDWATCH_DBT_PARSE_STATE"
+DEFAULT_SHARED_DIR = PROJECT_DIR / "target_parse_state"
+
+
+def shared_state_file() -> Path:
+    """The installation's shared parse state (it may not exist yet)."""
+    folder = os.environ.get(SHARED_DIR_ENV)
+    return (Path(folder) if folder else DEFAULT_SHARED_DIR) / STATE_NAME
+
+
+def seed(target: Path) -> bool:
+    """Give a target folder without a parse state a copy of the shared one; True when copied."""
+    own, shared = target / STATE_NAME, shared_state_file()
+    if own.exists() or not shared.is_file():
+        return False
+    try:
+        copy_atomically(shared, own)
+    except OSError as error:
+        log.info("dbt parses the whole project: cannot copy the shared parse state %s (%s)", shared, error)
+        return False
+    log.info("dbt starts from the shared parse state %s", shared)
+    return True
+
+
+def share(target: Path) -> bool:
+    """Make a target folder's parse state the shared one, unless it already is; True when written."""
+    own, shared = target / STATE_NAME, shared_state_file()
+    try:
+        if not own.is_file() or (shared.is_file() and same_bytes(own, shared)):
+            return False
+        copy_atomically(own, shared)
+    except OSError as error:
+        log.info("parse state not shared (a new HOME parses the whole project): %s", error)
+        return False
+    return True
+
+
+def same_bytes(first: Path, second: Path) -> bool:
+    """Whether two files hold the same bytes (a state is ~2.4 MB at scale 1: a few ms)."""
+    return first.stat().st_size == second.stat().st_size and first.read_bytes() == second.read_bytes()
+
+
+def copy_atomically(source: Path, destination: Path) -> None:
+    """Copy into a temporary file beside `destination`, then rename it into place.
+
+    Why: builds of other HOMEs may read or write the shared state at the same moment; a reader
+    sees the old file or the new one, never half of one.
+    """
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=destination.parent, prefix=f".{destination.name}.")
+    os.close(handle)
+    try:
+        shutil.copyfile(source, temporary)
+        os.replace(temporary, destination)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def prepare() -> Path | None:
+    """Parse the project once, as a build of any HOME would, and share the state; its path.
+
+    Why: run at installation (`make setup`, the image build) so that the first build of the
+    first HOME does not pay the full parse either, as Python's byte-code is compiled ahead.
+    None when dbt failed (the first build then parses the whole project and shares its state).
+    """
+    from aidwatch.home import Home
+    from warehouse.build import dbt_args, dbt_env, run_dbt
+
+    with tempfile.TemporaryDirectory(prefix="aidwatch-parse-") as folder:
+        home = Home(Path(folder))
+        result = run_dbt(dbt_args("parse", home, "--quiet"), dbt_env(home, home.warehouse_next))
+        if not result.success:
+            log.warning("dbt parse failed, no shared parse state: %s", result.exception)
+            return None
+        share(home.dbt_work / "target")
+    return shared_state_file()
+
+
+if __name__ == "__main__":
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    shared = prepare()
+    print(f"shared dbt parse state: {shared}" if shared else "no shared dbt parse state (see above)")
+    raise SystemExit(0 if shared else 1)
