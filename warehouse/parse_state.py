@@ -14,6 +14,10 @@ differ; a state taken from another HOME is therefore as safe as the HOME's own f
 How: before a build, a HOME without a state of its own starts from the shared one (`seed`);
 after a build that passed, its state becomes the shared one when it differs (`share`). Both
 are best effort: a read-only installation, a missing or damaged file only costs a full parse.
+One state is shared, the last build's: a build with another profile (another
+AIDWATCH_DUCKDB_MEMORY_LIMIT) parses the whole project once and leaves its own state, so a
+new HOME built with the first profile again parses once more; a HOME's own state is never
+replaced by the shared one.
 """
 
 from __future__ import annotations
