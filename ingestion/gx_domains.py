@@ -66,8 +66,10 @@ def _install() -> None:
 
     def get_domain_records(self: Any, domain_kwargs: dict) -> Any:
         columns = domain_columns(domain_kwargs) if _narrowing.active else None
+        if columns is None:
+            return records(self, domain_kwargs)
         known, how = _missing_rule(domain_kwargs)
-        if columns is None or not known or domain_kwargs.get("table"):
+        if not known or domain_kwargs.get("table"):
             return records(self, domain_kwargs)  # GX's own, errors included
         # GX's row condition on the whole frame, without its ignore_row_if (applied below)
         whole = records(self, {k: v for k, v in domain_kwargs.items() if k != "ignore_row_if"})

@@ -24,10 +24,10 @@ from __future__ import annotations
 
 import logging
 import os
-import shutil
 import tempfile
 from pathlib import Path
 
+from ingestion.landing import write_atomic_bytes
 from warehouse.project_tests import PROJECT_DIR
 
 log = logging.getLogger(__name__)
@@ -53,7 +53,7 @@ def seed(target: Path) -> bool:
     if own.exists() or not shared.is_file():
         return False
     try:
-        copy_atomically(shared, own)
+        write_atomic_bytes(own, shared.read_bytes())
     except OSError as error:
         log.info("dbt parses the whole project: cannot copy the shared parse state %s (%s)", shared, error)
         return False
@@ -62,38 +62,23 @@ def seed(target: Path) -> bool:
 
 
 def share(target: Path) -> bool:
-    """Make a target folder's parse state the shared one, unless it already is; True when written."""
+    """Make a target folder's parse state the shared one, unless it already is; True when written.
+
+    Written under a temporary name and renamed (`write_atomic_bytes`): builds of other HOMEs
+    may read the shared state meanwhile and see the old file or the new one, never half.
+    """
     own, shared = target / STATE_NAME, shared_state_file()
     try:
-        if not own.is_file() or (shared.is_file() and same_bytes(own, shared)):
+        if not own.is_file():
             return False
-        copy_atomically(own, shared)
+        state = own.read_bytes()  # ~2.4 MB at scale 1
+        if shared.is_file() and shared.read_bytes() == state:
+            return False
+        write_atomic_bytes(shared, state)
     except OSError as error:
         log.info("parse state not shared (a new HOME parses the whole project): %s", error)
         return False
     return True
-
-
-def same_bytes(first: Path, second: Path) -> bool:
-    """Whether two files hold the same bytes (a state is ~2.4 MB at scale 1: a few ms)."""
-    return first.stat().st_size == second.stat().st_size and first.read_bytes() == second.read_bytes()
-
-
-def copy_atomically(source: Path, destination: Path) -> None:
-    """Copy into a temporary file beside `destination`, then rename it into place.
-
-    Why: builds of other HOMEs may read or write the shared state at the same moment; a reader
-    sees the old file or the new one, never half of one.
-    """
-    destination.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=destination.parent, prefix=f".{destination.name}.")
-    os.close(handle)
-    try:
-        shutil.copyfile(source, temporary)
-        os.replace(temporary, destination)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 def prepare() -> Path | None:
