@@ -41,7 +41,8 @@ RUN mkdir -p /opt/airflow/logs /opt/airflow/auth /data/inbox /data/raw /data/exp
 
 USER aidwatch
 # dbt's parse state shared by every HOME (warehouse/parse_state.py), written by the runtime user
-# so builds can read and refresh it: the first build does not parse the whole project.
+# so builds can read and refresh it (and leave the project-only tests' verdict beside it,
+# warehouse/project_tests.py): the first build does not parse the whole project.
 RUN /opt/aidwatch/.venv/bin/python -m warehouse.parse_state
 ENTRYPOINT ["airflow"]
 CMD ["version"]

@@ -30,7 +30,7 @@ from pathlib import Path
 
 from aidwatch.home import HOME_ENV, Home
 from warehouse import parse_state, project_tests, publish_gate
-from warehouse.project_tests import PROJECT_DIR
+from warehouse.installation import PROJECT_DIR
 from warehouse.raw_zone import earliest_delivery, ensure_schema_files
 
 log = logging.getLogger(__name__)

@@ -16,7 +16,7 @@ from pathlib import Path
 import yaml
 
 from ingestion.contracts import ARROW_TYPES, RAW_METADATA_COLUMNS, SQL_TYPES, Column, Feed, load_feeds
-from warehouse.project_tests import PROJECT_DIR
+from warehouse.installation import PROJECT_DIR
 
 STAGING_DIR = PROJECT_DIR / "models" / "staging"
 

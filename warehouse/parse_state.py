@@ -23,28 +23,23 @@ replaced by the shared one.
 from __future__ import annotations
 
 import logging
-import os
 import tempfile
 from pathlib import Path
 
 from ingestion.landing import write_atomic_bytes
-from warehouse.project_tests import PROJECT_DIR
+from warehouse.installation import shared_dir
 
 log = logging.getLogger(__name__)
 
 #: dbt's own name for its parse state, in a target folder.
 STATE_NAME = "partial_parse.msgpack"
 
-#: Where the shared state lives unless AIDWATCH_DBT_PARSE_STATE names another folder
-#: (a read-only installation, or tests that must not share one).
-SHARED_DIR_ENV = "AIDWATCH_DBT_PARSE_STATE"
-DEFAULT_SHARED_DIR = PROJECT_DIR / "target_parse_state"
 
 
 def shared_state_file() -> Path:
-    """The installation's shared parse state (it may not exist yet)."""
-    folder = os.environ.get(SHARED_DIR_ENV)
-    return (Path(folder) if folder else DEFAULT_SHARED_DIR) / STATE_NAME
+    """The installation's shared parse state (it may not exist yet), in
+    `warehouse.installation.shared_dir()`."""
+    return shared_dir() / STATE_NAME
 
 
 def seed(target: Path) -> bool:

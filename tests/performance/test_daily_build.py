@@ -3,7 +3,8 @@
 Why these checks: dbt 1.11 re-parses the whole project whenever a `--vars` value changes,
 which cost every daily build a full parse when as_of was a var. The build now writes as_of
 into the warehouse (the DuckDB macro `main.aidwatch_as_of()`) and passes no vars; unit
-tests, whose verdict depends on the project only, run again only when the project changed.
+tests, whose verdict depends on the project only, run again only when the project or the
+engine changed, on any HOME of the installation.
 The tests read the session's published warehouse (`built_home`) and never write into it.
 """
 
@@ -19,11 +20,14 @@ import pytest
 
 from aidwatch.home import Home
 from tests.fixtures.simulated import TEST_AS_OF
+from warehouse import project_tests
 from warehouse.build import dbt_args, dbt_env, environment, run_dbt, write_as_of
+from warehouse.installation import SHARED_DIR_ENV
 from warehouse.project_tests import (
     project_fingerprint,
     record_passed,
     seed_only_tests,
+    shared_stamp_file,
     skipped_selection,
     stamp_file,
 )
@@ -58,23 +62,75 @@ def test_the_build_passes_no_vars_so_a_new_day_does_not_change_the_parse_state(b
     assert "--vars" not in dbt_args("build", built_home)
 
 
-def test_project_only_tests_run_again_only_when_the_project_changed(built_home: Home, tmp_path: Path) -> None:
-    home = Home(tmp_path / "home")
-    home.dbt_work.mkdir(parents=True)
+@pytest.fixture
+def installation(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A shared folder of the test's own: a new installation that has verified nothing."""
+    folder = tmp_path / "installation"
+    monkeypatch.setenv(SHARED_DIR_ENV, str(folder))
+    return folder
+
+
+def test_project_only_tests_run_again_only_when_the_project_changed(
+    built_home: Home, tmp_path: Path, installation: Path
+) -> None:
+    home, other = Home(tmp_path / "home"), Home(tmp_path / "other")
+    for each in (home, other):
+        each.dbt_work.mkdir(parents=True)
     fingerprint = project_fingerprint()
-    assert skipped_selection(home, fingerprint) is None  # never passed in this HOME
-    record_passed(home, fingerprint, built_home.dbt_work / "target" / "manifest.json")
+    manifest = built_home.dbt_work / "target" / "manifest.json"
+    assert skipped_selection(home, fingerprint) is None  # never passed on this installation
+    record_passed(home, fingerprint, manifest)
     skipped = skipped_selection(home, fingerprint)
     assert skipped[:3] == ["--exclude-resource-type", "unit_test", "--exclude"]
     assert "fqn:aidwatch.not_null_regions_code" in skipped
-    assert skipped_selection(home, "0" * 64) is None  # any edit to a model, macro, seed or YAML file
+    assert skipped_selection(other, fingerprint) == skipped  # a new HOME of the same installation
+    for each in (home, other):  # any edit to a model, macro, seed or YAML file, another engine
+        assert skipped_selection(each, "0" * 64) is None
     for unreadable in (fingerprint + "\n", "{", json.dumps({"fingerprint": fingerprint})):  # older, broken
         stamp_file(home).write_text(unreadable, encoding="utf-8")
+        shared_stamp_file().write_text(unreadable, encoding="utf-8")
         assert skipped_selection(home, fingerprint) is None
+    # the HOME's own record serves without the shared one (a read-only installation)
+    record_passed(home, fingerprint, manifest)
+    shared_stamp_file().unlink()
+    assert skipped_selection(home, fingerprint) == skipped and skipped_selection(other, fingerprint) is None
     # a build that passed but left no readable manifest records nothing: all run again next time
-    record_passed(home, fingerprint, built_home.dbt_work / "target" / "manifest.json")
     record_passed(home, fingerprint, tmp_path / "no such manifest.json")
     assert not stamp_file(home).exists() and skipped_selection(home, fingerprint) is None
+
+
+def test_the_fingerprint_changes_with_any_project_file_and_the_engine(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = tmp_path / "dbt_project"
+    shutil.copytree(project_tests.PROJECT_DIR, project,
+                    ignore=shutil.ignore_patterns("target*", "logs"))
+    monkeypatch.setattr(project_tests, "PROJECT_DIR", project)
+    before = project_fingerprint()
+    assert before == project_fingerprint()
+    macro = project / "macros" / "as_of.sql"
+    macro.write_text(macro.read_text(encoding="utf-8") + " ", encoding="utf-8")
+    edited = project_fingerprint()
+    assert edited != before
+    real_version = project_tests.version
+    monkeypatch.setattr(project_tests, "version",
+                        lambda name: "0.0.1" if name == "duckdb" else real_version(name))
+    assert project_fingerprint() not in (before, edited)
+
+
+def test_an_installation_that_cannot_be_written_keeps_the_homes_own_verdict(
+    built_home: Home, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    blocker = tmp_path / "a file"
+    blocker.write_text("not a folder", encoding="utf-8")
+    monkeypatch.setenv(SHARED_DIR_ENV, str(blocker / "shared"))
+    home = Home(tmp_path / "home")
+    home.dbt_work.mkdir(parents=True)
+    fingerprint = project_fingerprint()
+    with caplog.at_level("INFO", logger="warehouse.project_tests"):
+        record_passed(home, fingerprint, built_home.dbt_work / "target" / "manifest.json")
+    assert "not shared" in caplog.text
+    assert skipped_selection(home, fingerprint) is not None
 
 
 def test_seed_only_tests_read_nothing_but_seeds(built_home: Home) -> None:

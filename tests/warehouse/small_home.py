@@ -18,6 +18,7 @@ from pathlib import Path
 import duckdb
 
 from aidwatch.home import Home
+from tests.fixtures.installation import new_installation
 from tests.warehouse.raw_batches import write_batch
 from warehouse.build import BuildResult, build, environment
 
@@ -121,7 +122,8 @@ def build_twice(root: Path) -> TwoBuilds:
     """Build EARLY, then LATE while another process holds the published file open read-only."""
     home = Home(root)
     write_small_raw_zone(home)
-    early = build(home, EARLY, quiet=True)
+    with new_installation(root.parent / f"{root.name}_installation"):
+        early = build(home, EARLY, quiet=True)  # every test runs, as on a new installation
     early_snapshot = {k: query(home.warehouse, q) for k, q in SNAPSHOT_QUERIES.items()}
     reader = subprocess.Popen(
         [sys.executable, "-c", READER, str(home.warehouse)],

@@ -23,7 +23,7 @@ from tests.warehouse.small_home import (
     query,
     write_small_raw_zone,
 )
-from warehouse import parse_state
+from warehouse import installation, parse_state
 from warehouse.build import dbt_args, dbt_env, environment
 
 STATE = parse_state.STATE_NAME
@@ -33,14 +33,14 @@ STATE = parse_state.STATE_NAME
 def shared_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A shared-state folder of the test's own (not the installation's)."""
     folder = tmp_path / "shared"
-    monkeypatch.setenv(parse_state.SHARED_DIR_ENV, str(folder))
+    monkeypatch.setenv(installation.SHARED_DIR_ENV, str(folder))
     return folder
 
 
 def test_the_shared_state_lives_where_the_environment_says(shared_dir: Path, monkeypatch) -> None:
     assert parse_state.shared_state_file() == shared_dir / STATE
-    monkeypatch.delenv(parse_state.SHARED_DIR_ENV)
-    assert parse_state.shared_state_file() == parse_state.DEFAULT_SHARED_DIR / STATE
+    monkeypatch.delenv(installation.SHARED_DIR_ENV)
+    assert parse_state.shared_state_file() == installation.DEFAULT_SHARED_DIR / STATE
 
 
 def test_seed_copies_the_shared_state_only_into_a_target_without_one(shared_dir: Path, tmp_path: Path):
@@ -76,14 +76,14 @@ def test_a_shared_folder_that_cannot_be_written_or_read_costs_only_a_full_parse(
 ) -> None:
     blocker = tmp_path / "a file"
     blocker.write_text("not a folder", encoding="utf-8")
-    monkeypatch.setenv(parse_state.SHARED_DIR_ENV, str(blocker / "shared"))
+    monkeypatch.setenv(installation.SHARED_DIR_ENV, str(blocker / "shared"))
     target = tmp_path / "target"
     target.mkdir()
     (target / STATE).write_bytes(b"state")
     with caplog.at_level("INFO", logger="warehouse.parse_state"):
         assert parse_state.share(target) is False
     assert "not shared" in caplog.text
-    monkeypatch.setenv(parse_state.SHARED_DIR_ENV, str(tmp_path / "shared"))
+    monkeypatch.setenv(installation.SHARED_DIR_ENV, str(tmp_path / "shared"))
     (tmp_path / "shared").mkdir()
     (tmp_path / "shared" / STATE).mkdir()  # a folder where the file should be
     assert parse_state.seed(tmp_path / "other target") is False
@@ -131,18 +131,21 @@ def test_a_damaged_shared_state_costs_a_full_parse(shared_dir: Path, tmp_path: P
 def test_new_homes_share_the_parse_state_of_the_last_build_and_read_their_own_raw_zones(
     shared_dir: Path, tmp_path: Path, two_builds: TwoBuilds
 ) -> None:
-    """Real builds: the first HOME finds a damaged shared state, parses the whole project and
-    shares its state; the second HOME's build parses nothing again. Both give the answer of the
-    small HOME built elsewhere, from their own raw zones."""
+    """Real builds: the first HOME finds a damaged shared state, parses the whole project,
+    runs every test and shares its state and verdict; the second HOME's build parses nothing
+    again and skips the unit tests the first one passed. Both give the answer of the small
+    HOME built elsewhere, from their own raw zones."""
     shared_dir.mkdir()
     (shared_dir / STATE).write_bytes(b"damaged")
-    logs = {}
+    logs, unit_tests = {}, {}
     for name in ("first", "second"):
         home = Home(tmp_path / name)
         write_small_raw_zone(home)
         result, logs[name] = logged_build(home, EARLY)
+        unit_tests[name] = result.node_counts.get("unit_test", 0)
         answer = {k: query(result.warehouse, q) for k, q in SNAPSHOT_QUERIES.items()}
         assert answer == two_builds.early_snapshot
         assert (shared_dir / STATE).read_bytes() == (home.dbt_work / "target" / STATE).read_bytes()
     assert "Failed to load parsed file from disk" in logs["first"]  # dbt's words for a full parse
     assert "partial parsing" in logs["second"].lower() and FULL_PARSE not in logs["second"]
+    assert unit_tests["first"] == two_builds.early.node_counts["unit_test"] > 0 == unit_tests["second"]
