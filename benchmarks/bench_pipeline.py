@@ -107,10 +107,7 @@ def new_installation(folder: Path) -> dict[str, str]:
     from warehouse import parse_state
     from warehouse.installation import SHARED_DIR_ENV
 
-    folder.mkdir(parents=True, exist_ok=True)
-    state = parse_state.shared_state_file()
-    if state.is_file():
-        shutil.copyfile(state, folder / state.name)
+    parse_state.seed(folder)  # the shared state's name in a folder is a target's
     return {SHARED_DIR_ENV: str(folder)}
 
 

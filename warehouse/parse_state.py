@@ -35,7 +35,6 @@ log = logging.getLogger(__name__)
 STATE_NAME = "partial_parse.msgpack"
 
 
-
 def shared_state_file() -> Path:
     """The installation's shared parse state (it may not exist yet), in
     `warehouse.installation.shared_dir()`."""
