@@ -107,7 +107,7 @@ def new_installation(folder: Path) -> dict[str, str]:
     from warehouse import parse_state
     from warehouse.installation import SHARED_DIR_ENV
 
-    parse_state.seed(folder)  # the shared state's name in a folder is a target's
+    parse_state.seed(folder)  # copies the shared parse state into a folder without one
     return {SHARED_DIR_ENV: str(folder)}
 
 

@@ -95,7 +95,7 @@ def record_passed(home: Home, fingerprint: str, manifest_file: Path) -> None:
                     "cannot read %s (%s)", manifest_file, error)
         return
     text = (json.dumps(record, indent=1) + "\n").encode("utf-8")
-    stamp_file(home).write_bytes(text)
+    write_atomic_bytes(stamp_file(home), text)  # as the shared record: never half a file
     try:
         write_atomic_bytes(shared_stamp_file(), text)
     except OSError as error:
