@@ -185,7 +185,7 @@ def steps(csv: Path, repeat: int, work: Path) -> None:
     from ingestion.contracts import get_feed
     from ingestion.delivery import describe
     from ingestion.headers import map_headers
-    from ingestion.landing import dictionary_columns
+    from ingestion.landing import parquet_options
     from ingestion.normalise import Context, normalise_column
     from ingestion.readers import read_file
 
@@ -218,8 +218,8 @@ def steps(csv: Path, repeat: int, work: Path) -> None:
         timed("GX validation (alone)", gate.validate, feed, frame, slices)
         prepared = PreparedBatch(delivery, table, mapping, normalised)
         [result] = timed("GX validation + Arrow tables + report", gate_prepared, feed, [prepared], frame)
-        timed("write Parquet (zstd)", pq.write_table, result.good, work / f"good{i}.parquet",
-              compression="zstd", use_dictionary=dictionary_columns(result.good))  # as landing writes it
+        timed("write Parquet (as landing writes it)", pq.write_table, result.good, work / f"good{i}.parquet",
+              **parquet_options(result.good))
         timed("DuckDB read_csv -> Parquet (reference)", duckdb.sql,
               f"copy (select * from read_csv('{csv}', header=true)) to '{work}/duck{i}.parquet' "
               "(format parquet)")

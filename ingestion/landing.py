@@ -69,10 +69,28 @@ def dictionary_columns(table: pa.Table) -> list[str]:
             if pc.count_distinct(sample.column(name), mode="all").as_py() < DISTINCT_SHARE * sample.num_rows]
 
 
+#: The columns whose min/max a reader of the raw zone prunes row groups on: `stage_feed`
+#: keeps the deliveries of as_of by `_extract_date`, and batches are told apart by `_batch_id`.
+PRUNED_COLUMNS = ("_extract_date", "_batch_id")
+
+
+def parquet_options(table: pa.Table) -> dict:
+    """How every raw and quarantine file is written: zstd, dictionaries where values repeat
+    (`dictionary_columns`), and min/max statistics only for `PRUNED_COLUMNS`.
+
+    Why not statistics everywhere: nothing filters the files on another column (staging
+    reads every row of the deliveries it keeps), and computing min/max of every text
+    column was a quarter of the write's CPU (0.105 -> 0.079 CPU s for a 261k-row hukou
+    batch). Statistics are optional in Parquet: the values read back are the same.
+    """
+    return {"compression": "zstd", "use_dictionary": dictionary_columns(table),
+            "write_statistics": [name for name in PRUNED_COLUMNS if name in table.column_names]}
+
+
 def write_atomic_parquet(final: Path, table: pa.Table) -> None:
     final.parent.mkdir(parents=True, exist_ok=True)
     temp = _temp_path(final)
-    pq.write_table(table, temp, compression="zstd", use_dictionary=dictionary_columns(table))
+    pq.write_table(table, temp, **parquet_options(table))
     with temp.open("rb") as handle:
         os.fsync(handle.fileno())
     os.replace(temp, final)
@@ -97,8 +115,7 @@ class ParquetStage:
     def write(self, table: pa.Table) -> None:
         if self._writer is None:
             self.final.parent.mkdir(parents=True, exist_ok=True)
-            self._writer = pq.ParquetWriter(self.temp, self.schema or table.schema, compression="zstd",
-                                            use_dictionary=dictionary_columns(table))
+            self._writer = pq.ParquetWriter(self.temp, self.schema or table.schema, **parquet_options(table))
         self._writer.write_table(table)
         self.rows += table.num_rows
 

@@ -291,8 +291,29 @@ def _blank_to_null(column: pa.ChunkedArray) -> pa.ChunkedArray:
 
 
 def _has_line_break(column: pa.ChunkedArray) -> bool:
-    """Whether a value holds a line break (two plain substring searches cost 0.6x one regex `[\\n\\r]`)."""
-    return any(pc.any(pc.match_substring(column, brk)).as_py() for brk in ("\n", "\r"))
+    """Whether a value holds a line break.
+
+    Why two steps: the values of an Arrow string chunk lie back to back in one buffer, and
+    a byte search of that buffer (memchr) found no line break in a 1.3 M-row file's four
+    columns in 6 ms, where Arrow's substring kernels took 215 ms (a fifth of reading the
+    file; quoted amounts such as "4,190.00" make every insurance delivery pay it). Only a
+    chunk whose buffer holds a line break is searched value by value (two plain substring
+    searches cost 0.6x one regex `[\\n\\r]`), so the answer is always that of the values.
+    """
+    return any(_buffer_has_line_break(chunk)
+               and any(pc.any(pc.match_substring(chunk, brk)).as_py() for brk in ("\n", "\r"))
+               for chunk in column.chunks)
+
+
+def _buffer_has_line_break(chunk: pa.Array) -> bool:
+    """Whether the bytes of a string chunk's values hold a line break (True for another type: look)."""
+    if chunk.type != pa.string():
+        return True
+    if len(chunk) == 0 or chunk.buffers()[2] is None:
+        return False
+    offsets = np.frombuffer(chunk.buffers()[1], dtype=np.int32)[chunk.offset:chunk.offset + len(chunk) + 1]
+    values = chunk.buffers()[2].slice(int(offsets[0]), int(offsets[-1] - offsets[0])).to_pybytes()
+    return b"\n" in values or b"\r" in values
 
 
 def _arrow_cells(arrow: pa.Table, headers: list[str], encoding: str, first_row: int,

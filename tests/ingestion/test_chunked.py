@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import duckdb
 import pyarrow.parquet as pq
 import pytest
 
@@ -162,6 +163,35 @@ def test_chunks_land_what_the_whole_file_path_lands(tmp_path: Path, monkeypatch:
     report = reports(chunked, [hukou])[hukou["batch_id"]]
     [key_check] = [e for e in report["expectations"] if e["kwargs"].get("column") == "_key_occurrences"]
     assert (key_check["unexpected_count"], key_check["sample_rows"]) == (4, [2, 9, 11, 12])
+
+
+def test_landed_files_keep_min_max_only_where_readers_prune(tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """Raw and quarantine files, written whole or chunk by chunk, carry statistics for
+    `_extract_date` and `_batch_id` in every row group (staging skips older deliveries by
+    them) and for no other column; DuckDB's pruned read returns every row of the day."""
+    inbox = tmp_path / "inbox"
+    build_inbox(inbox)
+    monkeypatch.setattr(streaming, "CHUNK_ROWS", CHUNK)
+    home = Home.resolve(tmp_path / "home")
+    ingest(inbox, home)
+    files = [p for folder in ("raw", "quarantine", "held") for p in (home.root / folder).rglob("*.parquet")
+             if p.name != "_schema.parquet"]
+    assert any(pq.ParquetFile(p).metadata.num_row_groups > 1 for p in files)  # a streamed file
+    assert any("quarantine" in p.parts for p in files)
+    for path in files:
+        metadata = pq.ParquetFile(path).metadata
+        for group in range(metadata.num_row_groups):
+            row_group = metadata.row_group(group)
+            with_statistics = {row_group.column(c).path_in_schema for c in range(row_group.num_columns)
+                               if row_group.column(c).is_stats_set}
+            expected = {"_extract_date", "_batch_id"} if row_group.num_rows else set()  # a header-only file
+            assert with_statistics == expected, path
+    raw = home.raw_feed("ps_hukou")
+    every = duckdb.sql(f"select * from read_parquet('{raw}/*.parquet') order by _source_row").fetchall()
+    pruned = duckdb.sql(f"select * from read_parquet('{raw}/*.parquet') where _extract_date = "
+                        "date '2026-10-01' order by _source_row").fetchall()
+    assert pruned == [row for row in every if str(row[-4]) == "2026-10-01"] and pruned
 
 
 def test_a_file_failing_in_a_later_chunk_leaves_nothing(tmp_path: Path,

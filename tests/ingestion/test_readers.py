@@ -6,11 +6,13 @@ import datetime as dt
 import os
 from pathlib import Path
 
+import numpy as np
+import pyarrow as pa
 import pytest
 
 from ingestion.contracts import get_feed
 from ingestion.headers import map_headers
-from ingestion.readers import FileRejected, read_file
+from ingestion.readers import FileRejected, _has_line_break, read_file
 from tests.ingestion.deliveries import write_csv, write_json, write_xlsx
 
 ZH_HEADER = ["死亡日期", "身份证号", "信息来源"]
@@ -175,3 +177,34 @@ def test_other_separators_titles_and_utf16_are_rejected_saying_what_the_file_is(
     utf16.write_bytes(("\ufeff" + ",".join(ZH_HEADER) + "\n").encode("utf-16-le"))
     with pytest.raises(FileRejected, match="the file is UTF-16 .*save it as UTF-8 or GB18030"):
         read_file(utf16)
+
+
+def test_a_line_break_is_found_in_the_values_only() -> None:
+    """`_has_line_break` searches the bytes of each chunk's values, then the values themselves:
+    bytes outside the values (before a slice, under a null) never count, any chunk does."""
+    assert not _has_line_break(pa.chunked_array([["4,190.00", "巴特尔", None, ""]]))
+    assert _has_line_break(pa.chunked_array([["a", "b"], ["c", "成员\n五"]]))  # in the last chunk
+    assert _has_line_break(pa.chunked_array([["a\rb"]]))
+    assert _has_line_break(pa.chunked_array([["x", "ends with a break\r\n"]]))
+    sliced = pa.array(["before\n", "kept", "也保留"]).slice(1)  # the buffer still holds "before\n"
+    assert not _has_line_break(pa.chunked_array([sliced]))
+    assert _has_line_break(pa.chunked_array([pa.array(["a", "b\nc", "d"]).slice(1, 1)]))
+    values = b"ab\ncd"
+    offsets = np.array([0, 2, 3, 5], dtype=np.int32)
+    null_over_break = pa.Array.from_buffers(  # the middle slot is null but spans the "\n"
+        pa.string(), 3, [pa.py_buffer(np.packbits([1, 0, 1], bitorder="little").tobytes()),
+                         pa.py_buffer(offsets.tobytes()), pa.py_buffer(values)], null_count=1)
+    assert null_over_break.to_pylist() == ["ab", None, "cd"]
+    assert not _has_line_break(pa.chunked_array([null_over_break]))
+
+
+def test_quoted_values_read_fast_and_a_value_spanning_lines_reads_carefully(tmp_path: Path) -> None:
+    rows = [["152921199209182826", "2023-12", "pension_contribution", "4,190.00"]] * 3
+    path = write_csv(tmp_path / "q.csv", ["id_number", "month", "item", "amount"], rows, "utf-8")
+    table = read_file(path)
+    assert table.cells["3"].tolist() == ["4,190.00"] * 3
+    spanning = write_csv(tmp_path / "s.csv", ["id_number", "month", "item", "amount"],
+                         [*rows[:2], ["152921199209182826", "2024-01", "养老\n保险", "1.00"]], "utf-8")
+    careful = read_file(spanning)
+    assert careful.cells["2"].tolist() == ["pension_contribution", "pension_contribution", "养老\n保险"]
+    assert careful.source_rows.tolist() == [1, 2, 3]
