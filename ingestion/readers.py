@@ -284,10 +284,43 @@ def _blank_to_null(column: pa.ChunkedArray) -> pa.ChunkedArray:
     of the conversion, and a column rarely holds a blank cell. `utf8_is_space` is true
     exactly when trimming leaves '' (checked on every code point), except for '' itself.
     """
+    if not any(_may_be_blank(chunk) for chunk in column.chunks):
+        return column
     blank = pc.or_(pc.utf8_is_space(column), pc.equal(pc.binary_length(column), 0))
     if not pc.any(blank).as_py():
         return column
     return pc.if_else(blank, pa.scalar(None, pa.string()), column)
+
+
+#: The bytes a blank value can start with: every first byte of a code point `utf8_is_space`
+#: calls a space (ASCII tab to carriage return, 0x1C-0x1F and space; U+0085 and U+00A0,
+#: U+1680, U+2000-U+205F, U+3000; tests/ingestion/test_readers.py checks every code point),
+#: and the other control bytes.
+BLANK_FIRST_BYTES = np.zeros(256, dtype=bool)
+BLANK_FIRST_BYTES[:0x21] = True
+BLANK_FIRST_BYTES[[0xC2, 0xE1, 0xE2, 0xE3]] = True
+
+
+def _may_be_blank(chunk: pa.Array) -> bool:
+    """Whether a value of a string chunk is empty or starts with a byte of `BLANK_FIRST_BYTES`.
+
+    Why: deciding that no value is blank took `utf8_is_space` over every character of every
+    value; a value that is not blank mostly shows it in its first byte (a digit, a letter, a
+    Chinese character), so one byte per value usually settles it. When it does not, the
+    caller looks at the values themselves.
+    """
+    if chunk.type != pa.string():
+        return True
+    if len(chunk) == 0 or chunk.buffers()[2] is None:
+        return chunk.null_count < len(chunk)  # values, all empty
+    offsets = np.frombuffer(chunk.buffers()[1], dtype=np.int32)[chunk.offset:chunk.offset + len(chunk) + 1]
+    filled = offsets[1:] > offsets[:-1]
+    if not filled.all():
+        empty_values = ~filled & np.asarray(pc.is_valid(chunk), dtype=bool)
+        if empty_values.any():
+            return True
+    first_bytes = np.frombuffer(chunk.buffers()[2], dtype=np.uint8)[offsets[:-1][filled]]
+    return bool(BLANK_FIRST_BYTES[first_bytes].any())
 
 
 def _has_line_break(column: pa.ChunkedArray) -> bool:

@@ -8,11 +8,12 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 
 from ingestion.contracts import get_feed
 from ingestion.headers import map_headers
-from ingestion.readers import FileRejected, _has_line_break, read_file
+from ingestion.readers import BLANK_FIRST_BYTES, FileRejected, _blank_to_null, _has_line_break, read_file
 from tests.ingestion.deliveries import write_csv, write_json, write_xlsx
 
 ZH_HEADER = ["死亡日期", "身份证号", "信息来源"]
@@ -208,3 +209,35 @@ def test_quoted_values_read_fast_and_a_value_spanning_lines_reads_carefully(tmp_
     careful = read_file(spanning)
     assert careful.cells["2"].tolist() == ["pension_contribution", "pension_contribution", "养老\n保险"]
     assert careful.source_rows.tolist() == [1, 2, 3]
+
+
+def test_every_code_point_arrow_calls_a_space_starts_with_a_blank_first_byte() -> None:
+    """`_may_be_blank` looks at first bytes only: each space code point must start with one of them."""
+    code_points = [c for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF]
+    spaces = pc.utf8_is_space(pa.array([chr(c) for c in code_points])).to_numpy(zero_copy_only=False)
+    first_bytes = {chr(c).encode()[0] for c, space in zip(code_points, spaces, strict=True) if space}
+    assert len(first_bytes) > 5 and all(BLANK_FIRST_BYTES[b] for b in first_bytes)
+
+
+def test_blank_cells_become_null_and_a_blank_row_is_dropped(tmp_path: Path) -> None:
+    rows = [["152921199209182826", " ", "4,190.00"], ["\u3000", "2024-01", "\t"], ["  ", "\u3000 ", " "],
+            ["【甲】", " 2024-02", "\u00a0"], ["", '""', "1.00"]]
+    path = write_csv(tmp_path / "b.csv", ["id_number", "month", "amount"], rows, "utf-8")
+    table = read_file(path)
+    assert table.cells.astype(object).where(table.cells.notna(), None).values.tolist() == [
+        ["152921199209182826", None, "4,190.00"], [None, "2024-01", None],
+        ["【甲】", " 2024-02", None], [None, '""', "1.00"]]
+    assert table.source_rows.tolist() == [1, 2, 3, 4]  # data rows as counted without blank ones
+
+
+def test_blank_values_are_found_in_any_chunk_slice_or_form() -> None:
+    plain = pa.chunked_array([["a", "1"], ["【", "b"]])  # "【" starts like U+3000, is not blank
+    assert _blank_to_null(plain) is plain
+    later = pa.chunked_array([["a"], ["b", "\u2003"]])
+    assert _blank_to_null(later).to_pylist() == ["a", "b", None]
+    empty_value = pa.chunked_array([pa.array(["a", "", None])])
+    assert _blank_to_null(empty_value).to_pylist() == ["a", None, None]
+    sliced = pa.chunked_array([pa.array([" ", "kept", "也保留"]).slice(1)])
+    assert _blank_to_null(sliced) is sliced
+    ogham_space = pa.chunked_array([pa.array(["x", "\u1680", "y"]).slice(1, 1)])
+    assert _blank_to_null(ogham_space).to_pylist() == [None]
