@@ -328,7 +328,9 @@ class _FeedRun:
         for name, value, kind in (("_batch_id", delivery.batch_id, pa.string()),
                                   ("_extract_date", delivery.extract_date, pa.date32()),
                                   ("_source_file", delivery.relative, pa.string())):
-            rows = rows.set_column(rows.schema.get_field_index(name), name, pa.array([value] * n, type=kind))
+            # pa.repeat: built in C++ (a Python list of n references was ~0.4 s per 1.3 M rows)
+            stamp = pa.repeat(pa.scalar(value, kind), n)
+            rows = rows.set_column(rows.schema.get_field_index(name), name, stamp)
         entry = _entry(delivery, delivery.batch_id, started)
         entry.update(
             encoding=root.get("encoding"),

@@ -240,6 +240,13 @@ def test_byte_identical_resend_is_the_newest_snapshot(simulated_inbox: Path, inb
     entry = ingest("ca_standards", inbox, home)["ca_standards/ca_standards_20270115.csv"]
     assert entry["status"] == "unchanged" and entry["same_as"] == original["batch_id"]
     assert entry["batch_id"] != original["batch_id"] and entry["rows_loaded"] == original["rows_loaded"]
+    raw = home.raw_feed("ca_standards")
+    before, after = (pq.read_table(raw / f"{e['batch_id']}.parquet") for e in (original, entry))
+    stamps = ["_batch_id", "_extract_date", "_source_file"]
+    assert after.drop_columns(stamps).equals(before.drop_columns(stamps))
+    assert after.select(stamps).to_pylist() == [{"_batch_id": entry["batch_id"], "_extract_date": dt.date(
+        2027, 1, 15), "_source_file": "ca_standards/ca_standards_20270115.csv"}] * before.num_rows
+    assert after.schema == before.schema
     assert staged_snapshot(home, "ca_standards", dt.date(2027, 1, 20)) == (
         dt.date(2027, 1, 15), original["rows_loaded"])
     overdue = overdue_feeds(read_ledger(home), dt.date(2027, 1, 20))
