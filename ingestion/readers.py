@@ -313,7 +313,7 @@ def _may_be_blank(chunk: pa.Array) -> bool:
         return True
     if len(chunk) == 0 or chunk.buffers()[2] is None:
         return chunk.null_count < len(chunk)  # values, all empty
-    offsets = np.frombuffer(chunk.buffers()[1], dtype=np.int32)[chunk.offset:chunk.offset + len(chunk) + 1]
+    offsets = _value_offsets(chunk)
     filled = offsets[1:] > offsets[:-1]
     if not filled.all():
         empty_values = ~filled & np.asarray(pc.is_valid(chunk), dtype=bool)
@@ -321,6 +321,11 @@ def _may_be_blank(chunk: pa.Array) -> bool:
             return True
     first_bytes = np.frombuffer(chunk.buffers()[2], dtype=np.uint8)[offsets[:-1][filled]]
     return bool(BLANK_FIRST_BYTES[first_bytes].any())
+
+
+def _value_offsets(chunk: pa.Array) -> np.ndarray:
+    """Where each value of a (possibly sliced) string chunk starts in its data buffer, and the end."""
+    return np.frombuffer(chunk.buffers()[1], dtype=np.int32)[chunk.offset:chunk.offset + len(chunk) + 1]
 
 
 def _has_line_break(column: pa.ChunkedArray) -> bool:
@@ -344,7 +349,7 @@ def _buffer_has_line_break(chunk: pa.Array) -> bool:
         return True
     if len(chunk) == 0 or chunk.buffers()[2] is None:
         return False
-    offsets = np.frombuffer(chunk.buffers()[1], dtype=np.int32)[chunk.offset:chunk.offset + len(chunk) + 1]
+    offsets = _value_offsets(chunk)
     values = chunk.buffers()[2].slice(int(offsets[0]), int(offsets[-1] - offsets[0])).to_pybytes()
     return b"\n" in values or b"\r" in values
 
