@@ -319,9 +319,20 @@ def _good_table(feed: Feed, delivery: Delivery, table: RawTable, mapping: Header
     return pa.Table.from_arrays(arrays, schema=feed.arrow_schema())
 
 
+def _quarantine_schema(mapping: HeaderMapping) -> pa.Schema:
+    """A quarantine table's columns: the metadata with the reasons, then every delivered column as text."""
+    return pa.schema([*QUARANTINE_METADATA.items(), *((header, pa.string()) for header in mapping.display)])
+
+
 def _quarantine_table(delivery: Delivery, table: RawTable, mapping: HeaderMapping,
                       reasons: pd.Series, rows: np.ndarray) -> pa.Table:
-    """The quarantined rows (at positions `rows`) as delivered, with their reasons."""
+    """The quarantined rows (at positions `rows`) as delivered, with their reasons.
+
+    Most files quarantine nothing: their empty table comes from the schema, without a pandas
+    selection of no rows per delivered column (~0.1 ms each: ~7 % of a small file's ingestion).
+    """
+    if not len(rows):
+        return _quarantine_schema(mapping).empty_table()
     meta = _metadata(delivery, table, rows)
     arrays = {name: meta[name] for name in QUARANTINE_METADATA if name in meta}
     arrays["reasons"] = pa.array(reasons.iloc[rows], type=pa.string(), from_pandas=True)

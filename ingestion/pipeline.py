@@ -85,7 +85,7 @@ from ingestion.landing import (
 )
 from ingestion.readers import FileRejected, file_format, unterminated_last_line
 from ingestion.same_day import differing_versions
-from ingestion.streaming import NotStreamable, open_stream
+from ingestion.streaming import NotStreamable, may_stream, open_stream
 
 log = logging.getLogger(__name__)
 
@@ -528,7 +528,8 @@ def _ingest_streamed(run: _FeedRun, delivery: Delivery, started: str, control: C
 
     The files before it in the gate group land first, so the ledger keeps the ingest order.
     """
-    if run.same_day_batches(delivery):  # compared with them whole (`_FeedRun._same_day_versions`)
+    # Same-day batches: compared with them whole (`_FeedRun._same_day_versions`).
+    if run.same_day_batches(delivery) or not may_stream(delivery.path):
         return False
     private = stream_scratch(run.home, run.feed.feed_id)
     with tempfile.TemporaryDirectory(prefix="stream-", dir=private) as scratch:

@@ -270,10 +270,7 @@ def open_stream(path: Path, scratch: Path, chunk_rows: int | None = None) -> Csv
     `scratch` is a private folder for a GB18030 file's UTF-8 copy (the caller removes it).
     """
     rows = CHUNK_ROWS if chunk_rows is None else chunk_rows
-    try:
-        if file_format(path) != "csv" or not has_more_lines_than(path, rows):
-            return None
-    except FileRejected:
+    if not may_stream(path, rows):
         return None
     source = _utf8_source(path, scratch)
     if source is None:
@@ -284,3 +281,16 @@ def open_stream(path: Path, scratch: Path, chunk_rows: int | None = None) -> Csv
         return None
     headers, header_lines = header
     return CsvStream(utf8, headers, header_lines, encoding, quote, rows)
+
+
+def may_stream(path: Path, chunk_rows: int | None = None) -> bool:
+    """Whether `open_stream` could stream the file: a CSV with more lines than `chunk_rows`.
+
+    Cheap (the suffix, then line breaks counted until there are enough), so a caller asks
+    before making `open_stream` a scratch folder: most deliveries are small.
+    """
+    try:
+        return file_format(path) == "csv" and has_more_lines_than(
+            path, CHUNK_ROWS if chunk_rows is None else chunk_rows)
+    except FileRejected:
+        return False

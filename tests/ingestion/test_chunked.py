@@ -20,7 +20,7 @@ import pytest
 from aidwatch.home import Home
 from ingestion import batch, gate, key_counts, streaming
 from ingestion.pipeline import ingest_feed
-from tests.ingestion.deliveries import valid_id, wrong_check
+from tests.ingestion.deliveries import valid_id, write_csv, write_xlsx, wrong_check
 
 CHUNK = 5
 HUKOU_HEADER = ["公民身份号码", "姓名", "性别", "出生日期", "户号", "与户主关系", "户籍地址区划", "户籍状态",
@@ -315,6 +315,30 @@ def test_stream_decides_the_encoding_as_the_whole_file_reader(tmp_path: Path, te
     assert stream is not None and stream.encoding == streamed == read_file(path).encoding
     assert [len(c.cells) for c in stream.chunks()] == [4, 4, 1]
     assert streaming.open_stream(path, tmp_path, chunk_rows=10) is None  # fewer lines: read whole
+
+
+def test_only_a_csv_with_more_lines_than_a_chunk_may_stream(tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """`may_stream` answers as `open_stream` does on its cheap part, and the pipeline asks it first:
+    a small file gets no scratch folder."""
+    monkeypatch.setattr(streaming, "CHUNK_ROWS", 4)
+    header, rows = ["id", "名字"], [[str(n), "张三丰"] for n in range(9)]
+    large = write_csv(tmp_path / "large.csv", header, rows)
+    small = write_csv(tmp_path / "small.csv", header, rows[:3])
+    sheet = write_xlsx(tmp_path / "sheet.xlsx", header, rows)
+    other = tmp_path / "rows.txt"
+    other.write_bytes(large.read_bytes())
+    assert [streaming.may_stream(p) for p in (large, small, sheet, other)] == [True, False, False, False]
+    assert streaming.may_stream(large, chunk_rows=10) is False
+    for path in (small, sheet, other):
+        assert streaming.open_stream(path, tmp_path) is None, path.name
+    assert streaming.open_stream(large, tmp_path) is not None
+
+    home, inbox = Home(tmp_path / "home"), tmp_path / "inbox"
+    write_csv(inbox / "ca_deaths" / "d_20261101.csv", ["身份证号", "死亡日期"],
+              [[valid_id("15292119800101123"), "2026-10-01"]])
+    [entry] = ingest_feed("ca_deaths", inbox, home)
+    assert entry["status"] == "loaded" and not (home.root / "scratch").exists()
 
 
 def test_stream_leaves_doubtful_bytes_to_the_whole_file_reader(tmp_path: Path) -> None:

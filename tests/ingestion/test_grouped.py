@@ -157,3 +157,19 @@ def test_a_run_stopped_inside_a_group_ends_as_an_uninterrupted_run_ends(
     assert without_times(entries_rest) == without_times(entries_clean[3:])
     assert landed(stopped) == landed(clean)
     assert reports(stopped, entries_clean) == reports(clean, entries_clean)
+
+
+def test_a_file_that_quarantines_nothing_has_the_quarantine_columns_of_one_that_does(tmp_path: Path) -> None:
+    """The empty quarantine table (built from the schema, not from a selection of no rows) has the
+    columns and types of a file with the same header whose rows are quarantined."""
+    inbox = tmp_path / "inbox"
+    clean = write_csv(inbox / FEED / f"{FEED}_20260901.csv", HEADER, [row("C1"), row("C2")])
+    dirty = write_csv(inbox / FEED / f"{FEED}_20261001.csv", HEADER, [row("C1"), row("C2", amount="-5")])
+    feed = get_feed(FEED)
+    [passed] = batch.gate_batches(feed, [batch.read_batch(feed, describe(inbox, FEED, clean))])
+    [failed] = batch.gate_batches(feed, [batch.read_batch(feed, describe(inbox, FEED, dirty))])
+    assert (passed.quarantine.num_rows, failed.quarantine.num_rows) == (0, 1)
+    assert passed.quarantine.schema == failed.quarantine.schema
+    assert passed.quarantine.column_names == [*batch.QUARANTINE_METADATA, *passed.mapping.display]
+    assert len(passed.mapping.display) == len(HEADER)
+    assert failed.quarantine["case_id"].to_pylist() == ["C2"]
