@@ -20,20 +20,17 @@ and measured no faster. Outside the block, and in another thread, GX runs unchan
 from __future__ import annotations
 
 import contextlib
-import threading
 from collections.abc import Iterator
 from typing import Any
+
+from ingestion.thread_switch import ThreadSwitch
 
 #: GX's `ignore_row_if` values and the rows `DataFrame.dropna` drops for each (None: none).
 PAIR_MISSING = {"both_values_are_missing": "all", "either_value_is_missing": "any", "neither": None}
 LIST_MISSING = {"all_values_are_missing": "all", "any_value_is_missing": "any", "never": None}
 
 
-class _Narrowing(threading.local):
-    active: bool = False
-
-
-_narrowing = _Narrowing()
+_narrowing = ThreadSwitch()
 
 
 def domain_columns(domain_kwargs: dict) -> list[str] | None:
@@ -85,9 +82,5 @@ def _install() -> None:
 def domains_narrowed() -> Iterator[None]:
     """Within the block (this thread), a pair or list domain's records are its own columns."""
     _install()
-    outer = _narrowing.active
-    _narrowing.active = True
-    try:
+    with _narrowing.on():
         yield
-    finally:
-        _narrowing.active = outer

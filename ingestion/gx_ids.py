@@ -20,19 +20,16 @@ IDs and whole validation results with and without.
 from __future__ import annotations
 
 import contextlib
-import threading
 from collections.abc import Iterator
 from typing import Any
+
+from ingestion.thread_switch import ThreadSwitch
 
 #: The exact types GX's converter returns unchanged (None too): answered without asking it.
 PLAIN_TYPES = (str, int, bool, type(None))
 
 
-class _Quick(threading.local):
-    active: bool = False
-
-
-_quick = _Quick()
+_quick = ThreadSwitch()
 
 
 def _install() -> None:
@@ -60,9 +57,5 @@ def _install() -> None:
 def ids_made_quickly() -> Iterator[None]:
     """Within the block (this thread), GX's converter answers plain values itself (see module)."""
     _install()
-    outer = _quick.active
-    _quick.active = True
-    try:
+    with _quick.on():
         yield
-    finally:
-        _quick.active = outer

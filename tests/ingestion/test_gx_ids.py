@@ -93,3 +93,21 @@ def test_a_validation_finds_the_same_with_ids_made_quickly(tmp_path: Path) -> No
     with ids_made_quickly():
         quick = _result("ps_hukou", frame)
     assert quick == plain
+
+
+def test_the_switch_holds_in_its_own_thread_and_block_only() -> None:
+    """`ThreadSwitch` (the gate's GX changes hold inside `gate.validate` only): nested blocks
+    restore the outer state, another thread sees it off."""
+    import threading
+
+    from ingestion.thread_switch import ThreadSwitch
+
+    switch, seen = ThreadSwitch(), []
+    with switch.on():
+        with switch.on():
+            assert switch.active
+        assert switch.active  # still inside the outer block
+        other = threading.Thread(target=lambda: seen.append(switch.active))
+        other.start()
+        other.join()
+    assert seen == [False] and not switch.active
