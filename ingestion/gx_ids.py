@@ -12,9 +12,9 @@ the rows (median of 15 in turn, 1,000-row hukou frame: 0.051 against 0.064 CPU s
 Inside `ids_made_quickly()` the converter returns None, `str`, `int` and `bool` values (those
 exact types, not subclasses) as they are, which is what GX's own converter returns for them;
 every other value goes to GX's converter, which calls back here for the values inside a dict
-or a list. Outside the block,
-and in another thread, GX runs unchanged. `tests/ingestion/test_gx_ids.py` compares values,
-IDs and whole validation results with and without.
+or a list. Outside the block, and in another thread, GX runs unchanged.
+`tests/ingestion/test_gx_ids.py` compares values, IDs and whole validation results with and
+without.
 """
 
 from __future__ import annotations
@@ -27,7 +27,6 @@ from ingestion.thread_switch import ThreadSwitch
 
 #: The exact types GX's converter returns unchanged (None too): answered without asking it.
 PLAIN_TYPES = (str, int, bool, type(None))
-
 
 _quick = ThreadSwitch()
 
