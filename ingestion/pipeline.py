@@ -85,7 +85,7 @@ from ingestion.landing import (
 )
 from ingestion.readers import FileRejected, file_format, unterminated_last_line
 from ingestion.same_day import differing_versions
-from ingestion.streaming import NotStreamable, may_stream, open_stream
+from ingestion.streaming import NotStreamable, may_stream, stream_of
 
 log = logging.getLogger(__name__)
 
@@ -533,7 +533,7 @@ def _ingest_streamed(run: _FeedRun, delivery: Delivery, started: str, control: C
         return False
     private = stream_scratch(run.home, run.feed.feed_id)
     with tempfile.TemporaryDirectory(prefix="stream-", dir=private) as scratch:
-        stream = open_stream(delivery.path, Path(scratch))
+        stream = stream_of(delivery.path, Path(scratch))
         if stream is None:
             return False
         flush()

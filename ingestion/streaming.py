@@ -272,6 +272,12 @@ def open_stream(path: Path, scratch: Path, chunk_rows: int | None = None) -> Csv
     rows = CHUNK_ROWS if chunk_rows is None else chunk_rows
     if not may_stream(path, rows):
         return None
+    return stream_of(path, scratch, rows)
+
+
+def stream_of(path: Path, scratch: Path, chunk_rows: int | None = None) -> CsvStream | None:
+    """`open_stream` of a file `may_stream` has said yes to: its lines are not counted again."""
+    rows = CHUNK_ROWS if chunk_rows is None else chunk_rows
     source = _utf8_source(path, scratch)
     if source is None:
         return None
@@ -287,7 +293,7 @@ def may_stream(path: Path, chunk_rows: int | None = None) -> bool:
     """Whether `open_stream` could stream the file: a CSV with more lines than `chunk_rows`.
 
     Cheap (the suffix, then line breaks counted until there are enough), so a caller asks
-    before making `open_stream` a scratch folder: most deliveries are small.
+    before making a scratch folder for `stream_of`: most deliveries are small.
     """
     try:
         return file_format(path) == "csv" and has_more_lines_than(
