@@ -319,9 +319,28 @@ def _good_table(feed: Feed, delivery: Delivery, table: RawTable, mapping: Header
     return pa.Table.from_arrays(arrays, schema=feed.arrow_schema())
 
 
+def _quarantine_headers(mapping: HeaderMapping) -> list[str]:
+    """The delivered columns' names in a quarantine table: their display names, with `_` added
+    to one that is a metadata column's name (or becomes another's) until it is not.
+
+    Why: a file may deliver a column called `reasons` or `_source_row`; under its own name its
+    cells took the place of the gate's reasons and the row numbers in the quarantine table.
+    """
+    names: list[str] = []
+    used, delivered = set(QUARANTINE_METADATA), set(mapping.display)
+    for header in mapping.display:
+        name = header
+        while name in used or (name != header and name in delivered):
+            name += "_"
+        used.add(name)
+        names.append(name)
+    return names
+
+
 def _quarantine_schema(mapping: HeaderMapping) -> pa.Schema:
     """A quarantine table's columns: the metadata with the reasons, then every delivered column as text."""
-    return pa.schema([*QUARANTINE_METADATA.items(), *((header, pa.string()) for header in mapping.display)])
+    delivered = [(name, pa.string()) for name in _quarantine_headers(mapping)]
+    return pa.schema([*QUARANTINE_METADATA.items(), *delivered])
 
 
 def _quarantine_table(delivery: Delivery, table: RawTable, mapping: HeaderMapping,
@@ -337,8 +356,8 @@ def _quarantine_table(delivery: Delivery, table: RawTable, mapping: HeaderMappin
     arrays = {name: meta[name] for name in QUARANTINE_METADATA if name in meta}
     arrays["reasons"] = pa.array(reasons.iloc[rows], type=pa.string(), from_pandas=True)
     ordered = {name: arrays[name] for name in QUARANTINE_METADATA}
-    for position, header in enumerate(mapping.display):
-        ordered[header] = pa.array(table.cells[str(position)].iloc[rows], type=pa.string(), from_pandas=True)
+    for position, name in enumerate(_quarantine_headers(mapping)):
+        ordered[name] = pa.array(table.cells[str(position)].iloc[rows], type=pa.string(), from_pandas=True)
     return pa.table(ordered)
 
 

@@ -179,6 +179,33 @@ def test_feeds_in_parallel_processes(home: Home, inbox: Path) -> None:
     assert {e["status"] for e in entries} == {"loaded", "loaded_with_quarantine"}
 
 
+def test_columns_named_like_the_quarantines_own_do_not_replace_them(home: Home, inbox: Path) -> None:
+    """A sender's `reasons` and `_source_row` columns land in the quarantine beside the gate's
+    reasons and the row numbers, renamed, never in their place; a clean file's empty quarantine
+    table has the same columns."""
+    header = ["身份证号", "死亡日期", "reasons", "_source_row", "reasons_"]
+    write_csv(inbox / "ca_deaths" / f"d_{STAMP}.csv", header, [
+        [PERSON, "2026-10-01", "theirs 1", "x", "a"],
+        [wrong_check(OTHER), "2026-10-02", "theirs 2", "y", "b"],
+    ])
+    [entry] = ingest_feed("ca_deaths", inbox, home)
+    assert (entry["rows_loaded"], entry["rows_quarantined"]) == (1, 1)
+    [path] = (home.quarantine / "ca_deaths").glob("*.parquet")
+    quarantine = pq.read_table(path)
+    assert quarantine.column_names[5:] == ["id_number", "death_date", "reasons__", "_source_row_", "reasons_"]
+    [row] = quarantine.to_pylist()
+    assert row["_source_row"] == 2 and quarantine.schema.field("_source_row").type == "int64"
+    assert "check digit" in row["reasons"] and row["reasons__"] == "theirs 2"
+    assert (row["_source_row_"], row["reasons_"]) == ("y", "b")
+
+    from ingestion.batch import build_batch
+    from ingestion.delivery import describe
+
+    clean = write_csv(inbox / "ca_deaths" / "d_20261201.csv", header, [[PERSON, "2026-11-01", "t", "z", "c"]])
+    result = build_batch(get_feed("ca_deaths"), describe(inbox, "ca_deaths", clean))
+    assert result.quarantine.num_rows == 0 and result.quarantine.schema == quarantine.schema
+
+
 def test_a_no_end_date_loads_and_a_far_future_birth_date_is_quarantined(home: Home, inbox: Path) -> None:
     """9999-12-31 in a date that may lie ahead loads as that date, through the gate to Parquet.
 
