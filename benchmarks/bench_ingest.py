@@ -111,8 +111,10 @@ def duckdb_in_process(csv: Path, out: Path) -> float:
 
 def ingest_in_process(csv: Path, work: Path) -> tuple[float, dict]:
     from aidwatch.home import Home
+    from ingestion.allocators import reuse_freed_memory
     from ingestion.pipeline import ingest_feed
 
+    reuse_freed_memory()  # what `ingest_inbox` sets before its first file
     inbox, home = work / "inbox", Home(work / "home")
     shutil.rmtree(work, ignore_errors=True)
     (inbox / "ps_hukou").mkdir(parents=True)

@@ -35,7 +35,7 @@ import pyarrow.parquet as pq
 
 from aidwatch.home import Home
 from ingestion import fingerprints
-from ingestion.arrow_memory import use_jemalloc
+from ingestion.allocators import reuse_freed_memory
 from ingestion.batch import (
     BatchResult,
     ReadBatch,
@@ -592,7 +592,7 @@ def ingest_inbox(inbox: Path, home: Home, workers: int = 2,
     moment ago (the CLI counts them for its progress bar), so the inbox is not scanned twice.
     """
     inbox = Path(inbox)
-    use_jemalloc()  # before the first file: workers forked below inherit the pool
+    reuse_freed_memory()  # before the first file: workers forked below inherit the allocators
     found = pending_feeds(inbox, home) if pending is None else pending
     feeds = sorted(found, key=lambda f: -_feed_weight(inbox, f))
     entries: list[dict] = []

@@ -98,6 +98,29 @@ def broken_utf8_count(blocks: Iterable[bytes], stop_after: int = FEW_BROKEN) -> 
     return broken + decoder.decode(b"", final=True).count("\ufffd")
 
 
+#: Bytes decoded at a time while testing whether bytes decode strictly.
+_STRICT_SCAN_BYTES = 1 << 16
+
+
+def decodes_strictly(blocks: Iterable[bytes], encoding: str) -> bool:
+    """Whether the blocks, one after another, decode strictly in `encoding`; stops at the first error.
+
+    Why block by block: `bytes.decode` of a whole file sizes its output for the whole file
+    before it decodes the first character, so a 21 MB UTF-8 export that stops reading as
+    GB18030 at its 67th byte still cost ~15 ms (a thirtieth of ingesting it) to say so.
+    """
+    decoder = codecs.getincrementaldecoder(encoding)()
+    try:
+        for block in blocks:
+            view = memoryview(block)
+            for start in range(0, len(view), _STRICT_SCAN_BYTES):
+                decoder.decode(view[start:start + _STRICT_SCAN_BYTES])
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def _damaged_utf8(data: bytes) -> bool:
     """True when the bytes are Chinese UTF-8 with a few broken sequences (a cut or damaged file)."""
     if not 0 < broken_utf8_count([data]) <= FEW_BROKEN:
@@ -236,11 +259,7 @@ def _utf8_body(data: bytes) -> tuple[bytes, str] | None:
     if bom:
         return body, "utf-8-sig"
     if not body.isascii():
-        try:
-            data.decode("gb18030")
-        except UnicodeDecodeError:
-            return body, "utf-8"
-        return None
+        return None if decodes_strictly([data], "gb18030") else (body, "utf-8")
     return body, "utf-8"
 
 

@@ -44,6 +44,7 @@ from ingestion.readers import (
     _header_record,
     _valid_utf8,
     broken_utf8_count,
+    decodes_strictly,
     file_format,
     raw_table,
 )
@@ -116,14 +117,7 @@ def _utf8_scan(path: Path, skip: int) -> tuple[bool, bool, bool] | None:
 
 def _decodes(path: Path, encoding: str) -> bool:
     """Whether the whole file decodes strictly; stops at the first error."""
-    decoder = codecs.getincrementaldecoder(encoding)()
-    try:
-        for block in _blocks(path):
-            decoder.decode(block)
-        decoder.decode(b"", final=True)
-    except UnicodeDecodeError:
-        return False
-    return True
+    return decodes_strictly(_blocks(path), encoding)
 
 
 def _few_broken_utf8(path: Path) -> bool:

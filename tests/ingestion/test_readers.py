@@ -13,7 +13,15 @@ import pytest
 
 from ingestion.contracts import get_feed
 from ingestion.headers import map_headers
-from ingestion.readers import BLANK_FIRST_BYTES, FileRejected, _blank_to_null, _has_line_break, read_file
+from ingestion.readers import (
+    _STRICT_SCAN_BYTES,
+    BLANK_FIRST_BYTES,
+    FileRejected,
+    _blank_to_null,
+    _has_line_break,
+    decodes_strictly,
+    read_file,
+)
 from tests.ingestion.deliveries import write_csv, write_json, write_xlsx
 
 ZH_HEADER = ["死亡日期", "身份证号", "信息来源"]
@@ -241,3 +249,31 @@ def test_blank_values_are_found_in_any_chunk_slice_or_form() -> None:
     assert _blank_to_null(sliced) is sliced
     ogham_space = pa.chunked_array([pa.array(["x", "\u1680", "y"]).slice(1, 1)])
     assert _blank_to_null(ogham_space).to_pylist() == [None]
+
+
+def _strictly(data: bytes, encoding: str) -> bool:
+    try:
+        data.decode(encoding)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+@pytest.mark.parametrize("encoding", ["gb18030", "utf-8"])
+def test_decodes_strictly_answers_as_a_whole_decode_does(encoding: str) -> None:
+    """Block by block (and split into several blocks) the answer is `bytes.decode`'s, also when a
+    character straddles a block's end, the bytes end inside a character, or break far in."""
+    chinese = "户籍人口，张三：正常\n".encode(encoding)
+    four_byte = "\U0001F600".encode(encoding)
+    straddling = b"a" * (_STRICT_SCAN_BYTES - 2) + four_byte + chinese
+    cases = [
+        b"", b"plain ascii\n", chinese * 5000, straddling, straddling[:_STRICT_SCAN_BYTES],
+        chinese + four_byte[:-1],
+        chinese * 20000 + b"\xff\xff" + chinese,
+        "户籍人口".encode() * 10, "户籍人口".encode("gb18030") * 10,
+    ]
+    for data in cases:
+        expected = _strictly(data, encoding)
+        assert decodes_strictly([data], encoding) is expected, data[:40]
+        halves = [data[:len(data) // 2 + 1], data[len(data) // 2 + 1:]]
+        assert decodes_strictly(halves, encoding) is expected, data[:40]

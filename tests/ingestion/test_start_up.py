@@ -1,4 +1,4 @@
-"""A cold ingest pays little before its first file: GX without SciPy, Altair or SQLAlchemy; jemalloc.
+"""A cold ingest pays little before its first file: GX without SciPy, Altair or SQLAlchemy.
 
 Run in a fresh interpreter: the test session has long imported all three.
 """
@@ -64,21 +64,3 @@ def test_the_gate_start_up_logs_nothing_from_gx_at_info(tmp_path: Path) -> None:
                           timeout=120, check=True)
     assert "gate warm" in done.stderr  # INFO lines do reach stderr in this process
     assert "great_expectations" not in done.stderr, done.stderr
-
-
-def test_ingestion_allocates_from_jemalloc(tmp_path: Path) -> None:
-    """pyarrow's default here is mimalloc; ingestion switches to jemalloc (ingestion.arrow_memory)."""
-    probe = (
-        "import sys; from pathlib import Path\n"
-        "import pyarrow as pa\n"
-        "from aidwatch.home import Home\n"
-        "from ingestion.pipeline import ingest_inbox\n"
-        "before = pa.default_memory_pool().backend_name\n"
-        "ingest_inbox(Path(sys.argv[1]), Home(Path(sys.argv[2])), workers=1)\n"
-        "print(before, pa.default_memory_pool().backend_name)\n"
-    )
-    (tmp_path / "inbox").mkdir()
-    done = subprocess.run([sys.executable, "-c", probe, str(tmp_path / "inbox"), str(tmp_path / "home")],
-                          cwd=ROOT, capture_output=True, text=True, timeout=120, check=True)
-    before, after = done.stdout.split()
-    assert (before, after) == ("mimalloc", "jemalloc")
