@@ -188,11 +188,6 @@ class Pseudonymiser:
     def items(self, value: str) -> str:
         return " ".join(self.whole(item) for item in value.split())
 
-    def key_value(self, value: str) -> str:
-        if value in self.person_keys or self.id_pattern.search(value):
-            return self.whole(value)
-        return value
-
     def text(self, value: str) -> str:
         value = self.id_pattern.sub(lambda match: self.whole(match.group()), value)
         return TOKEN.sub(
@@ -202,16 +197,17 @@ class Pseudonymiser:
     def register(self, con: duckdb.DuckDBPyConnection) -> None:
         """`aw_whole`, `aw_items`, `aw_key`, `aw_text`: on this connection only, gone when it closes.
 
-        `aw_whole` is HMAC-SHA256 in SQL (`pseudonym_macro`); `aw_items` and `aw_key` of a
-        plain value (letters and digits: an ID, a hukou number, a record key) are SQL too, and
-        anything else goes to the Python rules. Why: DuckDB computes the HMAC vectorised on
-        every core; a Python function per value took 61 s of the 87 s the analyst file took
-        at scale 10 (`fct_aid.source_key` holds a distinct ID-bearing key per row, so no memo
-        helps). The pseudonyms are the same bytes either way (tests/exports/test_analyst.py).
+        `aw_whole` is HMAC-SHA256 in SQL (`pseudonym_macro`); `aw_key` is SQL for every value
+        and `aw_items` for a plain value (letters and digits: an ID, a hukou number, a record
+        key); a list of several keys and text go to the Python rules. Why: DuckDB computes the
+        HMAC vectorised on every core; a Python function per value took 61 s of the 87 s the
+        analyst file took at scale 10 (`fct_aid.source_key` holds a distinct ID-bearing key per
+        row, so no memo helps), and still 8 of 11 s for the keys with a `-`, `_` or `|` in them
+        (`PLHH0000024-202412-tekun_care-3919`, `<ID>|2025`: 0.99 M rows at scale 10) until
+        2026-12-04. The pseudonyms are the same bytes either way (tests/exports/test_analyst.py).
         The SQL rules read `aw_person_keys`, which must be registered first.
         """
-        for name, rule in (("aw_items_each", self.items), ("aw_key_each", self.key_value),
-                           ("aw_text", self.text)):
+        for name, rule in (("aw_items_each", self.items), ("aw_text", self.text)):
             con.create_function(name, vectorised(rule), [duckdb.sqltype("VARCHAR")],
                                 duckdb.sqltype("VARCHAR"), type="arrow")
         con.create_function("aw_pseudonym_of_digest", pseudonyms_of_digests, [duckdb.sqltype("BLOB")],
@@ -220,8 +216,9 @@ class Pseudonymiser:
         plain = f"regexp_full_match(v, '{PLAIN_VALUE}')"
         con.execute(f"create temp macro aw_items(v) as case when {plain} then aw_whole(v) "
                     "else aw_items_each(v) end")
-        # `key_value` of a plain value: a person key, or a value with an ID inside, gets its pseudonym
-        con.execute(f"create temp macro aw_key(v) as case when not {plain} then aw_key_each(v) "
+        # A person key, or a value with a run of 15 digits (an ID) inside, gets its pseudonym; the
+        # run is ASCII digits in RE2 as in Python's `re` ([0-9], not \d), so any text may take this path
+        con.execute("create temp macro aw_key(v) as case "
                     f"when v in (select value from aw_person_keys) or regexp_matches(v, '{ID_PATTERN}') "
                     "then aw_whole(v) else v end")
 
@@ -245,6 +242,8 @@ def _blob_literal(data: bytes) -> str:
 _BASE32_CODES = np.frombuffer(BASE32.encode("ascii"), dtype=np.uint8)
 _PSEUDONYM_WIDTH = len(PSEUDONYM_PREFIX) + PSEUDONYM_BYTES * 8 // 5
 _SIXTY_BITS = np.uint64((1 << 60) - 1)
+#: Where each of a 60-bit number's twelve 5-bit characters starts, most significant first.
+_CHARACTER_SHIFTS = np.arange(55, -1, -5, dtype=np.uint64)
 
 
 def pseudonyms_of_digests(digests: pa.Array) -> pa.Array:
@@ -252,12 +251,15 @@ def pseudonyms_of_digests(digests: pa.Array) -> pa.Array:
 
     Why numpy and not SQL: base32 in SQL (24 substrings of a 60-bit number a value) took twice
     as long as the two SHA-256s (6.1-6.6 s against 1.7-2.0 s for 2.6 M IDs at scale 10). Here the
-    120 bits are two big-endian 60-bit numbers, cut into 5-bit characters a column at a time.
+    120 bits are two big-endian 60-bit numbers, cut into 5-bit characters all at once. DuckDB
+    calls this once per 2,048 values, so its fixed cost counts: 24 numpy passes (one per
+    character) cost 0.44 ms a call, ~0.6 s per 2.6 M values; one broadcast shift ~0.2 ms.
     """
     if isinstance(digests, pa.ChunkedArray):
         digests = digests.combine_chunks()
     count = len(digests)
-    filled = pc.fill_null(digests.cast(pa.binary()), b"\0" * PSEUDONYM_BYTES)
+    filled = digests if digests.null_count == 0 and digests.type == pa.binary() else \
+        pc.fill_null(digests.cast(pa.binary()), b"\0" * PSEUDONYM_BYTES)
     offsets = np.frombuffer(filled.buffers()[1], dtype=np.int32)[filled.offset:filled.offset + count + 1]
     if (np.diff(offsets) != PSEUDONYM_BYTES).any():
         raise ValueError(f"aw_pseudonym_of_digest takes {PSEUDONYM_BYTES}-byte digest prefixes")
@@ -265,16 +267,18 @@ def pseudonyms_of_digests(digests: pa.Array) -> pa.Array:
     padded = np.zeros((count, 16), dtype=np.uint8)
     padded[:, :PSEUDONYM_BYTES] = data.reshape(count, PSEUDONYM_BYTES)
     words = padded.view(">u8").astype(np.uint64)  # (count, 2): bytes 0-7 and 8-15, big-endian
-    halves = (words[:, 0] >> np.uint64(4),  # bits 0-59
-              ((words[:, 0] << np.uint64(56)) | (words[:, 1] >> np.uint64(8))) & _SIXTY_BITS)  # bits 60-119
+    halves = np.stack((words[:, 0] >> np.uint64(4),  # bits 0-59
+                       ((words[:, 0] << np.uint64(56)) | (words[:, 1] >> np.uint64(8))) & _SIXTY_BITS),
+                      axis=1)  # bits 60-119
     encoded = np.empty((count, _PSEUDONYM_WIDTH), dtype=np.uint8)
     encoded[:, 0] = ord(PSEUDONYM_PREFIX)
-    for half, number in enumerate(halves):
-        for place in range(12):
-            shift = np.uint64(5 * (11 - place))
-            encoded[:, 1 + 12 * half + place] = _BASE32_CODES[(number >> shift) & np.uint64(31)]
+    characters = (halves[:, :, None] >> _CHARACTER_SHIFTS).astype(np.uint8)  # (count, 2, 12)
+    characters &= 31
+    encoded[:, 1:] = np.take(_BASE32_CODES, characters.reshape(count, -1))
     ends = np.arange(0, _PSEUDONYM_WIDTH * (count + 1), _PSEUDONYM_WIDTH, dtype=np.int32)
     result = pa.StringArray.from_buffers(count, pa.py_buffer(ends), pa.py_buffer(encoded.tobytes()))
+    if digests.null_count == 0:
+        return result
     return pc.if_else(pc.is_null(digests), pa.scalar(None, pa.string()), result)
 
 

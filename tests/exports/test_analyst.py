@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import logging
 import os
 import re
@@ -24,6 +25,7 @@ from exports.analyst import (
     ensure_demo_key,
     load_key,
     pseudonym,
+    pseudonyms_of_digests,
     publish_analyst_file,
 )
 from tests.exports.conftest import PEOPLE, make_warehouse
@@ -305,7 +307,10 @@ def test_the_sql_rules_give_the_pythons_pseudonyms(key: bytes) -> None:
     they must be the same bytes, or a person would get two pseudonyms and joins would break."""
     ids = ["152921198001010019", "15292119800101001X", "152921800101001"]
     values = [*ids, "HK1", "张三", "", "a" * 200, f"DCA{ids[0]}202611", "PAY000123", f"{ids[0]} {ids[1]}",
-              f" {ids[2]}\u3000HK1 ", "H1-2", None]
+              f" {ids[2]}\u3000HK1 ", "H1-2", None,
+              # keys with other characters, which `aw_key` now takes in SQL as well
+              f"{ids[0]}|2025", "PLHH0000024-202412-tekun_care-3919", f"{ids[1]}_x", "HK1 ", "户号HK1",
+              "１５２９２１１９８００１０１００１９", "\u0661" * 15, f"身份证{ids[2]}号", "12345678901234-5"]
     rules = Pseudonymiser(key, pa.array([*ids, "HK1"]))
     with duckdb.connect() as con:
         con.register("aw_person_keys", pa.table({"value": rules.person_key_values}))
@@ -320,3 +325,19 @@ def test_the_sql_rules_give_the_pythons_pseudonyms(key: bytes) -> None:
             assert items == " ".join(pseudonym(key, item) for item in value.split()), value
             assert key_value == (pseudonym(key, value) if value in rules.person_keys or ID_RUN.search(value)
                                  else value), value
+
+
+def test_base32_of_a_whole_chunk_of_digests_is_the_pythons(pseudonym_key: str) -> None:
+    """DuckDB hands `aw_pseudonym_of_digest` 2,048 digests at a time, some null, sometimes sliced or
+    in chunks: each becomes the pseudonym `pseudonym` gives its value, each null stays null."""
+    key = pseudonym_key.encode()
+    values = [None if number % 97 == 0 else f"1529211980{number:08d}" for number in range(5000)]
+    digests = pa.array([None if value is None else hmac.digest(key, value.encode(), hashlib.sha256)[:15]
+                        for value in values], pa.binary())
+    expected = [None if value is None else pseudonym(key, value) for value in values]
+    assert pseudonyms_of_digests(digests).to_pylist() == expected
+    assert pseudonyms_of_digests(digests.slice(2048, 2048)).to_pylist() == expected[2048:4096]
+    chunked = pa.chunked_array([digests.slice(0, 100), digests.slice(100)])
+    assert pseudonyms_of_digests(chunked).to_pylist() == expected
+    without_nulls = digests.filter(digests.is_valid())
+    assert pseudonyms_of_digests(without_nulls).to_pylist() == [p for p in expected if p is not None]
