@@ -29,7 +29,6 @@ at its defaults: then jemalloc's cold start spent less system time.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import logging
 import platform
 
@@ -66,6 +65,6 @@ def glibc_reuses_freed_memory() -> bool:
     """Set glibc's mmap and trim thresholds (mallopt); False when this is not glibc or it refused."""
     if platform.libc_ver()[0] != "glibc":
         return False
-    libc = ctypes.CDLL(ctypes.util.find_library("c"))
+    libc = ctypes.CDLL(None)  # the process's own symbols, glibc's among them (find_library runs ldconfig)
     return bool(libc.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES)
                 and libc.mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD_BYTES))
