@@ -434,10 +434,14 @@ def plan_table(con: duckdb.DuckDBPyConnection, table: str, described: list[tuple
     """
     probes = {}
     for column in probed_text_columns(described):
+        if column in SHARED_KEYS:  # kept whatever it holds (`plan_column`): nothing to probe
+            continue
         quoted = quote(column)
+        # each probe only where `plan_column` reads it: a scan of a million values each
         probes[column] = [
             f"coalesce(bool_or(regexp_matches({quoted}, '{ID_SQL_PATTERN}')), false)",
-            f"coalesce(bool_and(regexp_full_match({quoted}, '[0-9a-f]{{32}}')), false)",
+            (f"coalesce(bool_and(regexp_full_match({quoted}, '[0-9a-f]{{32}}')), false)"
+             if column.endswith("_key") else "false"),
             (f"coalesce(bool_or({quoted} in (select name from {source('dim_person')})), false)"
              if person_names and is_name_column(column) else "false"),
         ]

@@ -18,13 +18,15 @@ data file they list names them in `control_file`).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import logging
 import multiprocessing
 import tempfile
+import threading
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from pathlib import Path
 from queue import Empty
@@ -581,15 +583,44 @@ def _ingest_feed_in_worker(feed_id: str, inbox: Path, home: Home) -> list[dict]:
     return ingest_feed(feed_id, inbox, home, on_file=_progress_queue.put)
 
 
+@contextlib.contextmanager
+def alongside_thread(work: Callable[[], object] | None) -> Iterator[None]:
+    """Run `work` in a daemon thread for the duration of the block; wait for it at the end.
+
+    Why: while the workers ingest, this process only waits for them; `aidwatch run` uses the
+    time to pay its build's start-up (`warehouse.dbt_warm_up`). An exception of `work` is
+    logged and dropped: what it prepares is an optimisation, never a step of ingestion.
+    """
+    if work is None:
+        yield
+        return
+
+    def guarded() -> None:
+        try:
+            work()
+        except Exception:
+            log.exception("work alongside ingestion failed (ingestion is not affected)")
+
+    thread = threading.Thread(target=guarded, name="alongside-ingestion", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        thread.join()
+
+
 def ingest_inbox(inbox: Path, home: Home, workers: int = 2,
                  on_feed: Callable[[str, list[dict]], None] | None = None,
-                 on_file: FileCallback | None = None, pending: list[str] | None = None) -> list[dict]:
+                 on_file: FileCallback | None = None, pending: list[str] | None = None,
+                 alongside: Callable[[], object] | None = None) -> list[dict]:
     """Ingest every pending feed, `workers` feeds at a time in separate processes.
 
     Largest feeds are started first so the processes finish together. `on_file` (each
     ledger entry as it is written) and `on_feed` (each feed as it completes) are called in
     this process: the CLI's progress display. `pending`: the caller's `pending_feeds` of a
     moment ago (the CLI counts them for its progress bar), so the inbox is not scanned twice.
+    `alongside`: work of the caller's next step run meanwhile in a thread of this process
+    (`alongside_thread`), started once the workers are forked and finished before this returns.
     """
     inbox = Path(inbox)
     reuse_freed_memory()  # before the first file: workers forked below inherit the allocators
@@ -597,11 +628,12 @@ def ingest_inbox(inbox: Path, home: Home, workers: int = 2,
     feeds = sorted(found, key=lambda f: -_feed_weight(inbox, f))
     entries: list[dict] = []
     if workers <= 1 or len(feeds) <= 1:
-        for feed_id in feeds:
-            done = ingest_feed(feed_id, inbox, home, on_file=on_file)
-            entries += done
-            if on_feed is not None:
-                on_feed(feed_id, done)
+        with alongside_thread(alongside):
+            for feed_id in feeds:
+                done = ingest_feed(feed_id, inbox, home, on_file=on_file)
+                entries += done
+                if on_feed is not None:
+                    on_feed(feed_id, done)
         write_run_reports(home, entries)  # the run's index page (ingestion/gate_reports.py)
         return entries
     # fork: a worker starts in milliseconds and inherits what the parent already imported,
@@ -622,15 +654,18 @@ def ingest_inbox(inbox: Path, home: Home, workers: int = 2,
     with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_start_worker,
                              initargs=(queue,)) as pool:
         futures = {pool.submit(_ingest_feed_in_worker, feed_id, inbox, home): feed_id for feed_id in feeds}
-        waiting = set(futures)
-        while waiting:
-            finished, waiting = wait(waiting, timeout=0.25, return_when=FIRST_COMPLETED)
-            drain()
-            for future in finished:
-                done = future.result()
-                entries += done
-                if on_feed is not None:
-                    on_feed(futures[future], done)
+        # every worker is forked by now (the pool starts one per submit up to max_workers and
+        # none later), so the thread below is never copied into a child mid-way
+        with alongside_thread(alongside):
+            waiting = set(futures)
+            while waiting:
+                finished, waiting = wait(waiting, timeout=0.25, return_when=FIRST_COMPLETED)
+                drain()
+                for future in finished:
+                    done = future.result()
+                    entries += done
+                    if on_feed is not None:
+                        on_feed(futures[future], done)
     drain()
     entries = sorted(entries, key=lambda e: e["batch_id"])
     write_run_reports(home, entries)  # the run's index page (ingestion/gate_reports.py)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import multiprocessing
+import threading
 from decimal import Decimal
 from pathlib import Path
 
@@ -177,6 +179,44 @@ def test_feeds_in_parallel_processes(home: Home, inbox: Path) -> None:
     assert sorted(e["feed_id"] for e in entries) == ["ca_deaths", "ca_members"]
     assert sorted(e["batch_id"] for e in reported) == [e["batch_id"] for e in entries]
     assert {e["status"] for e in entries} == {"loaded", "loaded_with_quarantine"}
+
+
+def test_work_alongside_runs_in_this_process_while_the_workers_ingest(home: Home, inbox: Path) -> None:
+    """`alongside` starts after the workers are forked (no thread is copied into a child) and
+    overlaps the ingestion: it sees the first ledger entry arrive while it waits."""
+    write_csv(inbox / "ca_members" / f"m_{STAMP}.csv", MEMBERS_HEADER, members_rows(), "utf-8-sig")
+    write_csv(inbox / "ca_deaths" / f"d_{STAMP}.csv", ["身份证号", "死亡日期"], [[PERSON, "2026-10-01"]])
+    first_entry = threading.Event()
+    seen: dict[str, object] = {}
+
+    def alongside() -> None:
+        seen["workers alive"] = len(multiprocessing.active_children())
+        seen["thread"] = threading.current_thread().name
+        seen["saw an entry arrive"] = first_entry.wait(timeout=120)
+        seen["still ingesting"] = len(multiprocessing.active_children())
+
+    entries = ingest_inbox(inbox, home, workers=2, on_file=lambda entry: first_entry.set(),
+                           alongside=alongside)
+    assert seen == {"workers alive": 2, "thread": "alongside-ingestion", "saw an entry arrive": True,
+                    "still ingesting": 2}
+    assert len(entries) == 2
+    assert not any(thread.name == "alongside-ingestion" for thread in threading.enumerate())
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_failure_alongside_is_logged_and_the_ingestion_is_not_affected(
+    home: Home, inbox: Path, workers: int, caplog: pytest.LogCaptureFixture
+) -> None:
+    write_csv(inbox / "ca_members" / f"m_{STAMP}.csv", MEMBERS_HEADER, members_rows(), "utf-8-sig")
+    write_csv(inbox / "ca_deaths" / f"d_{STAMP}.csv", ["身份证号", "死亡日期"], [[PERSON, "2026-10-01"]])
+
+    def broken() -> None:
+        raise RuntimeError("the warm-up broke")
+
+    entries = ingest_inbox(inbox, home, workers=workers, alongside=broken)
+    assert {e["status"] for e in entries} == {"loaded", "loaded_with_quarantine"}
+    assert "the warm-up broke" in caplog.text
+    assert "ingestion is not affected" in caplog.text
 
 
 def test_columns_named_like_the_quarantines_own_do_not_replace_them(home: Home, inbox: Path) -> None:
