@@ -232,15 +232,18 @@ def close_duckdb_connection() -> None:
             env.close()
 
 
-def run_dbt(args: list[str], env: dict[str, str]):
+def run_dbt(args: list[str], env: dict[str, str], in_home: bool = True):
     """Invoke dbt in-process through its programmatic runner, in HOME; returns dbtRunnerResult.
 
     The working directory is HOME for the invocation because the profile's warehouse path is
     relative to it (dbt_env); the caller's working directory is restored afterwards.
+    `in_home=False` keeps the process's working directory: for a parse only, which opens no
+    database (`warehouse.dbt_warm_up`, run while ingestion goes on in the same process).
     """
     from dbt.cli.main import dbtRunner  # imported late: dbt is slow to import
 
-    with environment(env), contextlib.chdir(env[HOME_ENV]):
+    where = contextlib.chdir(env[HOME_ENV]) if in_home else contextlib.nullcontext()
+    with environment(env), where:
         try:
             return dbtRunner().invoke(args)
         finally:

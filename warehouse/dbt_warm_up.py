@@ -40,20 +40,16 @@ def warm_up_dbt() -> bool:
     started = time.perf_counter()
     passed = False
     try:
-        from dbt.cli.main import dbtRunner  # the import is half of what this pays ahead
-
         from aidwatch.home import Home
         from warehouse import parse_state
-        from warehouse.build import dbt_args, dbt_env, environment, release_dbt_semaphores
+        from warehouse.build import dbt_args, dbt_env, run_dbt
 
         with tempfile.TemporaryDirectory(prefix="aidwatch-dbt-warm-up-") as folder:
             home = Home(Path(folder))
             parse_state.seed(home.dbt_work / "target")
-            with environment(dbt_env(home, home.warehouse_next)):
-                try:
-                    result = dbtRunner().invoke(dbt_args("parse", home, "--quiet"))
-                finally:
-                    release_dbt_semaphores()
+            # importing dbt (in run_dbt) is half of what this pays ahead
+            result = run_dbt(dbt_args("parse", home, "--quiet"), dbt_env(home, home.warehouse_next),
+                             in_home=False)
         passed = bool(result.success)
         if not passed:
             log.info("dbt warm-up: the parse did not pass (%s); the build starts cold", result.exception)
