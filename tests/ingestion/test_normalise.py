@@ -10,7 +10,8 @@ import pandas as pd
 import pytest
 from stdnum.cn import ric
 
-from ingestion.contracts import get_feed
+from ingestion import normalise
+from ingestion.contracts import get_feed, load_feeds
 from ingestion.normalise import Context, check_digits, normalise_column
 from tests.ingestion.deliveries import valid_id, wrong_check
 
@@ -260,3 +261,37 @@ def test_arrow_extract_reads_like_pandas_extract() -> None:
         matched = theirs[0].notna()
         assert ours[~matched].isna().all().all()
         assert ours[matched].equals(theirs[matched].fillna("").astype("str"))
+
+
+#: Cells of every type's delivered forms and of none, for `test_per_value_equals_whole_column`.
+MIXED_CELLS = [
+    "", " ", "\u3000", "0", "-1", "1.5", "1,234.50", "１２３", "1e3", "nan", "None", "inf", "-0", "0.005",
+    "12.345", "2026-11-01", "2026/11/1", "20261101", "2026年11月1日", "2026-02-29", "2024-02-29",
+    "9999-12-31", "0001-01-01", "2026-11", "2026年11月", "45000", "45000.5", "是", "否", "Y", "n",
+    "true", "男", "本人", "152921", "152921001001", "15292100100", "１５２９２１", "91110000600037341L",
+    "X", "\u3000a\u3000", " a ", "a\tb", "100元", "￥100", "¥1,000", "(100)", "+5",
+    "2026-11-01 08:00:00", "2026-11-01T08:00", "08:00", "01", "½", "٣", "𝟙", "=1+1", '"', "'1", "😀", None,
+]
+
+
+@pytest.mark.parametrize("column_type", sorted(set(normalise.NORMALISERS) - normalise.ALWAYS_VECTORISED))
+def test_per_value_equals_whole_column(column_type: str) -> None:
+    """A column of repeated cells, normalised once per distinct value (the fast path), gives each row
+    what the type's normaliser gives the whole column, in each file format and for stacked files
+    (an extract date per row)."""
+    feed_id, column = next((f, c) for f in load_feeds() for c in get_feed(f).columns if c.type == column_type)
+    rng = np.random.default_rng(len(column_type))
+    forms = MIXED_CELLS + [*column.values, *column.codes]
+    cells = pd.Series(rng.choice(np.array(forms, dtype=object), 3000), dtype="str")
+    per_row = np.datetime64("2026-09-01") + rng.integers(0, 90, len(cells)).astype("timedelta64[D]")
+    for ctx in (CSV, XLSX, Context(per_row, "json")):
+        once = normalise_column(cells, column, ctx)
+        whole = normalise.NORMALISERS[column_type](cells, column, ctx)
+        assert cells.nunique() < normalise.DISTINCT_SHARE * len(cells)  # so the fast path was taken
+        assert _cells(once.values) == _cells(whole.values), (feed_id, ctx)
+        assert _cells(once.errors) == _cells(whole.errors), (feed_id, ctx)
+
+
+def _cells(values: pd.Series) -> list:
+    """Python values with every kind of null as None (NaN is not equal to itself)."""
+    return [None if pd.isna(v) else v for v in values.astype(object)]
