@@ -53,6 +53,7 @@ DUCKDB_INBOX = """
 import sys, pathlib, duckdb
 inbox, out = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2])
 out.mkdir(parents=True, exist_ok=True)
+duckdb.sql("set enable_progress_bar = false")  # its bar would fill the benchmark's output
 n = read = 0
 for path in sorted(inbox.glob('*/*.csv')):
     try:
