@@ -34,6 +34,7 @@ import pyarrow.parquet as pq  # noqa: E402
 from aidwatch.home import Home  # noqa: E402
 from benchmarks.measure import as_deployed  # noqa: E402
 from ingestion.contracts import load_feeds  # noqa: E402
+from ingestion.landing import read_ledger, write_ledger  # noqa: E402
 from ingestion.pipeline import ingest_inbox  # noqa: E402
 from simulator.generate import simulate  # noqa: E402
 from warehouse.build import build  # noqa: E402
@@ -101,8 +102,15 @@ def replicate_raw_zone(source: Home, target: Home, copies: int) -> None:
 
     Why: a scale-10 simulation does not fit this machine's memory; replicating the
     scale-1 raw zone gives the warehouse ten times the rows with the same shape
-    (distinct people, households and keys per replica).
+    (distinct people, households and keys per replica). Each replica gets a copy of its
+    batch's ledger entry: a build removes batches without one (left by a killed ingestion).
     """
+    ledger = {entry["batch_id"]: entry for entry in read_ledger(source)}
+
+    def recorded(batch_id: str, copy_of: str) -> None:
+        if copy_of in ledger:
+            write_ledger(target, {**ledger[copy_of], "batch_id": batch_id})
+
     for feed in load_feeds().values():
         id_columns = [c.name for c in feed.columns if c.type == "id_number"]
         key_columns = [c.name for c in feed.columns if c.name in KEY_TEXT_COLUMNS]
@@ -112,6 +120,7 @@ def replicate_raw_zone(source: Home, target: Home, copies: int) -> None:
             table = pq.read_table(path)
             if path.name.startswith("_") or table.num_rows == 0 or feed.feed_id in REFERENCE_FEEDS:
                 pq.write_table(table, out_dir / path.name)
+                recorded(path.stem, path.stem)
                 continue
             for copy in range(copies):
                 replica = table
@@ -123,6 +132,7 @@ def replicate_raw_zone(source: Home, target: Home, copies: int) -> None:
                     replica = replica.set_column(index, name, pc.binary_join_element_wise(
                         replica.column(name), pa.scalar(f"R{copy}"), ""))
                 pq.write_table(replica, out_dir / f"{path.stem}_r{copy}.parquet")
+                recorded(f"{path.stem}_r{copy}", path.stem)
 
 
 def bench(scale: float, workdir: Path) -> None:

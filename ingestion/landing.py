@@ -2,11 +2,12 @@
 
 Why this order and these names: every file is written under a hidden temporary name in
 its final folder and renamed when complete (a rename within a folder is atomic), and the
-ledger entry is written last. So a batch is *visible* exactly when its ledger entry
-exists: readers (dbt) join the raw zone to the ledger on `_batch_id`. A crash between
-the Parquet rename and the ledger leaves an orphan Parquet; `clean_feed` removes
-orphans and leftover temporary files before a feed is ingested again, and the rerun
-loads the file afresh (its sha256 is not in the ledger).
+ledger entry is written last. So a batch exists exactly when its ledger entry does. A
+crash between the Parquet rename and the ledger leaves an orphan Parquet; `clean_feed`
+removes orphans and leftover temporary files before a feed is ingested again (the rerun
+loads the file afresh: its sha256 is not in the ledger) and, for every feed, before every
+build (warehouse.raw_zone.remove_unrecorded_batches), since dbt reads each feed's folder
+whole.
 """
 
 from __future__ import annotations

@@ -31,7 +31,7 @@ from pathlib import Path
 from aidwatch.home import HOME_ENV, Home
 from warehouse import parse_state, project_tests, publish_gate
 from warehouse.installation import PROJECT_DIR
-from warehouse.raw_zone import earliest_delivery, ensure_schema_files
+from warehouse.raw_zone import earliest_delivery, ensure_schema_files, remove_unrecorded_batches
 
 log = logging.getLogger(__name__)
 
@@ -462,6 +462,7 @@ def build(
     """
     started = time.perf_counter()
     home.root.mkdir(parents=True, exist_ok=True)
+    remove_unrecorded_batches(home)
     ensure_schema_files(home)
     refuse_before_first_delivery(home, as_of)
     with build_lock(home):

@@ -8,6 +8,7 @@ or partial raw zone still builds (empty staging tables, not an error).
 
 from __future__ import annotations
 
+import logging
 from datetime import date
 from pathlib import Path
 
@@ -16,6 +17,9 @@ import pyarrow.parquet as pq
 from aidwatch.home import Home
 from ingestion.contracts import load_feeds
 from ingestion.delivery import Delivery
+from ingestion.landing import clean_feed, feed_lock
+
+log = logging.getLogger(__name__)
 
 SCHEMA_FILE = "_schema.parquet"
 
@@ -33,6 +37,27 @@ def ensure_schema_files(home: Home) -> list[Path]:
         tmp.replace(path)
         written.append(path)
     return written
+
+
+def remove_unrecorded_batches(home: Home) -> list[Path]:
+    """Remove what killed ingestions left: batches without a ledger entry, temporary files.
+
+    Why: a batch exists exactly when its ledger entry does (ingestion/landing.py), but each
+    dbt source reads every Parquet file of its feed's folder. An ingestion killed between a
+    batch's rename and its ledger entry leaves a file nobody recorded. The next ingestion of
+    that feed removes it (`clean_feed`), yet a build can come first: `aidwatch build` on its
+    own, or a run after the file left the inbox (its feed then has nothing new). So every
+    build first does for each feed what an ingestion of it does first, under the same lock.
+    """
+    removed: list[Path] = []
+    for feed_id in load_feeds():
+        with feed_lock(home, feed_id):
+            found = clean_feed(home, feed_id)
+        for path in found:
+            log.warning("%s: removed %s, left by an interrupted ingestion (no ledger entry)",
+                        feed_id, path.relative_to(home.root))
+        removed += found
+    return removed
 
 
 def earliest_delivery(home: Home) -> date | None:

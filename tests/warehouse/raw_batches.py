@@ -2,14 +2,16 @@
 
 Why: the warehouse tests need hand-made cases (a correction, a bad enum, two
 extract dates) independent of the simulator; the batches use the contracts' own
-Arrow schema, so they are what `dbt build` meets in production.
+Arrow schema, so they are what `dbt build` meets in production. Each gets its ledger
+entry, as ingestion writes one last: a build removes batches without one (left by a
+killed ingestion, warehouse.raw_zone.remove_unrecorded_batches).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pyarrow as pa
@@ -17,6 +19,7 @@ import pyarrow.parquet as pq
 
 from aidwatch.home import Home
 from ingestion.contracts import get_feed
+from ingestion.landing import write_ledger
 
 
 def write_batch(home: Home, feed_id: str, extract_date: date, rows: list[dict]) -> Path:
@@ -42,4 +45,11 @@ def write_batch(home: Home, feed_id: str, extract_date: date, rows: list[dict]) 
     path = home.raw_feed(feed_id) / f"{batch_id}.parquet"
     path.parent.mkdir(parents=True, exist_ok=True)
     pq.write_table(table, path)
+    now = datetime.now(UTC).isoformat(timespec="milliseconds")
+    write_ledger(home, {
+        "batch_id": batch_id, "feed_id": feed_id, "file": f"{feed_id}/{feed_id}_{extract_date:%Y%m%d}.csv",
+        "sha256": digest, "extract_date": extract_date.isoformat(), "format": "csv", "status": "loaded",
+        "rows_read": len(rows), "rows_loaded": len(rows), "rows_quarantined": 0, "rows_held": 0,
+        "reasons": [], "warnings": [], "started_at": now, "finished_at": now,
+    })
     return path

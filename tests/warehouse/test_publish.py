@@ -126,6 +126,7 @@ def test_a_raw_row_breaking_the_contract_fails_the_build_and_leaves_the_publishe
     aidwatch wrote itself, not from an older build's run_results.json."""
     home = Home(tmp_path / "failing_home")
     shutil.copytree(two_builds.home.root / "raw", home.raw)
+    shutil.copytree(two_builds.home.ledger, home.ledger)  # a batch without its ledger entry is removed
     shutil.copyfile(two_builds.home.warehouse, home.warehouse)
     if daily:
         shutil.copytree(two_builds.home.dbt_work, home.dbt_work)
