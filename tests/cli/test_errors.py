@@ -147,12 +147,16 @@ def test_the_default_as_of_is_todays_date_in_the_league(tmp_path, caplog, monkey
     from datetime import UTC, datetime
 
     from aidwatch import league_calendar
+    from aidwatch.home import Home
+    from ingestion.landing import write_ledger
 
     moment = datetime(2026, 11, 28, 22, 0, tzinfo=UTC)
     monkeypatch.setattr(league_calendar, "league_now", lambda: moment.astimezone(league_calendar.LEAGUE_ZONE))
     batch = tmp_path / "home" / "raw" / "ca_deaths" / "ca_deaths__20261130__0123456789ab.parquet"
     batch.parent.mkdir(parents=True)
     batch.write_bytes(b"")  # only its name is read: the raw zone's first delivery is of the 30th
+    recorded = {"batch_id": batch.stem, "feed_id": "ca_deaths", "status": "loaded"}
+    write_ledger(Home(tmp_path / "home"), recorded)  # a batch without its entry would be removed
     assert main(["build", "--home", str(tmp_path / "home")]) == 1
     assert "as_of 2026-11-29 is before the earliest delivery in the raw zone (extracted 2026-11-30)" in (
         caplog.text)
