@@ -6,7 +6,7 @@ ledger entry is written last. So a batch exists exactly when its ledger entry do
 crash between the Parquet rename and the ledger leaves an orphan Parquet; `clean_feed`
 removes orphans and leftover temporary files before a feed is ingested again (the rerun
 loads the file afresh: its sha256 is not in the ledger) and, for every feed, before every
-build (warehouse.raw_zone.remove_unrecorded_batches), since dbt reads each feed's folder
+build (warehouse.raw_zone.recorded_raw_zone), since dbt reads each feed's folder
 whole.
 """
 

@@ -31,7 +31,7 @@ from pathlib import Path
 from aidwatch.home import HOME_ENV, Home
 from warehouse import parse_state, project_tests, publish_gate
 from warehouse.installation import PROJECT_DIR
-from warehouse.raw_zone import earliest_delivery, ensure_schema_files, remove_unrecorded_batches
+from warehouse.raw_zone import earliest_delivery, ensure_schema_files, recorded_raw_zone
 
 log = logging.getLogger(__name__)
 
@@ -462,10 +462,11 @@ def build(
     """
     started = time.perf_counter()
     home.root.mkdir(parents=True, exist_ok=True)
-    remove_unrecorded_batches(home)
-    ensure_schema_files(home)
-    refuse_before_first_delivery(home, as_of)
-    with build_lock(home):
+    # every feed's lock held until the build ends: an ingestion started meanwhile waits, so the
+    # models read one state of the raw zone, and the publish gate lists the batches they read
+    with build_lock(home), recorded_raw_zone(home):
+        ensure_schema_files(home)
+        refuse_before_first_delivery(home, as_of)
         published = published_as_of(home)
         replay = published is not None and as_of < published
         # A replay is built in the same next file as a publish (one build per HOME at a time,

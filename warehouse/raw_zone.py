@@ -9,6 +9,8 @@ or partial raw zone still builds (empty staging tables, not an error).
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from datetime import date
 from pathlib import Path
 
@@ -39,25 +41,31 @@ def ensure_schema_files(home: Home) -> list[Path]:
     return written
 
 
-def remove_unrecorded_batches(home: Home) -> list[Path]:
-    """Remove what killed ingestions left: batches without a ledger entry, temporary files.
+@contextmanager
+def recorded_raw_zone(home: Home) -> Iterator[list[Path]]:
+    """Hold every feed's lock, with the raw zone cut back to the batches the ledger records.
 
-    Why: a batch exists exactly when its ledger entry does (ingestion/landing.py), but each
-    dbt source reads every Parquet file of its feed's folder. An ingestion killed between a
-    batch's rename and its ledger entry leaves a file nobody recorded. The next ingestion of
-    that feed removes it (`clean_feed`), yet a build can come first: `aidwatch build` on its
-    own, or a run after the file left the inbox (its feed then has nothing new). So every
-    build first does for each feed what an ingestion of it does first, under the same lock.
+    Yields the files removed: what killed ingestions left, batches without a ledger entry and
+    temporary files (`clean_feed`). Why: a batch exists exactly when its ledger entry does
+    (ingestion/landing.py), but each dbt source reads every Parquet file of its feed's folder.
+    An ingestion killed between a batch's rename and its ledger entry leaves a file nobody
+    recorded; the next ingestion of that feed removes it, yet a build can come first
+    (`aidwatch build` on its own, or a run after the file left the inbox: its feed then has
+    nothing new). And an ingestion running during the build would land batches that some
+    models read and others do not. So the build reads the raw zone inside this block: each
+    feed's lock taken in catalogue order (an ingestion holds one feed's lock and waits for
+    no other, so the two cannot deadlock), then cleaned as an ingestion of it would be.
     """
     removed: list[Path] = []
-    for feed_id in load_feeds():
-        with feed_lock(home, feed_id):
+    with ExitStack() as held:
+        for feed_id in load_feeds():
+            held.enter_context(feed_lock(home, feed_id))
             found = clean_feed(home, feed_id)
-        for path in found:
-            log.warning("%s: removed %s, left by an interrupted ingestion (no ledger entry)",
-                        feed_id, path.relative_to(home.root))
-        removed += found
-    return removed
+            for path in found:
+                log.warning("%s: removed %s, left by an interrupted ingestion (no ledger entry)",
+                            feed_id, path.relative_to(home.root))
+            removed += found
+        yield removed
 
 
 def earliest_delivery(home: Home) -> date | None:

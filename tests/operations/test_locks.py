@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import time
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -40,3 +41,31 @@ def test_feed_and_build_locks_wait_bounded(tmp_path: Path) -> None:
         with pytest.raises(BuildFailed, match=f"another build is running .* held by pid {os.getpid()}"):
             with build_lock(home, timeout_seconds=0.1):
                 pass
+
+
+def test_a_build_holds_every_feed_until_it_ends(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """While dbt reads the raw zone, an ingestion of any feed (or a decision on a held batch) waits:
+    the models read one state of the raw zone. The locks are free again when the build ends,
+    however it ends."""
+    import warehouse.build
+    from ingestion.contracts import load_feeds
+
+    home = Home(tmp_path / "home")
+    free_during: list[str] = []
+
+    def dbt_reading_the_raw_zone(*args: object, **kwargs: object) -> None:
+        for feed_id in load_feeds():
+            try:
+                with feed_lock(home, feed_id, timeout_seconds=0):
+                    free_during.append(feed_id)
+            except LockTimeout:
+                pass
+        raise RuntimeError("dbt stopped here")
+
+    monkeypatch.setattr(warehouse.build, "run_dbt", dbt_reading_the_raw_zone)
+    with pytest.raises(RuntimeError, match="dbt stopped here"):
+        warehouse.build.build(home, date(2026, 11, 1), quiet=True)
+    assert free_during == []
+    for feed_id in load_feeds():
+        with feed_lock(home, feed_id, timeout_seconds=0):
+            pass

@@ -4,7 +4,7 @@ Why: the warehouse tests need hand-made cases (a correction, a bad enum, two
 extract dates) independent of the simulator; the batches use the contracts' own
 Arrow schema, so they are what `dbt build` meets in production. Each gets its ledger
 entry, as ingestion writes one last: a build removes batches without one (left by a
-killed ingestion, warehouse.raw_zone.remove_unrecorded_batches).
+killed ingestion, warehouse.raw_zone.recorded_raw_zone).
 """
 
 from __future__ import annotations
