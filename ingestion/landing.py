@@ -13,6 +13,7 @@ whole.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 from collections.abc import Iterator
@@ -26,6 +27,8 @@ import pyarrow.parquet as pq
 from aidwatch.home import Home
 from ingestion.contracts import Feed
 from ingestion.normalise import DISTINCT_SHARE, SAMPLE_ROWS
+
+log = logging.getLogger(__name__)
 
 TEMP_PREFIX = ".tmp-"
 TEMP_SUFFIX = ".partial"
@@ -206,11 +209,12 @@ def stream_scratch(home: Home, feed_id: str) -> Path:
 
 
 def clean_feed(home: Home, feed_id: str) -> list[Path]:
-    """Remove temporary files and batches without a ledger entry (left by a crash).
+    """Remove temporary files and batches without a ledger entry (left by a crash), logging each.
 
-    Also finishes an `aidwatch accept` interrupted between its ledger entry and the move
-    of the batch from held/ into raw/ (the ledger is written first, so rows never reach
-    staging before the decision is recorded).
+    Called before a feed is ingested and, for every feed, before every build
+    (warehouse.raw_zone.recorded_raw_zone). Also finishes an `aidwatch accept` interrupted
+    between its ledger entry and the move of the batch from held/ into raw/ (the ledger is
+    written first, so rows never reach staging before the decision is recorded).
     """
     known = {p.stem for p in home.ledger.glob(f"{feed_id}__*.json")} if home.ledger.is_dir() else set()
     for entry in read_ledger(home, feed_id):
@@ -234,6 +238,9 @@ def clean_feed(home: Home, feed_id: str) -> list[Path]:
         for path in left:
             shutil.rmtree(path, ignore_errors=True)
         doomed += left
+    for path in doomed:
+        log.warning("%s: removed %s, left by an interrupted ingestion (no ledger entry)", feed_id,
+                    path.relative_to(home.root))
     return doomed
 
 

@@ -464,9 +464,7 @@ def ingest_feed(feed_id: str, inbox: Path, home: Home, on_file: FileCallback | N
             on_file(entry)
 
     with feed_lock(home, feed_id):
-        removed = clean_feed(home, feed_id)
-        if removed:
-            log.warning("%s: removed %d leftover files of an interrupted run", feed_id, len(removed))
+        clean_feed(home, feed_id)
         ensure_feed_folder(home, feed)
         run = _FeedRun(feed, home, done)
         known = fingerprints.load(home, feed_id)

@@ -8,7 +8,6 @@ or partial raw zone still builds (empty staging tables, not an error).
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from datetime import date
@@ -20,8 +19,6 @@ from aidwatch.home import Home
 from ingestion.contracts import load_feeds
 from ingestion.delivery import Delivery
 from ingestion.landing import clean_feed, feed_lock
-
-log = logging.getLogger(__name__)
 
 SCHEMA_FILE = "_schema.parquet"
 
@@ -60,11 +57,7 @@ def recorded_raw_zone(home: Home) -> Iterator[list[Path]]:
     with ExitStack() as held:
         for feed_id in load_feeds():
             held.enter_context(feed_lock(home, feed_id))
-            found = clean_feed(home, feed_id)
-            for path in found:
-                log.warning("%s: removed %s, left by an interrupted ingestion (no ledger entry)",
-                            feed_id, path.relative_to(home.root))
-            removed += found
+            removed += clean_feed(home, feed_id)
         yield removed
 
 

@@ -68,7 +68,7 @@ def test_crash_between_parquet_write_and_rename(tmp_path: Path, monkeypatch: pyt
 
 def kill_before_the_ledger_entry(home: Home, inbox: Path) -> None:
     """Ingest ca_deaths in a real process that dies (SIGKILL) as it is about to write a ledger entry."""
-    script = textwrap.dedent(f"""
+    run_until_killed(f"""
         import os, signal
         from pathlib import Path
         import ingestion.pipeline
@@ -76,8 +76,12 @@ def kill_before_the_ledger_entry(home: Home, inbox: Path) -> None:
         ingestion.pipeline.write_ledger = lambda home, entry: os.kill(os.getpid(), signal.SIGKILL)
         ingestion.pipeline.ingest_feed("ca_deaths", Path({str(inbox)!r}), Home.resolve({str(home.root)!r}))
     """)
-    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, timeout=120,
-                            env={**os.environ, "PYTHONPATH": str(ROOT)})
+
+
+def run_until_killed(script: str) -> None:
+    """Run a Python script in a real process of the project and require that it died of SIGKILL."""
+    result = subprocess.run([sys.executable, "-c", textwrap.dedent(script)], cwd=ROOT, capture_output=True,
+                            timeout=120, env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert result.returncode == -signal.SIGKILL, result.stderr.decode()
 
 
@@ -145,7 +149,7 @@ def test_killed_inside_a_streamed_file_ends_as_an_uninterrupted_run(tmp_path: Pa
 
     home = Home.resolve(tmp_path / "killed")
     where, method, call, after = KILL_POINTS[point]
-    script = textwrap.dedent(f"""
+    run_until_killed(f"""
         import importlib, os, signal
         from pathlib import Path
         from aidwatch.home import Home
@@ -169,9 +173,6 @@ def test_killed_inside_a_streamed_file_ends_as_an_uninterrupted_run(tmp_path: Pa
         for feed in {feeds!r}:
             ingest_feed(feed, Path({str(inbox)!r}), Home.resolve({str(home.root)!r}))
     """)
-    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, timeout=120,
-                            env={**os.environ, "PYTHONPATH": str(ROOT)})
-    assert result.returncode == -signal.SIGKILL, result.stderr.decode()
 
     for feed in feeds:
         ingest_feed(feed, inbox, home)
