@@ -110,17 +110,17 @@ def duckdb_in_process(csv: Path, out: Path) -> float:
 
 
 def ingest_in_process(csv: Path, work: Path) -> tuple[float, dict]:
+    """`ingest_inbox` of an inbox holding the one file, as `aidwatch ingest` runs it (2 workers
+    allowed: the one feed gets the second core's helper thread, ingestion.helper_thread)."""
     from aidwatch.home import Home
-    from ingestion.allocators import reuse_freed_memory
-    from ingestion.pipeline import ingest_feed
+    from ingestion.pipeline import ingest_inbox
 
-    reuse_freed_memory()  # what `ingest_inbox` sets before its first file
     inbox, home = work / "inbox", Home(work / "home")
     shutil.rmtree(work, ignore_errors=True)
     (inbox / "ps_hukou").mkdir(parents=True)
     shutil.copyfile(csv, inbox / "ps_hukou" / csv.name)
     started = time.perf_counter()
-    [entry] = ingest_feed("ps_hukou", inbox, home)
+    [entry] = ingest_inbox(inbox, home)
     return time.perf_counter() - started, entry
 
 
@@ -139,7 +139,7 @@ def large_file(csv: Path, repeat: int, work: Path) -> None:
         launched = time.time()
         colds.append(run("aidwatch ingest (cold process)",
                          [str(ROOT / ".venv/bin/aidwatch"), "ingest", "--inbox", str(inbox),
-                          "--home", str(home), "--workers", "1"]))
+                          "--home", str(home)]))
         firsts.append(first_file_started(home) - launched)
         shutil.rmtree(work / f"cold{i}", ignore_errors=True)
     cold = statistics.median(m.wall_s for m in colds)

@@ -13,6 +13,7 @@ import json
 import pickle
 from collections import Counter
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,8 +29,9 @@ from ingestion.delivery import Delivery
 from ingestion.gate import REPORT_SAMPLE, BatchSlice, GateOutcome, gate_frame, validate
 from ingestion.gate_reports import add_check_beyond_the_file, department_samples
 from ingestion.headers import HeaderMapping, map_headers
+from ingestion.helper_thread import on_both, on_helper
 from ingestion.key_counts import exact_occurrences, key_hashes, repeated_rows
-from ingestion.landing import ParquetStage
+from ingestion.landing import ParquetStage, parquet_bytes
 from ingestion.normalise import Context, Normalised, no_texts, normalise_column, text_array, text_series
 from ingestion.readers import FileRejected, RawTable, read_file
 from ingestion.streaming import CsvStream
@@ -53,6 +55,9 @@ class BatchResult:
     quarantine: pa.Table
     gate_report: dict
     reason_counts: Counter = field(default_factory=Counter)
+    #: `good` encoded as Parquet already (by the helper thread while GX validated), or None.
+    #: Only `_gated` sets it, to the encoding of the very table it puts in `good`.
+    good_parquet: bytes | None = None
 
     @property
     def rows_read(self) -> int:
@@ -107,8 +112,8 @@ def normalise_all(feed: Feed, table: RawTable, mapping: HeaderMapping, ctx: Cont
     """
     raw = raw_columns(feed, table, mapping)
     known = known or {}
-    normalised = {name: known.get(name) or normalise_column(raw[name], feed.column(name), ctx)
-                  for name in feed.column_names}
+    fresh = normalise_columns(feed, {name: raw[name] for name in feed.column_names if name not in known}, ctx)
+    normalised = {name: known[name] if name in known else fresh[name] for name in feed.column_names}
     for name, copies in mapping.duplicates.items():
         first = normalised[name]
         errors = text_series(first.errors)
@@ -121,6 +126,15 @@ def normalise_all(feed: Feed, table: RawTable, mapping: HeaderMapping, ctx: Cont
                 errors = errors.mask(pd.Series(differ, index=errors.index), message)
         normalised[name] = Normalised(first.values, errors, first.id_facts)
     return normalised
+
+
+def normalise_columns(feed: Feed, raw: dict[str, pd.Series], ctx: Context) -> dict[str, Normalised]:
+    """Each of these contract columns normalised (in the order given), on both threads when a
+    helper is lent (ingestion.helper_thread); ID numbers first, the costliest (all distinct)."""
+    names = sorted(raw, key=lambda name: feed.column(name).type != "id_number")
+    done = dict(zip(names, on_both(lambda name: normalise_column(raw[name], feed.column(name), ctx), names),
+                    strict=True))
+    return {name: done[name] for name in raw}
 
 
 def _disagree(first: pd.Series, second: pd.Series) -> np.ndarray:
@@ -160,6 +174,18 @@ class PreparedBatch(ReadBatch):
     """A file read, mapped and normalised: ready for the gate."""
 
     normalised: dict[str, Normalised]
+    #: Every row's raw table and its Parquet encoding, made on the helper thread (if one is
+    #: lent) while the gate runs: the file's raw table whenever every row passes.
+    every_row: Future[tuple[pa.Table, bytes]] | None = None
+
+    def encode_every_row(self, feed: Feed) -> PreparedBatch:
+        """Start building and encoding the raw table of every row on the helper thread, if any."""
+        def encoded() -> tuple[pa.Table, bytes]:
+            table = _good_table(feed, self.delivery, self.table, self.mapping, self.normalised, None)
+            return table, parquet_bytes(table)
+
+        self.every_row = on_helper(encoded)
+        return self
 
 
 def _slices(batches: Sequence[ReadBatch]) -> list[BatchSlice]:
@@ -207,17 +233,17 @@ def _prepare_unit(feed: Feed, unit: list[ReadBatch]) -> tuple[list[PreparedBatch
         [read] = unit
         ctx = Context(extract_date=read.delivery.extract_date, file_format=read.table.file_format)
         stacked = normalise_all(feed, read.table, read.mapping, ctx)
-        prepared = [PreparedBatch(read.delivery, read.table, read.mapping, stacked)]
+        prepared = [PreparedBatch(read.delivery, read.table, read.mapping, stacked).encode_every_row(feed)]
         return prepared, gate_frame(feed, stacked, read.table.row_problems, slices)
     raws = [raw_columns(feed, read.table, read.mapping) for read in unit]
     dates = np.repeat(np.array([read.delivery.extract_date for read in unit], dtype="datetime64[D]"),
                       [read.rows for read in unit])
     ctx = Context(extract_date=dates, file_format=unit[0].table.file_format)
-    stacked = {name: normalise_column(pd.concat([raw[name] for raw in raws], ignore_index=True),
-                                      feed.column(name), ctx) for name in feed.column_names}
+    stacked = normalise_columns(feed, {name: pd.concat([raw[name] for raw in raws], ignore_index=True)
+                                       for name in feed.column_names}, ctx)
     prepared = [PreparedBatch(read.delivery, read.table, read.mapping,
-                              {name: _rows_between(column, part.start, part.stop)
-                               for name, column in stacked.items()})
+                              {name: _rows_between(stacked[name], part.start, part.stop)
+                               for name in feed.column_names}).encode_every_row(feed)
                 for read, part in zip(unit, slices, strict=True)]
     problems = pd.concat([read.table.row_problems for read in unit], ignore_index=True)
     return prepared, gate_frame(feed, stacked, problems, slices)
@@ -274,14 +300,20 @@ def _gated(feed: Feed, item: PreparedBatch, outcome: GateOutcome) -> BatchResult
     """The gate's verdict on a prepared batch as its raw and quarantine tables and its report."""
     bad = outcome.row_reasons.notna().to_numpy()
     kept = None if not bad.any() else np.flatnonzero(~bad)
-    good = _good_table(feed, item.delivery, item.table, item.mapping, item.normalised, kept)
+    encoded: bytes | None = None
+    if kept is None and item.every_row is not None:
+        good, encoded = item.every_row.result()  # the bet won: every row passed
+    else:
+        if item.every_row is not None:
+            item.every_row.cancel()  # not started yet: dropped; running: finishes unused
+        good = _good_table(feed, item.delivery, item.table, item.mapping, item.normalised, kept)
     quarantine = _quarantine_table(item.delivery, item.table, item.mapping, outcome.row_reasons,
                                    np.flatnonzero(bad))
     counts: Counter = Counter()
     for text in outcome.row_reasons.dropna():
         counts.update(text.split("; "))
     report = department_samples(outcome.report, item.table, item.mapping, outcome.row_reasons)
-    return BatchResult(item.table, item.mapping, good, quarantine, report, counts)
+    return BatchResult(item.table, item.mapping, good, quarantine, report, counts, good_parquet=encoded)
 
 
 def build_batch(feed: Feed, delivery: Delivery) -> BatchResult:
@@ -442,8 +474,8 @@ def _key_pass(feed: Feed, stream: CsvStream, mapping: HeaderMapping, ctx: Contex
     sizes: list[int] = []
     for number, chunk in enumerate(stream.chunks()):
         stream.spill(chunk, _spilled_chunk(scratch, number))
-        normalised = {name: normalise_column(_raw_column(chunk, mapping, name), feed.column(name), ctx)
-                      for name in feed.key}
+        normalised = normalise_columns(feed, {name: _raw_column(chunk, mapping, name) for name in feed.key},
+                                       ctx)
         _spilled_keys(scratch, number).write_bytes(pickle.dumps(normalised, protocol=pickle.HIGHEST_PROTOCOL))
         chunk_hashes, chunk_complete = key_hashes(
             pd.DataFrame({name: column.values for name, column in normalised.items()}))

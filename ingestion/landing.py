@@ -91,7 +91,18 @@ def parquet_options(table: pa.Table) -> dict:
             "write_statistics": [name for name in PRUNED_COLUMNS if name in table.column_names]}
 
 
-def write_atomic_parquet(final: Path, table: pa.Table) -> None:
+def parquet_bytes(table: pa.Table) -> bytes:
+    """The table as a Parquet file (the same bytes `write_atomic_parquet` writes), in memory."""
+    sink = pa.BufferOutputStream()
+    pq.write_table(table, sink, **parquet_options(table))
+    return sink.getvalue().to_pybytes()
+
+
+def write_atomic_parquet(final: Path, table: pa.Table, encoded: bytes | None = None) -> None:
+    """`table` as Parquet at `final`; `encoded`: its encoding made already (`parquet_bytes` of it)."""
+    if encoded is not None:
+        write_atomic_bytes(final, encoded)
+        return
     final.parent.mkdir(parents=True, exist_ok=True)
     temp = _temp_path(final)
     pq.write_table(table, temp, **parquet_options(table))

@@ -23,6 +23,7 @@ import datetime as dt
 import json
 import logging
 import multiprocessing
+import os
 import tempfile
 import threading
 from collections import Counter
@@ -74,6 +75,7 @@ from ingestion.delivery import (
 from ingestion.gate import GateError, warm_up
 from ingestion.gate_reports import batch_page, write_run_reports
 from ingestion.headers import HeaderMapping, renamed_column_warnings
+from ingestion.helper_thread import lent
 from ingestion.landing import (
     clean_feed,
     ensure_feed_folder,
@@ -193,10 +195,12 @@ class _FeedRun:
         keys = sum(stored_key_count(self.feed, e, self.home.raw_feed(self.feed.feed_id)) for e in day)
         return Reference(" + ".join(e["batch_id"] for e in day), dt.date.fromisoformat(extract), keys)
 
-    def _hold_or_load(self, entry: dict, good: pa.Table, delivery: Delivery, loaded_status: str) -> None:
-        """Land the good rows in raw/ (or held/ when the snapshot is implausible) and set the status."""
+    def _hold_or_load(self, entry: dict, good: pa.Table, delivery: Delivery, loaded_status: str,
+                      encoded: bytes | None = None) -> None:
+        """Land the good rows in raw/ (or held/ when the snapshot is implausible) and set the status.
+        `encoded`: the rows' Parquet encoding, when it was made already (`BatchResult.good_parquet`)."""
         self._place(entry, delivery, loaded_status, good.num_rows, lambda: key_count(self.feed, good),
-                    lambda final: write_atomic_parquet(final, good))
+                    lambda final: write_atomic_parquet(final, good, encoded))
 
     def _place(self, entry: dict, delivery: Delivery, loaded_status: str, rows: int,
                keys: Callable[[], int], put: Callable[[Path], None]) -> None:
@@ -234,7 +238,7 @@ class _FeedRun:
                                   result.table.file_format, result.rows_read, quarantined, result.mapping,
                                   result.reason_counts)
         self._hold_or_load(entry, result.good, delivery,
-                           "loaded_with_quarantine" if quarantined else "loaded")
+                           "loaded_with_quarantine" if quarantined else "loaded", result.good_parquet)
         entry["finished_at"] = _now()
         return self.record(entry)
 
@@ -448,12 +452,14 @@ def _read_unchanged(delivery: Delivery) -> str | None:
     return None
 
 
-def ingest_feed(feed_id: str, inbox: Path, home: Home, on_file: FileCallback | None = None) -> list[dict]:
+def ingest_feed(feed_id: str, inbox: Path, home: Home, on_file: FileCallback | None = None,
+                spare_core: bool = False) -> list[dict]:
     """Ingest every new file of one feed; returns the ledger entries written by this call.
 
     Files are read one by one; up to GATE_GROUP_ROWS rows of consecutive files are normalised
     and validated by GX together (the cost of both is mostly per call, not per row), then each
-    file lands alone.
+    file lands alone. `spare_core`: no other ingestion runs on this machine's other core, so
+    the feed gets a helper thread (ingestion.helper_thread); what lands is the same.
     """
     feed = get_feed(feed_id)
     entries: list[dict] = []
@@ -463,7 +469,7 @@ def ingest_feed(feed_id: str, inbox: Path, home: Home, on_file: FileCallback | N
         if on_file is not None:
             on_file(entry)
 
-    with feed_lock(home, feed_id):
+    with feed_lock(home, feed_id), lent(spare_core):
         clean_feed(home, feed_id)
         ensure_feed_folder(home, feed)
         run = _FeedRun(feed, home, done)
@@ -626,9 +632,11 @@ def ingest_inbox(inbox: Path, home: Home, workers: int = 2,
     feeds = sorted(found, key=lambda f: -_feed_weight(inbox, f))
     entries: list[dict] = []
     if workers <= 1 or len(feeds) <= 1:
+        # one feed and more than one worker allowed: that feed may use a second core
+        spare_core = len(feeds) == 1 and min(workers, os.cpu_count() or 1) > 1
         with alongside_thread(alongside):
             for feed_id in feeds:
-                done = ingest_feed(feed_id, inbox, home, on_file=on_file)
+                done = ingest_feed(feed_id, inbox, home, on_file=on_file, spare_core=spare_core)
                 entries += done
                 if on_feed is not None:
                     on_feed(feed_id, done)

@@ -2,7 +2,8 @@
 
 Ingestion has three ways through a file, chosen for speed alone: a file gated on its own,
 a feed's small files stacked and gated together (`pipeline.GATE_GROUP_ROWS`), and a large
-CSV read and gated chunk by chunk (`streaming.CHUNK_ROWS`). The hand-written cases of
+CSV read and gated chunk by chunk (`streaming.CHUNK_ROWS`); and a feed ingested alone gets a
+helper thread (ingestion.helper_thread), whose Parquet files must be the same bytes. The hand-written cases of
 test_grouped.py and test_chunked.py plant faults in two or three feeds; here every feed of
 the contract gets deliveries generated from its own columns, with hostile cells (blank,
 full-width, formula-like, impossible dates, wrong IDs, stray units, emoji), keys repeated
@@ -121,7 +122,13 @@ def _ingest(feed_id: str, inbox: Path, home: Home, monkeypatch: pytest.MonkeyPat
             patched.setattr(pipeline, "GATE_GROUP_ROWS", settings["group_rows"])
         if "chunk_rows" in settings:
             patched.setattr(streaming, "CHUNK_ROWS", settings["chunk_rows"])
-        return ingest_feed(feed_id, inbox, home)
+        return ingest_feed(feed_id, inbox, home, spare_core=bool(settings.get("spare_core")))
+
+
+def parquet_bytes(home: Home) -> dict[str, bytes]:
+    """Every Parquet file of the raw, quarantine and held zones, as its bytes."""
+    return {str(path.relative_to(home.root)): path.read_bytes() for folder in ("raw", "quarantine", "held")
+            for path in sorted((home.root / folder).rglob("*.parquet"))}
 
 
 @pytest.mark.parametrize("feed_id", FEEDS)
@@ -137,17 +144,19 @@ def test_a_feeds_files_land_the_same_grouped_alone_and_in_chunks(
         streamed.append(delivery.path.name)
         return real_stream(feed, delivery, *args, **kwargs)
 
-    homes = {way: Home.resolve(tmp_path / way) for way in ("alone", "grouped", "chunked")}
+    homes = {way: Home.resolve(tmp_path / way) for way in ("alone", "grouped", "helped", "chunked")}
     entries = {"alone": _ingest(feed_id, inbox, homes["alone"], monkeypatch, group_rows=1),
-               "grouped": _ingest(feed_id, inbox, homes["grouped"], monkeypatch)}
+               "grouped": _ingest(feed_id, inbox, homes["grouped"], monkeypatch),
+               "helped": _ingest(feed_id, inbox, homes["helped"], monkeypatch, spare_core=1)}
     monkeypatch.setattr(pipeline, "stream_batch", spy)
     entries["chunked"] = _ingest(feed_id, inbox, homes["chunked"], monkeypatch,
                                  chunk_rows=1 + len(feed_id) % 3)
 
-    for way in ("grouped", "chunked"):
+    for way in ("grouped", "helped", "chunked"):
         assert in_file_order(entries[way]) == in_file_order(entries["alone"]), way
         assert landed(homes[way]) == landed(homes["alone"]), way
         assert reports(homes[way], entries[way]) == reports(homes["alone"], entries["alone"]), way
+    assert parquet_bytes(homes["helped"]) == parquet_bytes(homes["grouped"])
     statuses = {e["status"] for e in entries["alone"]}
     assert "duplicate" in statuses or "unchanged" in statuses  # the copy was recognised
     assert streamed, "no file was read chunk by chunk"

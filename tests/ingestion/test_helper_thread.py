@@ -1,0 +1,156 @@
+"""The helper thread a feed ingested alone gets (ingestion.helper_thread).
+
+What lands must not depend on it: the raw table encoded while GX validates lands only when
+it is the batch's raw table, whatever happens to the rows after the gate.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from aidwatch.home import Home
+from ingestion import landing, pipeline
+from ingestion.helper_thread import lent, on_both, on_helper
+from ingestion.landing import parquet_options
+from ingestion.pipeline import ingest_inbox
+from tests.ingestion.deliveries import valid_id, write_csv, wrong_check
+
+HEADER = ["身份证号", "死亡日期", "信息来源"]
+DAY = "20261128"
+IDS = [valid_id(f"1529211950030{n}429") for n in range(1, 5)]
+
+
+def _thread_of(item: int) -> tuple[int, str]:
+    time.sleep(0.005)  # long enough for the other thread to take items too
+    return item * 10, threading.current_thread().name
+
+
+def test_on_both_gives_the_results_in_order_and_shares_the_items() -> None:
+    with lent(True):
+        results = on_both(_thread_of, list(range(12)))
+    assert [value for value, _ in results] == [item * 10 for item in range(12)]
+    threads = {name for _, name in results}
+    assert threading.current_thread().name in threads
+    assert any(name.startswith("ingestion-helper") for name in threads)
+
+
+def test_without_a_helper_everything_runs_in_this_thread() -> None:
+    me = threading.current_thread().name
+    assert on_helper(lambda: 1) is None  # outside any block
+    with lent(False):
+        assert on_helper(lambda: 1) is None
+        assert {name for _, name in on_both(_thread_of, [1, 2, 3])} == {me}
+    with lent(True), lent(False):  # an inner block without a helper hides the outer one
+        assert on_helper(lambda: 1) is None
+        assert {name for _, name in on_both(_thread_of, [1, 2, 3])} == {me}
+
+
+def test_an_item_that_fails_raises_once_both_threads_stopped() -> None:
+    finished: list[int] = []
+
+    def fail_on_three(item: int) -> int:
+        time.sleep(0.005)
+        if item == 3:
+            raise ValueError("item 3")
+        finished.append(item)
+        return item
+
+    with lent(True), pytest.raises(ValueError, match="item 3"):
+        on_both(fail_on_three, list(range(8)))
+    settled = list(finished)
+    time.sleep(0.05)
+    assert finished == settled  # nothing still running after the exception reached us
+
+
+def test_only_a_feed_ingested_alone_with_a_second_worker_allowed_gets_the_helper(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[tuple[str, bool]] = []
+    monkeypatch.setattr(pipeline, "ingest_feed",
+                        lambda feed_id, inbox, home, on_file=None, spare_core=False:
+                        calls.append((feed_id, spare_core)) or [])
+    monkeypatch.setattr(pipeline.os, "cpu_count", lambda: 2)
+    inbox = tmp_path / "inbox"
+    write_csv(inbox / "ca_deaths" / f"deaths_{DAY}.csv", HEADER, [[IDS[0], "2026-10-13", "火化"]])
+    home = Home(tmp_path / "home")
+    ingest_inbox(inbox, home, workers=2)
+    ingest_inbox(inbox, home, workers=1)
+    monkeypatch.setattr(pipeline.os, "cpu_count", lambda: 1)
+    ingest_inbox(inbox, home, workers=2)
+    assert calls == [("ca_deaths", True), ("ca_deaths", False), ("ca_deaths", False)]
+
+
+@pytest.fixture
+def encodings_landed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The names of the Parquet files landed from an encoding made on the helper thread."""
+    landed: list[str] = []
+    real = landing.write_atomic_parquet
+
+    def spy(final: Path, table, encoded=None) -> None:  # type: ignore[no-untyped-def]
+        if encoded is not None:
+            landed.append(final.name)
+        real(final, table, encoded)
+
+    monkeypatch.setattr(pipeline, "write_atomic_parquet", spy)
+    return landed
+
+
+def _ledger(home: Home, name: str) -> dict:
+    [entry] = [e for e in landing.read_ledger(home) if e["file"] == f"ca_deaths/{name}"]
+    return entry
+
+
+def test_rows_moved_to_quarantine_after_the_gate_are_not_landed_from_the_encoding(
+        tmp_path: Path, encodings_landed: list[str]) -> None:
+    """Every row of the correction passes the gate, so the helper's encoding of all four rows is
+    the bet's winner; then two rows give a key of the first file other values on its extract
+    date (ingestion.same_day) and move to quarantine: the raw batch must hold the other two."""
+    inbox, home = tmp_path / "inbox", Home(tmp_path / "home")
+    folder = inbox / "ca_deaths"
+    write_csv(folder / f"deaths_{DAY}.csv", HEADER, [
+        [IDS[0], "2026-10-13", "火化"], [IDS[1], "2026-10-14", "火化"], [IDS[3], "2026-10-01", "火化"]])
+    ingest_inbox(inbox, home)
+    first = _ledger(home, f"deaths_{DAY}.csv")
+    assert first["status"] == "loaded" and encodings_landed == [f"{first['batch_id']}.parquet"]
+
+    write_csv(folder / f"deaths_{DAY}_更正.csv", HEADER, [
+        [IDS[0], "2026-10-13", "火化"], [IDS[1], "2026-10-15", "火化"],
+        [IDS[2], "2026-10-16", "火化"], [IDS[3], "2026-10-01", ""]])
+    ingest_inbox(inbox, home)
+    second = _ledger(home, f"deaths_{DAY}_更正.csv")
+    assert (second["status"], second["rows_loaded"], second["rows_quarantined"]) == (
+        "loaded_with_quarantine", 2, 2)
+    raw = pq.read_table(home.raw_feed("ca_deaths") / f"{second['batch_id']}.parquet")
+    assert raw.column("id_number").to_pylist() == [IDS[0], IDS[2]]
+    assert raw.column("_source_row").to_pylist() == [1, 3]
+    assert len(encodings_landed) == 1  # the correction's raw table was built again
+
+
+def test_a_file_with_a_failing_row_and_a_clean_file_land_the_same_bytes_with_and_without_the_helper(
+        tmp_path: Path, encodings_landed: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    inbox = tmp_path / "inbox"
+    write_csv(inbox / "ca_deaths" / "deaths_20261101.csv", HEADER,
+              [[IDS[0], "2026-10-13", "火化"], [wrong_check(IDS[1]), "2026-10-14", "火化"]])
+    write_csv(inbox / "ca_deaths" / "deaths_20261102.csv", HEADER, [[IDS[2], "2026-10-16", "火化"]])
+    monkeypatch.setattr(pipeline, "GATE_GROUP_ROWS", 1)  # each file gated on its own
+    homes = {}
+    for workers in (2, 1):  # the lone feed gets the helper with a second worker allowed
+        homes[workers] = Home(tmp_path / f"home{workers}")
+        ingest_inbox(inbox, homes[workers], workers=workers)
+    clean = _ledger(homes[2], "deaths_20261102.csv")
+    assert encodings_landed == [f"{clean['batch_id']}.parquet"]
+    assert _ledger(homes[2], "deaths_20261101.csv")["status"] == "loaded_with_quarantine"
+
+    def files(home: Home) -> dict[str, bytes]:
+        return {str(p.relative_to(home.root)): p.read_bytes()
+                for zone in ("raw", "quarantine") for p in sorted((home.root / zone).rglob("*.parquet"))}
+
+    assert files(homes[2]) == files(homes[1]) and len(files(homes[1])) == 4  # 2 raw, 1 quarantine, schema
+    raw = homes[2].raw_feed("ca_deaths") / f"{clean['batch_id']}.parquet"
+    table = pq.read_table(raw)
+    pq.write_table(table, tmp_path / "again.parquet", **parquet_options(table))
+    assert raw.read_bytes() == (tmp_path / "again.parquet").read_bytes()
