@@ -2,7 +2,8 @@
 
 - `pending_feeds(inbox, home)`: feeds with a path not yet recorded in the ledger.
 - `ingest_feed(feed_id, inbox, home)`: every new file of one feed; returns this call's ledger entries.
-- `ingest_inbox(inbox, home, workers=2)`: every feed, feeds in parallel processes.
+- `ingest_inbox(inbox, home, workers=2)`: every feed, feeds in parallel processes (a feed
+  alone in the inbox gets a helper thread instead: ingestion.helper_thread).
 
 Why feeds are the unit of parallelism: a feed's files share one raw/quarantine folder and
 its ledger entries share a prefix, so one process per feed never races another (a file
@@ -619,7 +620,8 @@ def ingest_inbox(inbox: Path, home: Home, workers: int = 2,
                  alongside: Callable[[], object] | None = None) -> list[dict]:
     """Ingest every pending feed, `workers` feeds at a time in separate processes.
 
-    Largest feeds are started first so the processes finish together. `on_file` (each
+    Largest feeds are started first so the processes finish together. A single pending feed
+    is ingested in this process, with a helper thread when `workers` allows a second core. `on_file` (each
     ledger entry as it is written) and `on_feed` (each feed as it completes) are called in
     this process: the CLI's progress display. `pending`: the caller's `pending_feeds` of a
     moment ago (the CLI counts them for its progress bar), so the inbox is not scanned twice.

@@ -55,7 +55,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="folder with one sub-folder per feed (default: HOME/inbox)")
     parser.add_argument("--home", default=None, help="aidwatch HOME (default: $AIDWATCH_HOME, else ./data)")
     parser.add_argument(
-        "--workers", type=positive_int, default=2, help="feeds ingested in parallel, at least 1 (default 2)"
+        "--workers", type=positive_int, default=2,
+        help="cores ingestion may use, at least 1 (default 2): feeds ingested in parallel, or a "
+             "second thread for a feed that is alone in the inbox",
     )
     parser.set_defaults(func=run)
 
