@@ -230,7 +230,7 @@ def _header_record(text: str) -> tuple[list[str], int]:
 
 
 #: Bytes of a CSV's start searched for its header record (the rest is not decoded in Python).
-HEADER_PREFIX_BYTES = 1 << 20
+HEADER_PREFIX_BYTES = 1 << 16
 
 
 def _valid_utf8(data: bytes) -> bool:

@@ -277,3 +277,33 @@ def test_decodes_strictly_answers_as_a_whole_decode_does(encoding: str) -> None:
         assert decodes_strictly([data], encoding) is expected, data[:40]
         halves = [data[:len(data) // 2 + 1], data[len(data) // 2 + 1:]]
         assert decodes_strictly(halves, encoding) is expected, data[:40]
+
+
+@pytest.mark.parametrize("prefix_bytes", [1 << 16, 64, 48, 20, 8])
+def test_the_header_reads_the_same_whatever_part_of_the_file_is_searched_for_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, prefix_bytes: int) -> None:
+    """Only the file's first bytes are decoded to find its header (`HEADER_PREFIX_BYTES`); a header
+    record that runs past them, blank lines above it or a quoted line break inside a header cell
+    must read as they do when the whole file is searched."""
+    from ingestion import readers
+
+    rows = "".join(f"15292119500101{n:03d}X,2026-10-{n % 28 + 1:02d},火化\n" for n in range(200))
+    files = {
+        "plain": "死亡日期,身份证号,信息来源\n" + rows,
+        "blank lines above": "\n , \n死亡日期,身份证号,信息来源\n" + rows,
+        "a line break in a header cell": '死亡日期,"身份证号\n(18位)",信息来源\n' + rows,
+        "a long header": ",".join(f"备注{n}" for n in range(30)) + ",死亡日期\n" + "a," * 30 + "2026-10-01\n",
+    }
+    monkeypatch.setattr(readers, "HEADER_PREFIX_BYTES", 1 << 30)  # the whole file searched
+    whole = {}
+    for name, text in files.items():
+        (tmp_path / f"{name}.csv").write_text(text, encoding="utf-8")
+        whole[name] = read_file(tmp_path / f"{name}.csv")
+    monkeypatch.setattr(readers, "HEADER_PREFIX_BYTES", prefix_bytes)
+    for name in files:
+        table = read_file(tmp_path / f"{name}.csv")
+        assert table.headers == whole[name].headers, name
+        assert table.cells.equals(whole[name].cells), name
+        assert table.source_rows.equals(whole[name].source_rows), name
+    assert whole["a line break in a header cell"].headers[1] == "身份证号\n(18位)"
+    assert len(whole["a long header"].headers) == 31
