@@ -6,10 +6,12 @@ has a single feed with new files (`aidwatch ingest` of one delivery, a daily run
 department), the second core sits idle while one thread reads, normalises, validates and
 writes. Much of that work releases the GIL: Arrow's CSV parse, most normalisers (Arrow
 compute and numpy), building the Arrow tables and the Parquet encoding. GX holds it. So
-`pipeline.ingest_inbox` lends a helper thread (`lent`) when a core is spare, and two
-stages use it: the contract columns are normalised on both threads (`on_both`), and the
-raw table of every row is built and encoded as Parquet while GX validates, on the bet that
-every row passes (`batch._gated` uses that encoding only when the raw table is that table).
+`pipeline.ingest_inbox` lends a helper thread (`lent`) when a core is spare, and three
+stages use it: a CSV's bytes are hashed while they are parsed (so the file need not be read
+again to prove it did not change: `pipeline._read_unchanged`), the contract columns are
+normalised on both threads (`on_both`), and the raw table of every row is built and encoded
+as Parquet while GX validates, on the bet that every row passes (`batch._gated` uses that
+encoding only when the raw table is that table).
 Arrow's threaded CSV parse was measured and not used: 0.064 s against 0.064 s for a
 261k-row file.
 

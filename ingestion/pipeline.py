@@ -64,6 +64,7 @@ from ingestion.contracts import Feed, get_feed, load_feeds
 from ingestion.control import ControlFileInvalid, ControlLine, read_control_file, rows_problem, sha_problem
 from ingestion.delivery import (
     Delivery,
+    FileState,
     Fingerprint,
     describe,
     feed_files,
@@ -441,10 +442,19 @@ def pending_feeds(inbox: Path, home: Home) -> list[str]:
     return pending
 
 
-def _read_unchanged(delivery: Delivery) -> str | None:
-    """Why the file cannot be trusted after reading it: it changed or vanished meanwhile."""
+def _read_unchanged(delivery: Delivery, read_sha256: str | None = None) -> str | None:
+    """Why the file cannot be trusted after reading it: it changed or vanished meanwhile.
+
+    `read_sha256`: the sha256 of the very bytes that were parsed (`RawTable.sha256`). When they
+    are the bytes the scan hashed and the file's state is still the one it had then, the file
+    is not read again. Otherwise its fingerprint is taken again (`sha256_of`: hashed again
+    unless it was settled when hashed and its state is unchanged).
+    """
     try:
-        now = sha256_of(delivery.path)
+        if (read_sha256 == delivery.sha256 and delivery.fingerprint is not None
+                and FileState.of(delivery.path) == delivery.fingerprint.state):
+            return None
+        now = sha256_of(delivery.path) if read_sha256 in (None, delivery.sha256) else read_sha256
     except OSError as exc:
         return f"the file disappeared while it was being read: {exc}"
     if now != delivery.sha256:
@@ -513,7 +523,7 @@ def ingest_feed(feed_id: str, inbox: Path, home: Home, on_file: FileCallback | N
                 continue
             try:
                 read = read_batch(feed, delivery)
-                problem = _read_unchanged(delivery)
+                problem = _read_unchanged(delivery, read.table.sha256)
                 if problem is None and control is not None:
                     problem = rows_problem(control, read.rows)
                 if problem is not None:

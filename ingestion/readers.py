@@ -13,6 +13,7 @@ import codecs
 import csv
 import datetime as dt
 import functools
+import hashlib
 import io
 import json
 import re
@@ -28,6 +29,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
+from ingestion.helper_thread import on_helper
 from ingestion.normalise import STR_TYPES, no_texts
 
 FORMATS = {".csv": "csv", ".xlsx": "xlsx", ".json": "json", ".jsonl": "jsonl"}
@@ -47,6 +49,9 @@ class RawTable:
     encoding: str | None
     file_format: str
     row_problems: pd.Series  # str per row, null when the row's shape is fine
+    #: sha256 of the very bytes parsed, when the reader hashed them (`read_csv` with a helper
+    #: thread); the pipeline then checks those against the scan's instead of hashing the file again.
+    sha256: str | None = None
 
 
 def file_format(path: Path) -> str:
@@ -422,8 +427,21 @@ def _read_csv_fast(body: bytes, headers: list[str], header_lines: int, encoding:
 
 
 def read_csv(path: Path) -> RawTable:
-    """CSV: the fast reader when every row has the header's width, else the careful one."""
+    """CSV: the fast reader when every row has the header's width, else the careful one.
+
+    With a helper thread (ingestion.helper_thread) the bytes are hashed there while they are
+    parsed here (both release the GIL), and the table carries their sha256.
+    """
     data = path.read_bytes()
+    digest = on_helper(lambda: hashlib.sha256(data).hexdigest())
+    table = _csv_table(data)
+    if digest is not None:
+        table.sha256 = digest.result()
+    return table
+
+
+def _csv_table(data: bytes) -> RawTable:
+    """`read_csv` of the file's bytes."""
     utf8 = _utf8_body(data)
     text: str | None = None
     if utf8 is None:

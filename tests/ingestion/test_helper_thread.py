@@ -14,7 +14,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from aidwatch.home import Home
-from ingestion import landing, pipeline
+from ingestion import batch, delivery, landing, pipeline
+from ingestion.delivery import FileState
 from ingestion.helper_thread import lent, on_both, on_helper
 from ingestion.landing import parquet_options
 from ingestion.pipeline import ingest_inbox
@@ -154,3 +155,66 @@ def test_a_file_with_a_failing_row_and_a_clean_file_land_the_same_bytes_with_and
     table = pq.read_table(raw)
     pq.write_table(table, tmp_path / "again.parquet", **parquet_options(table))
     assert raw.read_bytes() == (tmp_path / "again.parquet").read_bytes()
+
+
+@pytest.mark.parametrize("workers", [2, 1])
+def test_a_file_replaced_after_it_was_read_is_rejected_and_read_again_next_run(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workers: int) -> None:
+    """With the helper the bytes parsed are hashed as they are parsed (`RawTable.sha256`); the
+    file is not hashed again, but a file whose state changed since the scan still is."""
+    inbox, home = tmp_path / "inbox", Home(tmp_path / "home")
+    path = write_csv(inbox / "ca_deaths" / f"deaths_{DAY}.csv", HEADER, [[IDS[0], "2026-10-13", "火化"]])
+    real_read = batch.read_file
+
+    def read_then_replaced(target: Path):  # type: ignore[no-untyped-def]  # a re-upload mid-read
+        table = real_read(target)
+        target.write_bytes(target.read_bytes() + f"{IDS[1]},2026-11-01,火化\n".encode())
+        return table
+
+    monkeypatch.setattr(batch, "read_file", read_then_replaced)
+    ingest_inbox(inbox, home, workers=workers)
+    entry = _ledger(home, path.name)
+    assert entry["status"] == "rejected" and "changed while it was being read" in entry["reasons"][0]
+    monkeypatch.setattr(batch, "read_file", real_read)
+    ingest_inbox(inbox, home, workers=workers)
+    loaded = [e for e in landing.read_ledger(home) if e["status"] == "loaded"]
+    assert [e["rows_read"] for e in loaded] == [2]
+
+
+def test_bytes_parsed_that_are_not_the_scanned_ones_are_rejected_though_the_state_hides_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A file rewritten with other bytes of the same size between the scan and the read, within
+    one tick of the file system's clock, keeps its state (size and times): the hash of the
+    bytes parsed must still tell (the clock tick is simulated here)."""
+    inbox, home = tmp_path / "inbox", Home(tmp_path / "home")
+    path = write_csv(inbox / "ca_deaths" / f"deaths_{DAY}.csv", HEADER, [[IDS[0], "2026-10-13", "火化"]])
+    real_read = batch.read_file
+    scanned: list[FileState] = []
+
+    class StateHidden:
+        @staticmethod
+        def of(target: Path) -> FileState:
+            return scanned[0]
+
+    def rewritten_then_read(target: Path):  # type: ignore[no-untyped-def]
+        scanned.append(FileState.of(target))
+        target.write_bytes(target.read_bytes().replace(b"2026-10-13", b"2026-10-12"))  # same size
+        monkeypatch.setattr(pipeline, "FileState", StateHidden)
+        return real_read(target)
+
+    monkeypatch.setattr(batch, "read_file", rewritten_then_read)
+    ingest_inbox(inbox, home)
+    entry = _ledger(home, path.name)
+    assert entry["status"] == "rejected" and "changed while it was being read" in entry["reasons"][0]
+
+
+def test_with_the_helper_a_new_file_is_hashed_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    hashed: list[str] = []
+    real_hash = delivery._hash_file
+    monkeypatch.setattr(delivery, "_hash_file", lambda path: hashed.append(path.name) or real_hash(path))
+    for workers in (2, 1):  # just written, so not settled: without the helper it is hashed again
+        inbox = tmp_path / f"inbox{workers}"
+        write_csv(inbox / "ca_deaths" / f"deaths_{DAY}.csv", HEADER, [[IDS[0], "2026-10-13", "火化"]])
+        hashed.clear()
+        ingest_inbox(inbox, Home(tmp_path / f"home{workers}"), workers=workers)
+        assert len(hashed) == (1 if workers == 2 else 2), workers
