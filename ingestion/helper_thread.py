@@ -43,7 +43,8 @@ def lent(enabled: bool) -> Iterator[None]:
     """For the block, in this thread: a helper thread when `enabled`, none otherwise.
 
     The helper's own tasks see no helper (a context variable is per thread), so they never
-    wait for themselves. Leaving the block waits for what the helper still runs.
+    wait for themselves. Leaving the block waits for what the helper still runs and drops
+    what it has not started (work nobody waits for: an encoding whose bet was lost).
     """
     if not enabled:
         token = _HELPER.set(None)
@@ -52,12 +53,13 @@ def lent(enabled: bool) -> Iterator[None]:
         finally:
             _HELPER.reset(token)
         return
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingestion-helper") as pool:
-        token = _HELPER.set(pool)
-        try:
-            yield
-        finally:
-            _HELPER.reset(token)
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingestion-helper")
+    token = _HELPER.set(pool)
+    try:
+        yield
+    finally:
+        _HELPER.reset(token)
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def helper() -> ThreadPoolExecutor | None:
@@ -93,5 +95,6 @@ def on_both(function: Callable[[T], R], items: Sequence[T]) -> list[R]:
     except BaseException:
         wait([other])  # the helper finishes what it took before our exception is raised
         raise
-    other.result()  # the helper's exception, if it had one
+    if not other.cancel():  # cancelled: the helper was still busy with earlier work and took nothing
+        other.result()  # the helper's exception, if it had one
     return results  # type: ignore[return-value]

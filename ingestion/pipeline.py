@@ -451,10 +451,13 @@ def _read_unchanged(delivery: Delivery, read_sha256: str | None = None) -> str |
     unless it was settled when hashed and its state is unchanged).
     """
     try:
-        if (read_sha256 == delivery.sha256 and delivery.fingerprint is not None
+        if read_sha256 is not None and read_sha256 != delivery.sha256:
+            now = read_sha256  # the bytes parsed are not the ones the scan hashed
+        elif (read_sha256 is not None and delivery.fingerprint is not None
                 and FileState.of(delivery.path) == delivery.fingerprint.state):
-            return None
-        now = sha256_of(delivery.path) if read_sha256 in (None, delivery.sha256) else read_sha256
+            return None  # the scanned bytes were parsed, and the file has not changed since
+        else:
+            now = sha256_of(delivery.path)
     except OSError as exc:
         return f"the file disappeared while it was being read: {exc}"
     if now != delivery.sha256:
@@ -631,9 +634,9 @@ def ingest_inbox(inbox: Path, home: Home, workers: int = 2,
     """Ingest every pending feed, `workers` feeds at a time in separate processes.
 
     Largest feeds are started first so the processes finish together. A single pending feed
-    is ingested in this process, with a helper thread when `workers` allows a second core. `on_file` (each
-    ledger entry as it is written) and `on_feed` (each feed as it completes) are called in
-    this process: the CLI's progress display. `pending`: the caller's `pending_feeds` of a
+    is ingested in this process, with a helper thread when `workers` allows a second core.
+    `on_file` (each ledger entry as it is written) and `on_feed` (each feed as it completes)
+    are called in this process: the CLI's progress display. `pending`: the caller's `pending_feeds` of a
     moment ago (the CLI counts them for its progress bar), so the inbox is not scanned twice.
     `alongside`: work of the caller's next step run meanwhile in a thread of this process
     (`alongside_thread`), started once the workers are forked and finished before this returns.

@@ -51,6 +51,21 @@ def test_without_a_helper_everything_runs_in_this_thread() -> None:
         assert {name for _, name in on_both(_thread_of, [1, 2, 3])} == {me}
 
 
+def test_on_both_does_not_wait_for_a_helper_busy_with_earlier_work() -> None:
+    """E.g. the encoding of a file whose bet was lost, still running when the next files are
+    normalised: this thread takes every item and returns while the helper is still busy."""
+    release = threading.Event()
+    with lent(True):
+        busy = on_helper(lambda: release.wait(10))
+        assert busy is not None
+        results = on_both(_thread_of, [1, 2, 3])
+        still_busy = not busy.done()
+        release.set()
+    assert still_busy and busy.result() is True
+    assert results == [(10, threading.current_thread().name), (20, threading.current_thread().name),
+                       (30, threading.current_thread().name)]
+
+
 def test_an_item_that_fails_raises_once_both_threads_stopped() -> None:
     finished: list[int] = []
 
