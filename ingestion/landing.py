@@ -92,7 +92,7 @@ def parquet_options(table: pa.Table) -> dict:
 
 
 def parquet_bytes(table: pa.Table) -> bytes:
-    """The table as a Parquet file (the same bytes `write_atomic_parquet` writes), in memory."""
+    """The table as a Parquet file (what `write_atomic_parquet` writes), in memory."""
     sink = pa.BufferOutputStream()
     pq.write_table(table, sink, **parquet_options(table))
     return sink.getvalue().to_pybytes()
@@ -100,15 +100,7 @@ def parquet_bytes(table: pa.Table) -> bytes:
 
 def write_atomic_parquet(final: Path, table: pa.Table, encoded: bytes | None = None) -> None:
     """`table` as Parquet at `final`; `encoded`: its encoding made already (`parquet_bytes` of it)."""
-    if encoded is not None:
-        write_atomic_bytes(final, encoded)
-        return
-    final.parent.mkdir(parents=True, exist_ok=True)
-    temp = _temp_path(final)
-    pq.write_table(table, temp, **parquet_options(table))
-    with temp.open("rb") as handle:
-        os.fsync(handle.fileno())
-    os.replace(temp, final)
+    write_atomic_bytes(final, parquet_bytes(table) if encoded is None else encoded)
 
 
 class ParquetStage:
