@@ -160,12 +160,14 @@ class ReadBatch:
         return len(self.table.cells)
 
 
-def read_batch(feed: Feed, delivery: Delivery) -> ReadBatch:
+def read_batch(feed: Feed, delivery: Delivery, table: RawTable | None = None) -> ReadBatch:
     """Read one file and map its header; raises FileRejected when the file as a whole cannot be used.
 
     A header without rows is a valid delivery (no events this period); it loads 0 rows.
+    `table`: the file read already (`ingestion.early_read`).
     """
-    table = read_file(delivery.path)
+    if table is None:
+        table = read_file(delivery.path)
     return ReadBatch(delivery, table, map_headers(feed, table.headers))
 
 

@@ -19,6 +19,7 @@ import difflib
 import hashlib
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -126,15 +127,17 @@ class Fingerprint:
 _PROCESS_FINGERPRINTS: dict[str, Fingerprint] = {}
 
 
-def fingerprint(path: Path, known: Fingerprint | None = None) -> Fingerprint:
+def fingerprint(path: Path, known: Fingerprint | None = None,
+                hashed: Callable[[Path], str] | None = None) -> Fingerprint:
     """The file's fingerprint now: `known` (e.g. from an earlier run) or this process's, when it
-    still holds for the file's state; otherwise the file is read and hashed."""
+    still holds for the file's state; otherwise the file is read and hashed (by `hashed`,
+    `hash_file` unless given: `ingestion.early_read` parses a file as it hashes it)."""
     state = FileState.of(path)
     for candidate in (known, _PROCESS_FINGERPRINTS.get(str(path))):
         if candidate is not None and candidate.holds_for(state):
             return candidate
     hashed_at = time.time_ns()
-    digest = _hash_file(path)
+    digest = (hashed or hash_file)(path)
     result = Fingerprint(state, digest, hashed_at)
     if FileState.of(path) == state:  # unchanged while it was read: worth remembering
         _PROCESS_FINGERPRINTS[str(path)] = result
@@ -146,7 +149,8 @@ def sha256_of(path: Path) -> str:
     return fingerprint(path).sha256
 
 
-def _hash_file(path: Path) -> str:
+def hash_file(path: Path) -> str:
+    """The sha256 of the file's bytes, read block by block."""
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
@@ -252,17 +256,18 @@ def feed_files(inbox: Path, feed_id: str) -> list[Path]:
             if ignore_reason(inbox, folder, p) is None and not is_control_file(p)]
 
 
-def describe(inbox: Path, feed_id: str, path: Path, known: Fingerprint | None = None) -> Delivery:
+def describe(inbox: Path, feed_id: str, path: Path, known: Fingerprint | None = None,
+             hashed: Callable[[Path], str] | None = None) -> Delivery:
     """A path of the feed folder as a delivery (ignored ones are never opened).
 
     `known`: the path's fingerprint from an earlier run (ingestion.fingerprints), used instead
-    of reading the file when the file's state is unchanged.
+    of reading the file when the file's state is unchanged. `hashed`: as for `fingerprint`.
     """
     reason = ignore_reason(inbox, inbox / feed_id, path)
     relative = path.relative_to(inbox).as_posix()
     if reason is not None:
         return Delivery(feed_id, path, relative, None, None, extract_date_of(path), reason)
-    found = fingerprint(path, known)
+    found = fingerprint(path, known, hashed)
     return Delivery(
         feed_id=feed_id,
         path=path,

@@ -74,6 +74,7 @@ from ingestion.delivery import (
     sha256_of,
     stray_inbox_entries,
 )
+from ingestion.early_read import EarlyRead
 from ingestion.gate import GateError, warm_up
 from ingestion.gate_reports import batch_page, write_run_reports
 from ingestion.headers import HeaderMapping, renamed_column_warnings
@@ -371,14 +372,15 @@ def _gate_and_land(run: _FeedRun, group: list[tuple[ReadBatch, str, ControlLine 
 
 
 def _scan(feed_id: str, inbox: Path, ledger: list[dict], known: dict[str, Fingerprint] | None = None,
-          seen: dict[str, Fingerprint] | None = None) -> tuple[list[Delivery], dict[str, ControlLine],
-                                                                list[tuple[Delivery, str]]]:
+          seen: dict[str, Fingerprint] | None = None, hashed: Callable[[Path], str] | None = None,
+          ) -> tuple[list[Delivery], dict[str, ControlLine], list[tuple[Delivery, str]]]:
     """Unrecorded deliveries of a feed (in ingest order), control lines by data file, invalid control files.
 
     A path is recorded when the ledger has an entry for the same path and sha256 (for
     ignored paths, which are never read, the same path). `known`: fingerprints kept from
     earlier runs (ingestion.fingerprints), reused while a file's state is unchanged; `seen`
-    receives the fingerprint of every path read or reused here.
+    receives the fingerprint of every path read or reused here. `hashed`: how a file is
+    hashed (`delivery.describe`; `ingestion.early_read` parses one as it hashes it).
     """
     inbox = inbox.resolve()
     recorded = {(e["file"], e["sha256"]) for e in ledger}
@@ -389,7 +391,7 @@ def _scan(feed_id: str, inbox: Path, ledger: list[dict], known: dict[str, Finger
     for path in feed_paths(inbox, feed_id):
         relative = path.relative_to(inbox).as_posix()
         try:
-            delivery = describe(inbox, feed_id, path, known.get(relative))
+            delivery = describe(inbox, feed_id, path, known.get(relative), hashed)
         except OSError as exc:  # vanished or unreadable between listing and hashing
             log.warning("%s: %s skipped this run: %s", feed_id, path, exc)
             continue
@@ -489,7 +491,9 @@ def ingest_feed(feed_id: str, inbox: Path, home: Home, on_file: FileCallback | N
         run = _FeedRun(feed, home, done)
         known = fingerprints.load(home, feed_id)
         seen: dict[str, Fingerprint] = {}
-        deliveries, controls, invalid = _scan(feed_id, Path(inbox), run.ledger, known, seen)
+        early = EarlyRead()
+        deliveries, controls, invalid = _scan(feed_id, Path(inbox), run.ledger, known, seen, early.hashed)
+        early.keep(deliveries)
         fingerprints.save(home, feed_id, seen, known)
         for control, reason in invalid:
             run.rejected(control, _now(), f"control file cannot be used: {reason}", batch_id=control.own_id)
@@ -504,6 +508,7 @@ def ingest_feed(feed_id: str, inbox: Path, home: Home, on_file: FileCallback | N
             pending.clear()
 
         for delivery in deliveries:
+            table = early.take(delivery)
             if delivery.ignore_reason is not None:
                 run.ignored(delivery)
                 continue
@@ -522,10 +527,11 @@ def ingest_feed(feed_id: str, inbox: Path, home: Home, on_file: FileCallback | N
             if same:
                 run.repeat(delivery, same)
                 continue
-            if _ingest_streamed(run, delivery, started, control, flush):
+            # a table read early is one of few lines: the file would not be streamed
+            if table is None and _ingest_streamed(run, delivery, started, control, flush):
                 continue
             try:
-                read = read_batch(feed, delivery)
+                read = read_batch(feed, delivery, table)
                 problem = _read_unchanged(delivery, read.table.sha256)
                 if problem is None and control is not None:
                     problem = rows_problem(control, read.rows)

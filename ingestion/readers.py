@@ -437,7 +437,11 @@ def read_csv(path: Path) -> RawTable:
     With a helper thread (ingestion.helper_thread) the bytes are hashed there while they are
     parsed here (both release the GIL), and the table carries their sha256.
     """
-    data = path.read_bytes()
+    return csv_of_bytes(path.read_bytes())
+
+
+def csv_of_bytes(data: bytes) -> RawTable:
+    """`read_csv` of a CSV's bytes already in memory (`ingestion.early_read` reads them)."""
     digest = on_helper(lambda: hashlib.sha256(data).hexdigest())
     table = _csv_table(data)
     if digest is not None:

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import codecs
 import io
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -71,12 +71,16 @@ def has_more_lines_than(path: Path, limit: int) -> bool:
     """
     if path.stat().st_size <= limit:  # each line takes at least its line break
         return False
-    lines = 0
     with path.open("rb") as handle:
-        while block := handle.read(SCAN_BYTES):
-            lines += int(np.count_nonzero(np.frombuffer(block, dtype=np.uint8) == ord("\n")))
-            if lines > limit:
-                return True
+        return _more_lines_than(iter(lambda: handle.read(SCAN_BYTES), b""), limit)
+
+
+def _more_lines_than(blocks: Iterable[bytes | memoryview], limit: int) -> bool:
+    lines = 0
+    for block in blocks:
+        lines += int(np.count_nonzero(np.frombuffer(block, dtype=np.uint8) == ord("\n")))
+        if lines > limit:
+            return True
     return False
 
 
@@ -281,6 +285,15 @@ def stream_of(path: Path, scratch: Path, chunk_rows: int | None = None) -> CsvSt
         return None
     headers, header_lines = header
     return CsvStream(utf8, headers, header_lines, encoding, quote, rows)
+
+
+def may_stream_bytes(data: bytes) -> bool:
+    """`may_stream` of a CSV whose bytes are in memory (`ingestion.early_read`)."""
+    if len(data) <= CHUNK_ROWS:
+        return False
+    view = memoryview(data)
+    return _more_lines_than((view[start:start + SCAN_BYTES] for start in range(0, len(data), SCAN_BYTES)),
+                            CHUNK_ROWS)
 
 
 def may_stream(path: Path, chunk_rows: int | None = None) -> bool:

@@ -6,12 +6,15 @@ they contain (a GB18030 header, a full-width ID, an Excel serial date).
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import io
 import json
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import pytest
 from openpyxl import Workbook
 from stdnum.cn import ric
 
@@ -58,3 +61,22 @@ def write_json(path: Path, records: list[dict], lines: bool = False) -> Path:
     else:
         path.write_text(json.dumps(records, ensure_ascii=False), encoding="utf-8")
     return path
+
+
+@contextlib.contextmanager
+def rewritten_after_each_parse(path: Path, rewrite: Callable[[bytes], bytes]) -> Iterator[None]:
+    """Within the block, `path` is rewritten (`rewrite` of its bytes) right after a CSV's bytes
+    are parsed: a department re-uploading the file mid-read. Wherever the parse happens: as the
+    scan hashes the file (ingestion.early_read) or at the file's turn (readers.read_csv)."""
+    from ingestion import readers
+
+    real_parse = readers._csv_table
+
+    def parsed_then_rewritten(data: bytes) -> readers.RawTable:
+        table = real_parse(data)
+        path.write_bytes(rewrite(path.read_bytes()))
+        return table
+
+    with pytest.MonkeyPatch.context() as patched:
+        patched.setattr(readers, "_csv_table", parsed_then_rewritten)
+        yield

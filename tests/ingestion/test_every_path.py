@@ -2,8 +2,10 @@
 
 Ingestion has three ways through a file, chosen for speed alone: a file gated on its own,
 a feed's small files stacked and gated together (`pipeline.GATE_GROUP_ROWS`), and a large
-CSV read and gated chunk by chunk (`streaming.CHUNK_ROWS`); and a feed ingested alone gets a
-helper thread (ingestion.helper_thread), whose Parquet files must be the same bytes. The hand-written cases of
+CSV read and gated chunk by chunk (`streaming.CHUNK_ROWS`); a feed ingested alone gets a
+helper thread (ingestion.helper_thread), whose Parquet files must be the same bytes; and the
+first new CSV of a scan is parsed as the scan hashes it (ingestion.early_read), which the
+grouped way never does (every file read at its turn). The hand-written cases of
 test_grouped.py and test_chunked.py plant faults in two or three feeds; here every feed of
 the contract gets deliveries generated from its own columns, with hostile cells (blank,
 full-width, formula-like, impossible dates, wrong IDs, stray units, emoji), keys repeated
@@ -28,7 +30,7 @@ from pathlib import Path
 import pytest
 
 from aidwatch.home import Home
-from ingestion import pipeline, streaming
+from ingestion import early_read, pipeline, streaming
 from ingestion.contracts import Column, Feed, get_feed, load_feeds
 from ingestion.pipeline import ingest_feed
 from tests.ingestion.deliveries import valid_id, write_xlsx, wrong_check
@@ -122,6 +124,8 @@ def _ingest(feed_id: str, inbox: Path, home: Home, monkeypatch: pytest.MonkeyPat
             patched.setattr(pipeline, "GATE_GROUP_ROWS", settings["group_rows"])
         if "chunk_rows" in settings:
             patched.setattr(streaming, "CHUNK_ROWS", settings["chunk_rows"])
+        if "early_bytes" in settings:
+            patched.setattr(early_read, "EARLY_MAX_BYTES", settings["early_bytes"])
         return ingest_feed(feed_id, inbox, home, spare_core=bool(settings.get("spare_core")))
 
 
@@ -144,10 +148,23 @@ def test_a_feeds_files_land_the_same_grouped_alone_and_in_chunks(
         streamed.append(delivery.path.name)
         return real_stream(feed, delivery, *args, **kwargs)
 
+    read_early: list[str] = []
+    real_take = early_read.EarlyRead.take
+
+    def spy_take(self, delivery):  # type: ignore[no-untyped-def]
+        table = real_take(self, delivery)
+        if table is not None:
+            read_early.append(delivery.path.name)
+        return table
+
+    monkeypatch.setattr(early_read.EarlyRead, "take", spy_take)
     homes = {way: Home.resolve(tmp_path / way) for way in ("alone", "grouped", "helped", "chunked")}
-    entries = {"alone": _ingest(feed_id, inbox, homes["alone"], monkeypatch, group_rows=1),
-               "grouped": _ingest(feed_id, inbox, homes["grouped"], monkeypatch),
-               "helped": _ingest(feed_id, inbox, homes["helped"], monkeypatch, spare_core=1)}
+    entries = {"alone": _ingest(feed_id, inbox, homes["alone"], monkeypatch, group_rows=1)}
+    assert read_early, "no file was parsed as the scan hashed it"
+    early_before = len(read_early)
+    entries["grouped"] = _ingest(feed_id, inbox, homes["grouped"], monkeypatch, early_bytes=0)
+    assert len(read_early) == early_before  # every file read at its turn
+    entries["helped"] = _ingest(feed_id, inbox, homes["helped"], monkeypatch, spare_core=1)
     monkeypatch.setattr(pipeline, "stream_batch", spy)
     # every other feed streams with the helper thread too (a large file alone in the inbox)
     entries["chunked"] = _ingest(feed_id, inbox, homes["chunked"], monkeypatch,

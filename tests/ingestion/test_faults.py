@@ -26,13 +26,12 @@ from openpyxl import Workbook
 
 from aidwatch.cli import main
 from aidwatch.home import Home
-from ingestion import batch as batch_module
 from ingestion.completeness import Reference, implausible
 from ingestion.contracts import get_feed
 from ingestion.health import check_feed_health, overdue_feeds
 from ingestion.landing import held_folder, read_ledger
 from ingestion.pipeline import ingest_feed, pending_feeds
-from tests.ingestion.deliveries import valid_id, write_csv
+from tests.ingestion.deliveries import rewritten_after_each_parse, valid_id, write_csv
 
 LAST = "20261128"  # the simulated league's as_of (tests/fixtures/simulated.py)
 
@@ -454,22 +453,14 @@ def test_control_file_checks_rows_and_sha256(simulated_inbox: Path, inbox: Path,
     assert ingest("ca_deaths", inbox, home) == {}
 
 
-def test_file_replaced_while_being_read(simulated_inbox: Path, inbox: Path, home: Home,
-                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_file_replaced_while_being_read(simulated_inbox: Path, inbox: Path, home: Home) -> None:
     deaths = copy_feed(simulated_inbox, inbox, "ca_deaths")
     for path in deaths[:-1]:
         path.unlink()
-    real_read = batch_module.read_file
-
-    def read_while_replaced(path: Path):  # the department re-uploads the file mid-read
-        table = real_read(path)
-        path.write_bytes(path.read_bytes() + "152921195002284296,2026-11-01,火化\n".encode())
-        return table
-
-    monkeypatch.setattr(batch_module, "read_file", read_while_replaced)
-    entry = ingest("ca_deaths", inbox, home)[f"ca_deaths/{deaths[-1].name}"]
+    late_record = "152921195002284296,2026-11-01,火化\n".encode()
+    with rewritten_after_each_parse(deaths[-1], lambda data: data + late_record):
+        entry = ingest("ca_deaths", inbox, home)[f"ca_deaths/{deaths[-1].name}"]
     assert entry["status"] == "rejected" and "changed while it was being read" in entry["reasons"][0]
-    monkeypatch.setattr(batch_module, "read_file", real_read)
     again = ingest("ca_deaths", inbox, home)[f"ca_deaths/{deaths[-1].name}"]
     assert again["status"].startswith("loaded") and again["rows_read"] == csv_records(deaths[-1])
 

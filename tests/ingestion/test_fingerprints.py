@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from aidwatch.home import Home
-from ingestion import delivery, fingerprints
+from ingestion import delivery, early_read, fingerprints
 from ingestion.delivery import FileState, Fingerprint
 from ingestion.pipeline import ingest_feed, pending_feeds
 from tests.ingestion.deliveries import valid_id, write_csv
@@ -28,16 +28,23 @@ HEADER = ["身份证号", "死亡日期", "信息来源"]
 
 @pytest.fixture
 def reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The files read for their sha256 from now on, as a fresh process (empty process cache)."""
+    """The files read for their sha256 from now on, as a fresh process (empty process cache):
+    hashed alone (`delivery.hash_file`) or by the scan of `ingest_feed` (ingestion.early_read,
+    which may parse the file too)."""
     monkeypatch.setattr(delivery, "_PROCESS_FINGERPRINTS", {})
     read: list[str] = []
-    real = delivery._hash_file
+    real_hash, real_scan_hash = delivery.hash_file, early_read.EarlyRead.hashed
 
     def counting(path: Path) -> str:
         read.append(path.name)
-        return real(path)
+        return real_hash(path)
 
-    monkeypatch.setattr(delivery, "_hash_file", counting)
+    def counting_in_scan(self: early_read.EarlyRead, path: Path) -> str:
+        read.append(path.name)
+        return real_scan_hash(self, path)
+
+    monkeypatch.setattr(delivery, "hash_file", counting)
+    monkeypatch.setattr(early_read.EarlyRead, "hashed", counting_in_scan)
     return read
 
 

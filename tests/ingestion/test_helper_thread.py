@@ -14,12 +14,12 @@ import pyarrow.parquet as pq
 import pytest
 
 from aidwatch.home import Home
-from ingestion import batch, delivery, landing, pipeline
+from ingestion import batch, early_read, landing, pipeline
 from ingestion.delivery import FileState
 from ingestion.helper_thread import lent, on_both, on_helper
 from ingestion.landing import parquet_options
 from ingestion.pipeline import ingest_inbox
-from tests.ingestion.deliveries import valid_id, write_csv, wrong_check
+from tests.ingestion.deliveries import rewritten_after_each_parse, valid_id, write_csv, wrong_check
 from tests.ingestion.test_every_path import parquet_bytes
 
 HEADER = ["身份证号", "死亡日期", "信息来源"]
@@ -170,25 +170,21 @@ def test_a_file_with_a_failing_row_and_a_clean_file_land_the_same_bytes_with_and
     assert raw.read_bytes() == (tmp_path / "again.parquet").read_bytes()
 
 
+@pytest.mark.parametrize("early", [True, False])
 @pytest.mark.parametrize("workers", [2, 1])
 def test_a_file_replaced_after_it_was_read_is_rejected_and_read_again_next_run(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workers: int) -> None:
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workers: int, early: bool) -> None:
     """With the helper the bytes parsed are hashed as they are parsed (`RawTable.sha256`); the
-    file is not hashed again, but a file whose state changed since the scan still is."""
+    file is not hashed again, but a file whose state changed since the scan still is. The same
+    whether the scan parsed the file (ingestion.early_read) or its turn did."""
     inbox, home = tmp_path / "inbox", Home(tmp_path / "home")
     path = write_csv(inbox / "ca_deaths" / f"deaths_{DAY}.csv", HEADER, [[IDS[0], "2026-10-13", "火化"]])
-    real_read = batch.read_file
-
-    def read_then_replaced(target: Path):  # type: ignore[no-untyped-def]  # a re-upload mid-read
-        table = real_read(target)
-        target.write_bytes(target.read_bytes() + f"{IDS[1]},2026-11-01,火化\n".encode())
-        return table
-
-    monkeypatch.setattr(batch, "read_file", read_then_replaced)
-    ingest_inbox(inbox, home, workers=workers)
+    if not early:
+        monkeypatch.setattr(early_read, "EARLY_MAX_BYTES", 0)
+    with rewritten_after_each_parse(path, lambda data: data + f"{IDS[1]},2026-11-01,火化\n".encode()):
+        ingest_inbox(inbox, home, workers=workers)
     entry = _ledger(home, path.name)
     assert entry["status"] == "rejected" and "changed while it was being read" in entry["reasons"][0]
-    monkeypatch.setattr(batch, "read_file", real_read)
     ingest_inbox(inbox, home, workers=workers)
     loaded = [e for e in landing.read_ledger(home) if e["status"] == "loaded"]
     assert [e["rows_read"] for e in loaded] == [2]
@@ -198,7 +194,9 @@ def test_bytes_parsed_that_are_not_the_scanned_ones_are_rejected_though_the_stat
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A file rewritten with other bytes of the same size between the scan and the read, within
     one tick of the file system's clock, keeps its state (size and times): the hash of the
-    bytes parsed must still tell (the clock tick is simulated here)."""
+    bytes parsed must still tell (the clock tick is simulated here). Only a file read at its
+    turn can be: one the scan parsed (ingestion.early_read) was parsed from the bytes hashed."""
+    monkeypatch.setattr(early_read, "EARLY_MAX_BYTES", 0)
     inbox, home = tmp_path / "inbox", Home(tmp_path / "home")
     path = write_csv(inbox / "ca_deaths" / f"deaths_{DAY}.csv", HEADER, [[IDS[0], "2026-10-13", "火化"]])
     real_read = batch.read_file
@@ -221,13 +219,49 @@ def test_bytes_parsed_that_are_not_the_scanned_ones_are_rejected_though_the_stat
     assert entry["status"] == "rejected" and "changed while it was being read" in entry["reasons"][0]
 
 
-def test_with_the_helper_a_new_file_is_hashed_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    hashed: list[str] = []
-    real_hash = delivery._hash_file
-    monkeypatch.setattr(delivery, "_hash_file", lambda path: hashed.append(path.name) or real_hash(path))
-    for workers in (2, 1):  # just written, so not settled: without the helper it is hashed again
-        inbox = tmp_path / f"inbox{workers}"
-        write_csv(inbox / "ca_deaths" / f"deaths_{DAY}.csv", HEADER, [[IDS[0], "2026-10-13", "火化"]])
-        hashed.clear()
-        ingest_inbox(inbox, Home(tmp_path / f"home{workers}"), workers=workers)
-        assert len(hashed) == (1 if workers == 2 else 2), workers
+class _CountedReads:
+    """A file handle that adds the bytes read through it to `counted`."""
+
+    def __init__(self, handle, counted: list[int]) -> None:  # type: ignore[no-untyped-def]
+        self._handle, self._counted = handle, counted
+
+    def read(self, *args: int) -> bytes:
+        data = self._handle.read(*args)
+        self._counted.append(len(data))
+        return data
+
+    def __enter__(self) -> _CountedReads:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._handle.close()
+
+    def __getattr__(self, name: str):  # type: ignore[no-untyped-def]
+        return getattr(self._handle, name)
+
+
+@pytest.mark.parametrize("early", [True, False])
+def test_a_new_file_is_read_once_when_the_scan_parses_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, early: bool) -> None:
+    """Times the file's bytes are read: parsed as the scan hashes them (ingestion.early_read),
+    once. Read at its turn: hashed by the scan, then read; without the helper, since it was just
+    written (not settled), hashed again after the read (`pipeline._read_unchanged`)."""
+    if not early:
+        monkeypatch.setattr(early_read, "EARLY_MAX_BYTES", 0)
+    read_bytes: list[int] = []
+    real_open = Path.open
+
+    def counting_open(self: Path, *args, **kwargs):  # type: ignore[no-untyped-def]
+        handle = real_open(self, *args, **kwargs)
+        return _CountedReads(handle, read_bytes) if self.name.startswith("deaths_") else handle
+
+    monkeypatch.setattr(Path, "open", counting_open)
+    for workers in (2, 1):
+        inbox, home = tmp_path / f"inbox{workers}", Home(tmp_path / f"home{workers}")
+        path = write_csv(inbox / "ca_deaths" / f"deaths_{DAY}.csv", HEADER, [[IDS[0], "2026-10-13", "火化"]])
+        read_bytes.clear()
+        ingest_inbox(inbox, home, workers=workers)
+        assert _ledger(home, path.name)["status"] == "loaded"
+        # the whole file so many times, and its last byte (`readers.unterminated_last_line`)
+        expected = 1 if early else 2 if workers == 2 else 3
+        assert sum(read_bytes) == expected * path.stat().st_size + 1, (workers, read_bytes)
