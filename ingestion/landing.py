@@ -67,10 +67,17 @@ def dictionary_columns(table: pa.Table) -> list[str]:
     "Mostly distinct" is the normaliser's rule (`normalise.DISTINCT_SHARE` of `SAMPLE_ROWS`).
     """
     sample = table.slice(0, SAMPLE_ROWS)
+    names = [name for name in table.column_names if name not in DELTA_COLUMNS]
     if sample.num_rows < SAMPLE_ROWS:
-        return table.column_names
-    return [name for name in table.column_names
+        return names
+    return [name for name in names
             if pc.count_distinct(sample.column(name), mode="all").as_py() < DISTINCT_SHARE * sample.num_rows]
+
+
+#: Columns of numbers that mostly rise by one, written as deltas (DELTA_BINARY_PACKED): a
+#: file's row numbers take a few bytes instead of 0.27 MB per 261k rows, and 1.5 ms to write
+#: instead of 5.9 (plain, then zstd). DuckDB and Arrow read the encoding like any other.
+DELTA_COLUMNS = ("_source_row",)
 
 
 #: The columns whose min/max a reader of the raw zone prunes row groups on: `stage_feed`
@@ -80,7 +87,8 @@ PRUNED_COLUMNS = ("_extract_date", "_batch_id")
 
 def parquet_options(table: pa.Table) -> dict:
     """How every raw and quarantine file is written: zstd, dictionaries where values repeat
-    (`dictionary_columns`), and min/max statistics only for `PRUNED_COLUMNS`.
+    (`dictionary_columns`), deltas for row numbers (`DELTA_COLUMNS`), and min/max statistics
+    only for `PRUNED_COLUMNS`.
 
     Why not statistics everywhere: nothing filters the files on another column (staging
     reads every row of the deliveries it keeps), and computing min/max of every text
@@ -88,6 +96,8 @@ def parquet_options(table: pa.Table) -> dict:
     batch). Statistics are optional in Parquet: the values read back are the same.
     """
     return {"compression": "zstd", "use_dictionary": dictionary_columns(table),
+            "column_encoding": {name: "DELTA_BINARY_PACKED" for name in DELTA_COLUMNS
+                                if name in table.column_names},
             "write_statistics": [name for name in PRUNED_COLUMNS if name in table.column_names]}
 
 
