@@ -35,6 +35,7 @@ from ingestion.gx_ids import ids_made_quickly
 from ingestion.gx_import import import_great_expectations
 from ingestion.key_counts import key_occurrences
 from ingestion.normalise import (
+    ID_GENDERS,
     STR_TYPES,
     Normalised,
     dictionary_codes,
@@ -230,8 +231,17 @@ def gate_frame(feed: Feed, columns: dict[str, Normalised], row_problems: pd.Seri
             data[sum_difference_column(check)] = (total - parts).astype("float64")
         elif check["check"] == "agrees_with_id":
             ids = columns[check["id_column"]]
-            facts = id_fact_series(ids.id_facts, index) if ids.id_facts is not None else \
-                id_facts(ids.values.set_axis(index))
+            stated = data[check["gender"]]
+            if ids.id_facts is None:
+                facts = id_facts(ids.values.set_axis(index))
+            elif isinstance(stated.dtype, pd.CategoricalDtype):
+                # GX compares the pair row by row: two Categoricals of the same categories compare
+                # their codes, a Categorical and text arrays of Python objects (7.5 ms per 261k rows)
+                categories = stated.cat.categories.union(pd.Index(ID_GENDERS, dtype="str"))
+                data[check["gender"]] = stated.cat.set_categories(categories)
+                facts = id_fact_series(ids.id_facts, index, categories)
+            else:
+                facts = id_fact_series(ids.id_facts, index)
             data[id_gender_column(check)], data[id_birth_date_column(check)] = facts
     helpers = {ROW_PROBLEM, READ_ERRORS} | {error_column(c.name) for c in feed.columns} | {
         name for name in data if name.endswith("__detail")}

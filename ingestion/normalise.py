@@ -694,10 +694,25 @@ def id_facts(ids: pd.Series) -> tuple[pd.Series, pd.Series]:
     return id_fact_series(_valid_id_facts(matrix, birth, np.zeros(len(birth), dtype=bool), shaped), ids.index)
 
 
-def id_fact_series(facts: IdFacts, index: pd.Index) -> tuple[pd.Series, pd.Series]:
-    """`IdFacts` as the gate's columns: gender "M"/"F" (null: none) and birth date (NaT: none)."""
+#: The gender an ID's code stands for (`IdFacts.gender_codes`: 0, 1).
+ID_GENDERS = ("F", "M")
+
+
+def id_fact_series(facts: IdFacts, index: pd.Index, gender_categories: pd.Index | None = None,
+                   ) -> tuple[pd.Series, pd.Series]:
+    """`IdFacts` as the gate's columns: gender "M"/"F" (null: none) and birth date (NaT: none).
+
+    `gender_categories` (holding "F" and "M"): the gender as a Categorical of these categories
+    instead of text, made from the codes without reading any text.
+    """
     codes = facts.gender_codes
-    genders = pa.DictionaryArray.from_arrays(pa.array(codes, mask=codes < 0), pa.array(["F", "M"]))
+    if gender_categories is not None:
+        positions = gender_categories.get_indexer(list(ID_GENDERS))
+        spread = np.where(codes < 0, -1, positions[np.clip(codes, 0, 1)])
+        gender = pd.Series(pd.Categorical.from_codes(spread, dtype=pd.CategoricalDtype(gender_categories)),
+                           index=index)
+        return gender, pd.Series(facts.birth_dates, index=index)
+    genders = pa.DictionaryArray.from_arrays(pa.array(codes, mask=codes < 0), pa.array(list(ID_GENDERS)))
     gender = pd.Series(genders.cast(pa.string()).to_pandas(types_mapper=STR_TYPES.get).array,
                        index=index, dtype="str")
     return gender, pd.Series(facts.birth_dates, index=index)
