@@ -404,13 +404,17 @@ def test_equal_keys_hash_equally_however_pandas_holds_them() -> None:
     assert key_counts.key_hashes(other_month)[0][0] != text_hashes[0]
 
 
-def test_a_large_file_counts_its_keys_through_their_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("repeats_by", ["hash table", "sort"])
+def test_a_large_file_counts_its_keys_through_their_hashes(monkeypatch: pytest.MonkeyPatch,
+                                                          repeats_by: str) -> None:
     """Above HASHED_FROM_ROWS only rows whose hash repeats are counted exactly: the counts are
-    the exact ones, for repeated keys, unique keys and keys with a missing part alike."""
+    the exact ones, for repeated keys, unique keys and keys with a missing part alike; whether
+    the repeated hashes are found by a hash table or a sort (`HASH_TABLE_MAX_ROWS`)."""
     import numpy as np
     import pandas as pd
 
     monkeypatch.setattr(key_counts, "HASHED_FROM_ROWS", 0)
+    monkeypatch.setattr(key_counts, "HASH_TABLE_MAX_ROWS", 10**9 if repeats_by == "hash table" else 0)
     rng = np.random.default_rng(7)
     n = 5000
     ids = pd.Series([f"ID{v:05d}" for v in rng.integers(0, 4000, n)], dtype="str").mask(rng.random(n) < 0.02)
@@ -419,3 +423,24 @@ def test_a_large_file_counts_its_keys_through_their_hashes(monkeypatch: pytest.M
         counts = key_counts.key_occurrences(keys)
         assert np.array_equal(counts, key_counts.exact_occurrences(keys), equal_nan=True)
         assert (counts > 1).any() and (counts == 1).any() and np.isnan(counts).any()
+
+
+def test_the_repeated_hashes_are_the_same_by_hash_table_and_by_sort(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every complete row whose hash another complete row shares, in row order; an incomplete
+    row's hash counts for nothing, even when a complete row has the same."""
+    import numpy as np
+
+    rng = np.random.default_rng(3)
+    hashes = rng.integers(0, 50, 2000).astype(np.uint64)  # many repeats
+    hashes[:3] = [10**15, 10**15, 10**16]  # a pair, and one whose twin is incomplete
+    hashes[1999] = 10**16
+    complete = rng.random(2000) < 0.9
+    complete[:3], complete[1999] = True, False
+    found = {}
+    for way, limit in (("hash table", 10**9), ("sort", 0)):
+        monkeypatch.setattr(key_counts, "HASH_TABLE_MAX_ROWS", limit)
+        found[way] = key_counts.repeated_rows(hashes, complete)
+    expected = [row for row in range(2000) if complete[row]
+                and sum(complete[other] and hashes[other] == hashes[row] for other in range(2000)) > 1]
+    assert found["hash table"].tolist() == found["sort"].tolist() == expected
+    assert 0 in expected and 2 not in expected
