@@ -130,6 +130,30 @@ def test_cross_column_rules(home: Home, inbox: Path) -> None:
     assert settlements[1]["reasons"] == "settled_on: date after the extract date"  # 0.01 is within tolerance
 
 
+@pytest.mark.parametrize("stated", ["男", "女"])
+def test_a_gender_stated_alike_on_every_row_is_checked_against_each_id(home: Home, inbox: Path,
+                                                                       stated: str) -> None:
+    """One stated gender for every row (the gate holds it as a Categorical of one category, the
+    ID's gender has two): each row is compared with its own ID; a row without a stated gender or
+    without a valid ID is not compared."""
+    male, female = PERSON, valid_id("15292119850505124")
+    header = ["公民身份号码", "姓名", "性别", "出生日期", "户号"]
+    write_csv(inbox / "ps_hukou" / f"hukou_{STAMP}.csv", header, [
+        [male, "甲", stated, "1980-01-01", "1"],
+        [female, "乙", stated, "1985-05-05", "2"],
+        [OTHER, "丙", "", "1990-02-02", "3"],
+        [wrong_check(valid_id("15292119700101222")), "丁", stated, "1970-01-01", "4"],
+    ])
+    [entry] = ingest_feed("ps_hukou", inbox, home)
+    quarantined = pq.read_table(next((home.quarantine / "ps_hukou").glob("*.parquet"))).to_pylist()
+    disagreeing = 2 if stated == "男" else 1  # the female ID; the male one
+    assert [(q["_source_row"], q["reasons"]) for q in quarantined] == sorted([
+        (disagreeing, "gender: does not agree with id_number"),
+        (4, "id_number: ID number check digit is wrong"),
+    ])
+    assert entry["rows_loaded"] == 2
+
+
 def test_duplicates_rejections_and_reruns(home: Home, inbox: Path, capsys: pytest.CaptureFixture) -> None:
     rows = [[PERSON, "2026-10-01", "火化"]]
     header = ["身份证号", "死亡日期", "信息来源"]
