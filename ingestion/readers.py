@@ -19,6 +19,7 @@ import json
 import re
 import zipfile
 from collections.abc import Iterable
+from concurrent.futures import Future
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -445,9 +446,10 @@ def read_csv(path: Path) -> RawTable:
     return csv_of_bytes(path.read_bytes())
 
 
-def csv_of_bytes(data: bytes) -> RawTable:
-    """`read_csv` of a CSV's bytes already in memory (`ingestion.early_read` reads them)."""
-    digest = on_helper(lambda: hashlib.sha256(data).hexdigest())
+def csv_of_bytes(data: bytes, digest: Future[str] | None = None) -> RawTable:
+    """`read_csv` of a CSV's bytes already in memory (`ingestion.early_read` reads them);
+    `digest`: their sha256 already being taken on the helper thread."""
+    digest = digest or on_helper(lambda: hashlib.sha256(data).hexdigest())
     table = _csv_table(data)
     if digest is not None:
         table.sha256 = digest.result()
