@@ -18,7 +18,8 @@ the sha256 the delivery carries is that of the bytes parsed, so `pipeline._read_
 checks the file's state against the scan's as after any read. Limits:
 - one file per scan, of at most `EARLY_MAX_BYTES`: its table waits in memory for its turn;
 - a file with lines enough to be streamed is only hashed here, never parsed whole;
-- a file the reader rejects is read again at its turn, which writes the rejection as always.
+- a file the reader rejects (or fails on) is read again at its turn, which writes the
+  rejection (or raises) as always: the files before it in ingest order land first, as before.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from pathlib import Path
 
 from ingestion.delivery import Delivery, hash_file
 from ingestion.helper_thread import on_helper
-from ingestion.readers import FileRejected, RawTable, csv_of_bytes, file_format
+from ingestion.readers import RawTable, csv_of_bytes, file_format
 from ingestion.streaming import may_stream_bytes
 
 #: Files larger than this are only hashed by the scan (a 261k-row hukou file is 21 MB).
@@ -56,7 +57,7 @@ class EarlyRead:
             return sha256()
         try:
             table = csv_of_bytes(data, hashing)
-        except FileRejected:
+        except Exception:  # whatever the reader raises, it raises again at the file's turn
             return sha256()
         table.sha256 = sha256()
         self._tables[path] = table

@@ -85,3 +85,19 @@ def test_a_table_is_only_given_for_its_own_bytes_and_kept_only_for_a_delivery(tm
     [delivery] = _deliveries(inbox, [path], early)
     early.keep([])  # the scan found the file recorded already
     assert early.take(delivery) is None
+
+
+def test_a_reader_failure_in_the_scan_is_left_for_the_files_turn(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Whatever the parse raises, the scan still gives the file's sha256 and no table: the
+    failure happens again at the file's turn, after the files before it have landed."""
+    inbox = tmp_path / "inbox"
+    path = write_csv(inbox / "ca_deaths" / "deaths_20261101.csv", HEADER, ROWS)
+
+    def failing(data: bytes) -> readers.RawTable:
+        raise RuntimeError("a reader bug")
+
+    monkeypatch.setattr(readers, "_csv_table", failing)
+    early = EarlyRead()
+    [delivery] = _deliveries(inbox, [path], early)
+    assert delivery.sha256 == hash_file(path) and early.take(delivery) is None
