@@ -24,7 +24,9 @@ checks the file's state against the scan's as after any read. Limits:
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
+from dataclasses import dataclass
 from pathlib import Path
 
 from ingestion.delivery import Delivery, hash_file
@@ -36,17 +38,26 @@ from ingestion.streaming import may_stream_bytes
 EARLY_MAX_BYTES = 64 << 20
 
 
+@dataclass(frozen=True)
+class ScannedTable:
+    """A file the scan parsed, and when it began reading it (the file's `started_at` in the ledger)."""
+
+    table: RawTable
+    started: dt.datetime
+
+
 class EarlyRead:
     """The `hashed` of one scan (`delivery.describe`): hashes files, parsing the first new CSV."""
 
     def __init__(self) -> None:
-        self._tables: dict[Path, RawTable] = {}
+        self._tables: dict[Path, ScannedTable] = {}
         self._files_left = 1
 
     def hashed(self, path: Path) -> str:
         """The file's sha256; for the scan's first CSV that is read whole, also its parsed table."""
         if not self._files_left or file_format(path) != "csv" or path.stat().st_size > EARLY_MAX_BYTES:
             return hash_file(path)
+        started = dt.datetime.now(dt.UTC)
         data = path.read_bytes()
         hashing = on_helper(lambda: hashlib.sha256(data).hexdigest())  # meanwhile: count, parse
 
@@ -60,7 +71,7 @@ class EarlyRead:
         except Exception:  # whatever the reader raises, it raises again at the file's turn
             return sha256()
         table.sha256 = sha256()
-        self._tables[path] = table
+        self._tables[path] = ScannedTable(table, started)
         self._files_left -= 1
         return table.sha256
 
@@ -69,7 +80,7 @@ class EarlyRead:
         wanted = {delivery.path for delivery in deliveries}
         self._tables = {path: table for path, table in self._tables.items() if path in wanted}
 
-    def take(self, delivery: Delivery) -> RawTable | None:
+    def take(self, delivery: Delivery) -> ScannedTable | None:
         """The delivery's parsed table, if the scan parsed it (then forgotten here)."""
-        table = self._tables.pop(delivery.path, None)
-        return table if table is not None and table.sha256 == delivery.sha256 else None
+        scanned = self._tables.pop(delivery.path, None)
+        return scanned if scanned is not None and scanned.table.sha256 == delivery.sha256 else None

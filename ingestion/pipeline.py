@@ -137,8 +137,9 @@ def _entry(delivery: Delivery, batch_id: str, started: str) -> dict:
     }
 
 
-def _now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
+def _now(moment: dt.datetime | None = None) -> str:
+    """A ledger timestamp: now, or `moment`."""
+    return (moment or dt.datetime.now(dt.UTC)).isoformat(timespec="milliseconds")
 
 
 def _format_warnings(delivery: Delivery) -> list[str]:
@@ -508,11 +509,11 @@ def ingest_feed(feed_id: str, inbox: Path, home: Home, on_file: FileCallback | N
             pending.clear()
 
         for delivery in deliveries:
-            table = early.take(delivery)
+            scanned = early.take(delivery)
             if delivery.ignore_reason is not None:
                 run.ignored(delivery)
                 continue
-            started = _now()
+            started = _now(scanned.started if scanned is not None else None)
             if delivery.extract_date is None:
                 run.rejected(delivery, started, missing_date_reason(delivery.path))
                 continue
@@ -528,10 +529,10 @@ def ingest_feed(feed_id: str, inbox: Path, home: Home, on_file: FileCallback | N
                 run.repeat(delivery, same)
                 continue
             # a table read early is one of few lines: the file would not be streamed
-            if table is None and _ingest_streamed(run, delivery, started, control, flush):
+            if scanned is None and _ingest_streamed(run, delivery, started, control, flush):
                 continue
             try:
-                read = read_batch(feed, delivery, table)
+                read = read_batch(feed, delivery, scanned.table if scanned is not None else None)
                 problem = _read_unchanged(delivery, read.table.sha256)
                 if problem is None and control is not None:
                     problem = rows_problem(control, read.rows)

@@ -6,15 +6,19 @@ first new CSV to be read whole may be parsed, and its table must be the one `rea
 
 from __future__ import annotations
 
+import datetime as dt
+import time
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from ingestion import early_read, readers, streaming
+from aidwatch.home import Home
+from ingestion import early_read, landing, readers, streaming
 from ingestion.delivery import Delivery, describe, hash_file
 from ingestion.early_read import EarlyRead
 from ingestion.helper_thread import lent
+from ingestion.pipeline import ingest_feed
 from tests.ingestion.deliveries import valid_id, write_csv, write_xlsx
 
 HEADER = ["身份证号", "死亡日期", "信息来源"]
@@ -40,12 +44,12 @@ def test_only_the_first_csv_is_parsed_and_every_hash_is_the_files(tmp_path: Path
     with lent(helper):
         found = _deliveries(inbox, paths, early)
     assert [d.sha256 for d in found] == [hash_file(p) for p in paths]
-    tables = [early.take(d) for d in found]
-    assert [t is not None for t in tables] == [False, True, False, False]
-    expected = readers.read_csv(paths[1])
-    pd.testing.assert_frame_equal(tables[1].cells, expected.cells)
-    assert (tables[1].headers, tables[1].encoding) == (expected.headers, "gb18030")
-    assert tables[1].sha256 == found[1].sha256
+    scanned = [early.take(d) for d in found]
+    assert [t is not None for t in scanned] == [False, True, False, False]
+    table, expected = scanned[1].table, readers.read_csv(paths[1])
+    pd.testing.assert_frame_equal(table.cells, expected.cells)
+    assert (table.headers, table.encoding) == (expected.headers, "gb18030")
+    assert table.sha256 == found[1].sha256
     assert early.take(found[1]) is None  # taken once
 
 
@@ -101,3 +105,28 @@ def test_a_reader_failure_in_the_scan_is_left_for_the_files_turn(
     early = EarlyRead()
     [delivery] = _deliveries(inbox, [path], early)
     assert delivery.sha256 == hash_file(path) and early.take(delivery) is None
+
+
+def test_the_ledger_dates_a_file_parsed_early_from_when_the_scan_began_reading_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    inbox = tmp_path / "inbox"
+    path = write_csv(inbox / "ca_deaths" / "deaths_20261101.csv", HEADER, ROWS)
+    spans: list[tuple[dt.datetime, dt.datetime]] = []
+    real_hashed = EarlyRead.hashed
+
+    def timed(self: EarlyRead, target: Path) -> str:
+        before = dt.datetime.now(dt.UTC)
+        try:
+            return real_hashed(self, target)
+        finally:
+            spans.append((before, dt.datetime.now(dt.UTC)))
+            time.sleep(0.05)  # so that the file's turn comes measurably later
+
+    monkeypatch.setattr(EarlyRead, "hashed", timed)
+    home = Home(tmp_path / "home")
+    [entry] = ingest_feed("ca_deaths", inbox, home)
+    [(before, after)] = spans
+    started = dt.datetime.fromisoformat(entry["started_at"])
+    assert entry["file"] == f"ca_deaths/{path.name}" and entry["status"] == "loaded"
+    assert before - dt.timedelta(milliseconds=1) <= started <= after  # not when its turn came
+    assert [e["started_at"] for e in landing.read_ledger(home)] == [entry["started_at"]]
