@@ -30,8 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ingestion.delivery import Delivery, hash_file
-from ingestion.helper_thread import on_helper
-from ingestion.readers import RawTable, csv_of_bytes, file_format
+from ingestion.readers import RawTable, csv_of_bytes, file_format, sha256_aside
 from ingestion.streaming import may_stream_bytes
 
 #: Files larger than this are only hashed by the scan (a 261k-row hukou file is 21 MB).
@@ -59,7 +58,7 @@ class EarlyRead:
             return hash_file(path)
         started = dt.datetime.now(dt.UTC)
         data = path.read_bytes()
-        hashing = on_helper(lambda: hashlib.sha256(data).hexdigest())  # meanwhile: count, parse
+        hashing = sha256_aside(data)  # meanwhile: count, parse
 
         def sha256() -> str:
             return hashing.result() if hashing is not None else hashlib.sha256(data).hexdigest()

@@ -9,8 +9,9 @@ compute and numpy), building the Arrow tables and the Parquet encoding. GX holds
 `pipeline.ingest_inbox` lends a helper thread (`lent`) when a core is spare, and three
 stages use it:
 - a CSV's bytes are hashed on it while Arrow parses them on its own threads
-  (`readers.read_csv`), so the file need not be read again to prove it did not change
-  (`pipeline._read_unchanged`);
+  (`readers.sha256_aside`: the scan's hash of the file it parses, `ingestion.early_read`, or
+  the hash of a file read at its turn, `readers.read_csv`), so the file need not be read
+  again to prove it did not change (`pipeline._read_unchanged`);
 - the contract columns are normalised on both threads (`on_both`);
 - the raw table of every row is built and encoded as Parquet while GX validates, on the
   bet that every row passes (`batch._gated` uses that encoding only when the raw table is

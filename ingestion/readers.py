@@ -446,10 +446,15 @@ def read_csv(path: Path) -> RawTable:
     return csv_of_bytes(path.read_bytes())
 
 
+def sha256_aside(data: bytes) -> Future[str] | None:
+    """The bytes' sha256 being taken on the helper thread; None when no helper is lent."""
+    return on_helper(lambda: hashlib.sha256(data).hexdigest())
+
+
 def csv_of_bytes(data: bytes, digest: Future[str] | None = None) -> RawTable:
     """`read_csv` of a CSV's bytes already in memory (`ingestion.early_read` reads them);
-    `digest`: their sha256 already being taken on the helper thread."""
-    digest = digest or on_helper(lambda: hashlib.sha256(data).hexdigest())
+    `digest`: their `sha256_aside` started already."""
+    digest = digest or sha256_aside(data)
     table = _csv_table(data)
     if digest is not None:
         table.sha256 = digest.result()
