@@ -40,12 +40,11 @@ lint: setup
 	$(BIN)/ruff check .
 
 ## Benchmarks: print figures beside their references (same run), assert nothing.
-## BENCH_SCALES="1 10" adds scale 10 and the growth (~30 min quiet, 15 GB of disk for the inbox;
-## run it as `AIDWATCH_DUCKDB_MEMORY_LIMIT=3GB make bench BENCH_SCALES="1 10"` to hold the build's
-## memory; see docs/performance.md).
-## bench_airflow.py is slow (~5 min quiet at scale 1: its own simulation, `aidwatch run` as the
-## reference and the DAG's first run through dag.test()).
-BENCH_SCALES ?= 1
+## Every figure of issue 14, scale 10 and the growth from scale 1 included: ~35 min quiet, ~20 GB
+## of disk for the scale-10 inbox and its HOMEs (docs/performance.md). BENCH_SCALES=1 for scale 1
+## alone (~8 min). bench_airflow.py is slow (~5 min quiet at scale 1: its own simulation,
+## `aidwatch run` as the reference and the DAG's first run through dag.test()).
+BENCH_SCALES ?= 1 10
 bench: setup
 	$(BIN)/python benchmarks/bench_ingest.py
 	$(BIN)/python benchmarks/bench_pipeline.py --scales $(BENCH_SCALES)

@@ -1,7 +1,7 @@
 """The daily pipeline at league scale (1) and ten times it, as cold processes, with memory.
 
-For each scale (default 1; `--scales 1 10` for both; scale 10 needs ~20 GB and a
-quiet machine, see docs/performance.md):
+For each scale (default 1; `--scales 1 10` for both, as `make bench` runs it; scale 10 needs
+~20 GB of disk and a quiet machine, see docs/performance.md):
 - `aidwatch simulate` (wall, CPU, peak RSS of the process tree);
 - the bench plays a new installation (its own shared dbt folder, warehouse/installation.py,
   holding only the parse state `make setup` prepared). Its first run sets up the daily HOME
@@ -41,6 +41,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from aidwatch.commands.run import EXIT_PUBLISHED_WITH_FILES_NOT_LOADED  # noqa: E402
+from aidwatch.duckdb_memory import DEFAULT_MEMORY_LIMIT, MEMORY_LIMIT_ENV, memory_limit  # noqa: E402
 from benchmarks.measure import Measured, as_deployed, load, run  # noqa: E402
 
 AIDWATCH = str(ROOT / ".venv" / "bin" / "aidwatch")
@@ -238,6 +239,9 @@ def main() -> None:
     work.mkdir(parents=True, exist_ok=True)
     print("before this work (issue 14): " + ", ".join(f"{k} {v:g} s" for k, v in BEFORE.items()))
     print(as_deployed())
+    ceiling = memory_limit()
+    print(f"DuckDB's memory ceiling for the build and the analyst file: {ceiling} "
+          + ("(the default)" if ceiling == DEFAULT_MEMORY_LIMIT else f"(from {MEMORY_LIMIT_ENV})"))
     try:
         results = {scale: bench(scale, work) for scale in args.scales}
         if len(results) > 1:

@@ -56,6 +56,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from aidwatch.duckdb_memory import connect_capped
 from aidwatch.home import Home
 from aidwatch.permissions import GROUP_FILE, PRIVATE_DIR, PRIVATE_FILE, open_parents_to_group
 
@@ -621,7 +622,7 @@ def publish_analyst_file(home: Home, warehouse: Path | None = None) -> AnalystPu
         remove_analyst_file(home)
         raise
     warehouse = warehouse or home.warehouse
-    con = duckdb.connect(str(home.analyst_next))
+    con = connect_capped(home.analyst_next)
     try:
         con.execute(f"attach '{warehouse}' as {SOURCE_CATALOG} (read_only)")
         counts, rules = write_tables(con, key)

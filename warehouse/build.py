@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+from aidwatch.duckdb_memory import MEMORY_LIMIT_ENV, memory_limit
 from aidwatch.home import HOME_ENV, Home
 from warehouse import parse_state, project_tests, publish_gate
 from warehouse.installation import PROJECT_DIR
@@ -107,9 +108,13 @@ def dbt_env(home: Home, warehouse_file: Path) -> dict[str, str]:
     which cost the daily build 1-2.5 s of Python under the GIL (issue 14). The compiled SQL
     of the last build stays in HOME/dbt/target/run; set DBT_LOG_LEVEL_FILE=debug to log
     the statements again.
+
+    DuckDB's memory ceiling is always given (`aidwatch.duckdb_memory`): the profile has no
+    default of its own, so dbt cannot run under another ceiling than the analyst file's.
     """
     root = home.root.absolute()
     return {HOME_ENV: str(root), WAREHOUSE_ENV: os.path.relpath(warehouse_file.absolute(), root),
+            MEMORY_LIMIT_ENV: memory_limit(),
             "DBT_USE_COLORS": "false",
             "DBT_LOG_LEVEL_FILE": os.environ.get("DBT_LOG_LEVEL_FILE", "info")}
 
@@ -461,6 +466,7 @@ def build(
     PublishRefused naming every figure that moved; the published warehouse is then untouched.
     """
     started = time.perf_counter()
+    env = dbt_env(home, home.warehouse_next)  # first: it refuses a memory ceiling DuckDB cannot read
     home.root.mkdir(parents=True, exist_ok=True)
     # every feed's lock held until the build ends: an ingestion started meanwhile waits, so the
     # models read one state of the raw zone, and the publish gate lists the batches they read
@@ -481,7 +487,7 @@ def build(
         target = home.dbt_work / "target"
         parse_state.seed(target)
         dbt_started = time.perf_counter()
-        result = run_dbt(args, dbt_env(home, next_file))
+        result = run_dbt(args, env)
         run_results = target / "run_results.json"
         write_run_results(result, run_results)
         dbt_seconds = time.perf_counter() - dbt_started

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import duckdb
 
+from aidwatch.duckdb_memory import MemoryLimitInvalid, memory_limit
 from aidwatch.home import Home
 from warehouse.build import BuildFailed, BuildResult, PublishRefused, build
 
@@ -157,6 +158,10 @@ def run_pipeline(
     summary = PipelineSummary(as_of=as_of)
     if not Path(inbox).is_dir():
         raise PipelineFailed(f"inbox {inbox} is not a folder")
+    try:
+        memory_limit()  # a ceiling DuckDB cannot read fails the run before ingesting, not after
+    except MemoryLimitInvalid as error:
+        raise PipelineFailed(str(error)) from error
     # dbt's start-up (~2.5 s on one core) is paid while the ingestion workers run
     entries = ingest_inbox(Path(inbox), home, alongside=warm_up_dbt)
     summary.ledger_status = Counter(entry["status"] for entry in entries)

@@ -160,3 +160,27 @@ def test_the_default_as_of_is_todays_date_in_the_league(tmp_path, caplog, monkey
     assert main(["build", "--home", str(tmp_path / "home")]) == 1
     assert "as_of 2026-11-29 is before the earliest delivery in the raw zone (extracted 2026-11-30)" in (
         caplog.text)
+
+
+def test_a_memory_ceiling_duckdb_cannot_read_stops_build_and_run_before_their_work(
+    tmp_path, capsys, caplog, monkeypatch
+):
+    """AIDWATCH_DUCKDB_MEMORY_LIMIT (aidwatch/duckdb_memory.py) is checked before a run ingests
+    and before a build touches the warehouse: one line naming the variable, no traceback."""
+    from aidwatch.commands.run import EXIT_FAILED
+    from aidwatch.home import Home
+
+    monkeypatch.setenv("AIDWATCH_DUCKDB_MEMORY_LIMIT", "lots")
+    home = Home(tmp_path / "home")
+    refused = "AIDWATCH_DUCKDB_MEMORY_LIMIT='lots' is not a DuckDB memory limit (for example 3GB"
+    inbox = tmp_path / "inbox"
+    (inbox / "ps_hukou").mkdir(parents=True)
+    (inbox / "ps_hukou" / "户籍人口_20261101.csv").write_text("公民身份号码,姓名\n", encoding="utf-8")
+    argv = ["run", "--home", str(home.root), "--inbox", str(inbox), "--as-of", "2026-11-01"]
+    assert main(argv) == EXIT_FAILED  # the run's failure is an alert (aidwatch.alerts), logged
+    assert f"pipeline failed (aidwatch run, as_of 2026-11-01): {refused}" in caplog.text
+    assert not home.ledger.exists() or not any(home.ledger.iterdir())  # nothing ingested
+
+    assert main(["build", "--home", str(home.root)]) == 1
+    assert f"aidwatch build: error: {refused}" in capsys.readouterr().err
+    assert not home.warehouse.exists() and not home.warehouse_next.exists()

@@ -16,7 +16,9 @@ import pyarrow as pa
 import pytest
 from stdnum.cn import ric
 
+from aidwatch.duckdb_memory import MEMORY_LIMIT_ENV
 from aidwatch.home import Home
+from exports import analyst
 from exports.analyst import (
     KEY_ENV,
     Pseudonymiser,
@@ -142,6 +144,24 @@ def test_an_unsalted_md5_of_an_id_is_reversible_so_only_the_salted_warning_key_i
     assert rehashed and rehashed.isdisjoint(history)
     assert all(k.startswith("P") and len(k) == 25 for k in rehashed)
     assert kept == warnings
+
+
+def test_the_analyst_file_is_written_under_duckdbs_memory_ceiling(
+    small_home: Home, pseudonym_key: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pseudonymising writes run on a connection capped as the build's (aidwatch.duckdb_memory)."""
+    ceilings: list[str] = []
+    write_tables = analyst.write_tables
+
+    def spied(con: duckdb.DuckDBPyConnection, key: bytes):
+        ceilings.append(con.execute("select current_setting('memory_limit')").fetchall()[0][0])
+        return write_tables(con, key)
+
+    monkeypatch.setattr(analyst, "write_tables", spied)
+    monkeypatch.setenv(MEMORY_LIMIT_ENV, "1GB")
+    publish_analyst_file(small_home)
+    with duckdb.connect(config={"memory_limit": "1GB"}) as con:
+        assert ceilings == [con.execute("select current_setting('memory_limit')").fetchall()[0][0]]
 
 
 def test_same_pseudonyms_every_run_and_other_key_other_pseudonyms(

@@ -1,0 +1,79 @@
+"""DuckDB's memory ceiling (aidwatch/duckdb_memory.py): the default, the environment's, a bad
+value refused before a build, and dbt's own DuckDB connection running under it."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from aidwatch.duckdb_memory import (
+    DEFAULT_MEMORY_LIMIT,
+    MEMORY_LIMIT_ENV,
+    MemoryLimitInvalid,
+    connect_capped,
+    memory_limit,
+)
+from aidwatch.home import Home
+from warehouse.build import dbt_args, dbt_env, run_dbt
+
+#: A HOME that is only named: dbt_env reads no file.
+HOME = Home(Path("/srv/aidwatch-home"))
+
+
+def duckdb_reports(ceiling: str) -> str:
+    """How DuckDB states a ceiling ("3GB" -> "2.7 GiB"): the comparison must not depend on its wording."""
+    with duckdb.connect(config={"memory_limit": ceiling}) as con:
+        return con.execute("select current_setting('memory_limit')").fetchall()[0][0]
+
+
+def test_the_default_unless_the_environment_says_otherwise(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(MEMORY_LIMIT_ENV, raising=False)
+    assert memory_limit() == DEFAULT_MEMORY_LIMIT == "3GB"
+    monkeypatch.setenv(MEMORY_LIMIT_ENV, "  ")
+    assert memory_limit() == DEFAULT_MEMORY_LIMIT
+    monkeypatch.setenv(MEMORY_LIMIT_ENV, "80%")
+    assert memory_limit() == "80%"
+    monkeypatch.setenv(MEMORY_LIMIT_ENV, " 1GB ")
+    assert memory_limit() == "1GB"
+    assert dbt_env(HOME, HOME.warehouse_next)[MEMORY_LIMIT_ENV] == "1GB"
+
+
+@pytest.mark.parametrize("value", ["lots", "3", "150%"])
+def test_a_ceiling_duckdb_cannot_read_is_refused_naming_the_variable(
+    monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    monkeypatch.setenv(MEMORY_LIMIT_ENV, value)
+    refused = f"{MEMORY_LIMIT_ENV}='{value}' is not a DuckDB memory limit"
+    with pytest.raises(MemoryLimitInvalid, match=refused):
+        memory_limit()
+    with pytest.raises(MemoryLimitInvalid):
+        dbt_env(HOME, HOME.warehouse_next)
+
+
+def test_a_capped_connection_runs_under_the_ceiling(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv(MEMORY_LIMIT_ENV, "1GB")
+    with connect_capped(tmp_path / "file.duckdb") as con:
+        assert con.execute("select current_setting('memory_limit')").fetchall() == [(duckdb_reports("1GB"),)]
+
+
+@pytest.mark.slow
+def test_dbt_runs_duckdb_under_the_ceiling(built_home: Home, tmp_path: Path,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """The profile reads the ceiling dbt_env gives: the default, then the environment's."""
+    home = Home(tmp_path / "home")
+    shutil.copytree(built_home.dbt_work, home.dbt_work, ignore=shutil.ignore_patterns("*.lock"))
+
+    def dbts_ceiling() -> str:
+        args = dbt_args("show", home, "--inline", "select current_setting('memory_limit') as ceiling",
+                        "--quiet")
+        result = run_dbt(args, dbt_env(home, home.warehouse_next))
+        assert result.success, result.exception
+        return result.result.results[0].agate_table.rows[0][0]
+
+    monkeypatch.delenv(MEMORY_LIMIT_ENV, raising=False)
+    assert dbts_ceiling() == duckdb_reports(DEFAULT_MEMORY_LIMIT)
+    monkeypatch.setenv(MEMORY_LIMIT_ENV, "1GB")
+    assert dbts_ceiling() == duckdb_reports("1GB")
