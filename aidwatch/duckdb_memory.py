@@ -1,4 +1,5 @@
-"""DuckDB's memory ceiling for the heavy writers: the dbt build and the analyst file.
+"""DuckDB's memory ceiling for the heavy writers (the dbt build and the analyst file), and the
+spill folder beyond it.
 
 Why a ceiling of our own and not DuckDB's default (80 % of the host's memory): DuckDB fills
 what it is allowed to. At ten times the league on this 23 GB machine the build alone then
@@ -12,7 +13,9 @@ build's alone, wants more: `AIDWATCH_DUCKDB_MEMORY_LIMIT` (docs/deploy.md, docs/
 from __future__ import annotations
 
 import os
+import shutil
 from functools import cache
+from pathlib import Path
 
 import duckdb
 
@@ -50,3 +53,21 @@ def _checked(value: str) -> str:
 def connect_capped(path: str | os.PathLike[str]) -> duckdb.DuckDBPyConnection:
     """A read-write connection to `path` under the ceiling."""
     return duckdb.connect(str(path), config={"memory_limit": memory_limit()})
+
+
+def spill_folder(path: Path) -> Path:
+    """Where DuckDB spills a database file's work beyond the ceiling: its default temp_directory."""
+    return path.with_name(path.name + ".tmp")
+
+
+def remove_database(path: Path) -> None:
+    """Delete a DuckDB file, its write-ahead log and its spill folder, if any.
+
+    Why the spill folder: a process killed while DuckDB spills (an OOM kill, a stopped Airflow
+    task) leaves its spill files there, and DuckDB does not remove them when the file is opened
+    again (checked with DuckDB 2.0: 0.9 GB of a killed sort stayed after a reopen). They hold
+    the rows the build was working on, personal data included, and grow with every crash.
+    """
+    for candidate in (path, path.with_name(path.name + ".wal")):
+        candidate.unlink(missing_ok=True)
+    shutil.rmtree(spill_folder(path), ignore_errors=True)

@@ -56,7 +56,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from aidwatch.duckdb_memory import connect_capped
+from aidwatch.duckdb_memory import connect_capped, remove_database
 from aidwatch.home import Home
 from aidwatch.permissions import GROUP_FILE, PRIVATE_DIR, PRIVATE_FILE, open_parents_to_group
 
@@ -587,8 +587,7 @@ def remove_analyst_file(home: Home) -> None:
     if os.environ.get(ANALYST_DIR_ENV):
         paths.append(Path(os.environ[ANALYST_DIR_ENV]) / home.analyst_file.name)
     for path in paths:
-        for candidate in (path, path.with_name(path.name + ".wal")):
-            candidate.unlink(missing_ok=True)
+        remove_database(path)
 
 
 def write_tables(

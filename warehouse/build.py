@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from aidwatch.duckdb_memory import MEMORY_LIMIT_ENV, memory_limit
+from aidwatch.duckdb_memory import MEMORY_LIMIT_ENV, memory_limit, remove_database
 from aidwatch.home import HOME_ENV, Home
 from warehouse import parse_state, project_tests, publish_gate
 from warehouse.installation import PROJECT_DIR
@@ -298,12 +298,6 @@ def node_counts(run_results: Path) -> dict[str, int]:
         kind = result["unique_id"].split(".", 1)[0]
         counts[kind] = counts.get(kind, 0) + 1
     return counts
-
-
-def remove_database(path: Path) -> None:
-    """Delete a DuckDB file and its write-ahead log, if any."""
-    for candidate in (path, path.with_name(path.name + ".wal")):
-        candidate.unlink(missing_ok=True)
 
 
 def prepare_next(home: Home) -> None:

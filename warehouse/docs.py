@@ -12,8 +12,9 @@ from pathlib import Path
 
 import duckdb
 
+from aidwatch.duckdb_memory import remove_database
 from aidwatch.home import Home
-from warehouse.build import dbt_env, remove_database, run_dbt
+from warehouse.build import dbt_env, run_dbt
 from warehouse.raw_zone import ensure_schema_files
 
 

@@ -1,9 +1,13 @@
 """DuckDB's memory ceiling (aidwatch/duckdb_memory.py): the default, the environment's, a bad
-value refused before a build, and dbt's own DuckDB connection running under it."""
+value refused before a build, dbt's own DuckDB connection running under it, and no spill files
+left behind by a killed writer."""
 
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import duckdb
@@ -15,9 +19,11 @@ from aidwatch.duckdb_memory import (
     MemoryLimitInvalid,
     connect_capped,
     memory_limit,
+    spill_folder,
 )
 from aidwatch.home import Home
-from warehouse.build import dbt_args, dbt_env, run_dbt
+from exports.analyst import remove_analyst_file
+from warehouse.build import dbt_args, dbt_env, prepare_next, run_dbt
 
 #: A HOME that is only named: dbt_env reads no file.
 HOME = Home(Path("/srv/aidwatch-home"))
@@ -77,3 +83,52 @@ def test_dbt_runs_duckdb_under_the_ceiling(built_home: Home, tmp_path: Path,
     assert dbts_ceiling() == duckdb_reports(DEFAULT_MEMORY_LIMIT)
     monkeypatch.setenv(MEMORY_LIMIT_ENV, "1GB")
     assert dbts_ceiling() == duckdb_reports("1GB")
+
+
+#: A DuckDB writer that must spill: a sort of more rows than its ceiling holds, until killed.
+SPILLER = """
+import sys, duckdb
+con = duckdb.connect(sys.argv[1], config={"memory_limit": "64MB", "threads": 1})
+con.execute("create table t as select md5(range::varchar) as s from range(6000000)")
+while True:
+    con.execute("select s, count(*) from t group by s order by s").fetchall()
+"""
+
+
+def folder_bytes(folder: Path) -> int:
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) if folder.exists() else 0
+
+
+@pytest.mark.slow
+def test_a_build_killed_while_spilling_leaves_no_spill_files_behind(tmp_path: Path) -> None:
+    """DuckDB keeps a killed writer's spill files, even when the file is opened again; the next
+    build's `prepare_next` removes them with the file and its log (remove_database)."""
+    home = Home(tmp_path / "home")
+    home.root.mkdir()
+    spill = spill_folder(home.warehouse_next)
+    writer = subprocess.Popen([sys.executable, "-c", SPILLER, str(home.warehouse_next)])
+    try:
+        deadline = time.monotonic() + 180
+        while folder_bytes(spill) < 20_000_000 and writer.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.2)
+    finally:
+        writer.kill()
+        writer.wait()
+    left = folder_bytes(spill)
+    assert left >= 20_000_000, f"the writer did not spill ({left} bytes in {spill})"
+    with duckdb.connect(str(home.warehouse_next)) as con:  # DuckDB opens the file and keeps them
+        con.execute("select 1").fetchall()
+    assert folder_bytes(spill) >= left
+
+    prepare_next(home)  # what the next build does first
+
+    assert not spill.exists() and not home.warehouse_next.exists()
+
+
+def test_a_failed_analyst_file_leaves_no_spill_folder(tmp_path: Path) -> None:
+    home = Home(tmp_path / "home")
+    spill = spill_folder(home.analyst_next)
+    spill.mkdir(parents=True)
+    (spill / "duckdb_temp_storage_DEFAULT-0.tmp").write_bytes(b"rows of people")
+    remove_analyst_file(home)
+    assert not spill.exists()
