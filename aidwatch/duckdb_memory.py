@@ -55,6 +55,11 @@ def connect_capped(path: str | os.PathLike[str]) -> duckdb.DuckDBPyConnection:
     return duckdb.connect(str(path), config={"memory_limit": memory_limit()})
 
 
+def wal_file(path: Path) -> Path:
+    """A DuckDB file's write-ahead log; with its spill folder, what `remove_database` deletes."""
+    return path.with_name(path.name + ".wal")
+
+
 def spill_folder(path: Path) -> Path:
     """Where DuckDB spills a database file's work beyond the ceiling: its default temp_directory."""
     return path.with_name(path.name + ".tmp")
@@ -68,6 +73,6 @@ def remove_database(path: Path) -> None:
     again (checked with DuckDB 2.0: 0.9 GB of a killed sort stayed after a reopen). They hold
     the rows the build was working on, personal data included, and grow with every crash.
     """
-    for candidate in (path, path.with_name(path.name + ".wal")):
+    for candidate in (path, wal_file(path)):
         candidate.unlink(missing_ok=True)
     shutil.rmtree(spill_folder(path), ignore_errors=True)

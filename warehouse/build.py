@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from aidwatch.duckdb_memory import MEMORY_LIMIT_ENV, memory_limit, remove_database
+from aidwatch.duckdb_memory import MEMORY_LIMIT_ENV, memory_limit, remove_database, wal_file
 from aidwatch.home import HOME_ENV, Home
 from warehouse import parse_state, project_tests, publish_gate
 from warehouse.installation import PROJECT_DIR
@@ -311,9 +311,8 @@ def prepare_next(home: Home) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     if home.warehouse.exists():
         shutil.copyfile(home.warehouse, target)
-        wal = home.warehouse.with_name(home.warehouse.name + ".wal")
-        if wal.exists():
-            shutil.copyfile(wal, target.with_name(target.name + ".wal"))
+        if wal_file(home.warehouse).exists():
+            shutil.copyfile(wal_file(home.warehouse), wal_file(target))
 
 
 def published_as_of(home: Home) -> date | None:
@@ -365,7 +364,7 @@ def finish_replay(next_file: Path, replay: Path) -> None:
     the published warehouse, and HOME's permission policy (aidwatch/permissions.py) allows
     nobody else to read it.
     """
-    wal = next_file.with_name(next_file.name + ".wal")
+    wal = wal_file(next_file)
     if wal.exists():
         raise BuildFailed(f"{wal} still exists after dbt closed the warehouse; not keeping the replay")
     os.chmod(next_file, 0o400)
@@ -411,7 +410,7 @@ def publish(home: Home) -> Path | None:
     The old file is hard-linked to `previous` first, so the published path always
     exists; the rename over it is atomic. Readers keep the file they opened.
     """
-    wal = home.warehouse_next.with_name(home.warehouse_next.name + ".wal")
+    wal = wal_file(home.warehouse_next)
     if wal.exists():
         raise BuildFailed(f"{wal} still exists after dbt closed the warehouse; not publishing")
     previous = None

@@ -31,6 +31,7 @@ from exports.analyst import (
     publish_analyst_file,
 )
 from tests.exports.conftest import PEOPLE, make_warehouse
+from tests.fixtures.duckdb_ceiling import ceiling_of, duckdb_states
 
 ID_RUN = re.compile(r"[0-9]{17}[0-9Xx]|[0-9]{15}")
 
@@ -154,14 +155,13 @@ def test_the_analyst_file_is_written_under_duckdbs_memory_ceiling(
     write_tables = analyst.write_tables
 
     def spied(con: duckdb.DuckDBPyConnection, key: bytes):
-        ceilings.append(con.execute("select current_setting('memory_limit')").fetchall()[0][0])
+        ceilings.append(ceiling_of(con))
         return write_tables(con, key)
 
     monkeypatch.setattr(analyst, "write_tables", spied)
     monkeypatch.setenv(MEMORY_LIMIT_ENV, "1GB")
     publish_analyst_file(small_home)
-    with duckdb.connect(config={"memory_limit": "1GB"}) as con:
-        assert ceilings == [con.execute("select current_setting('memory_limit')").fetchall()[0][0]]
+    assert ceilings == [duckdb_states("1GB")]
 
 
 def test_same_pseudonyms_every_run_and_other_key_other_pseudonyms(

@@ -23,16 +23,11 @@ from aidwatch.duckdb_memory import (
 )
 from aidwatch.home import Home
 from exports.analyst import remove_analyst_file
+from tests.fixtures.duckdb_ceiling import ceiling_of, duckdb_states
 from warehouse.build import dbt_args, dbt_env, prepare_next, run_dbt
 
 #: A HOME that is only named: dbt_env reads no file.
 HOME = Home(Path("/srv/aidwatch-home"))
-
-
-def duckdb_reports(ceiling: str) -> str:
-    """How DuckDB states a ceiling ("3GB" -> "2.7 GiB"): the comparison must not depend on its wording."""
-    with duckdb.connect(config={"memory_limit": ceiling}) as con:
-        return con.execute("select current_setting('memory_limit')").fetchall()[0][0]
 
 
 def test_the_default_unless_the_environment_says_otherwise(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -62,7 +57,7 @@ def test_a_ceiling_duckdb_cannot_read_is_refused_naming_the_variable(
 def test_a_capped_connection_runs_under_the_ceiling(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv(MEMORY_LIMIT_ENV, "1GB")
     with connect_capped(tmp_path / "file.duckdb") as con:
-        assert con.execute("select current_setting('memory_limit')").fetchall() == [(duckdb_reports("1GB"),)]
+        assert ceiling_of(con) == duckdb_states("1GB")
 
 
 @pytest.mark.slow
@@ -80,9 +75,9 @@ def test_dbt_runs_duckdb_under_the_ceiling(built_home: Home, tmp_path: Path,
         return result.result.results[0].agate_table.rows[0][0]
 
     monkeypatch.delenv(MEMORY_LIMIT_ENV, raising=False)
-    assert dbts_ceiling() == duckdb_reports(DEFAULT_MEMORY_LIMIT)
+    assert dbts_ceiling() == duckdb_states(DEFAULT_MEMORY_LIMIT)
     monkeypatch.setenv(MEMORY_LIMIT_ENV, "1GB")
-    assert dbts_ceiling() == duckdb_reports("1GB")
+    assert dbts_ceiling() == duckdb_states("1GB")
 
 
 #: A DuckDB writer that must spill: a sort of more rows than its ceiling holds, until killed.
